@@ -1,0 +1,51 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type { Logger } from 'pino';
+import { AppError } from './errors.js';
+import { errorsToJson, notFoundJson } from './http/errors-to-json.js';
+import type { Metrics } from './metrics.js';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface AppDeps {
+  logger: Logger;
+  metrics: Metrics;
+  /** Routers in the order they are mounted; each is a table of endpoints. */
+  routers: Hono[];
+}
+
+/** The HTTP surface: shared middleware, every router, one error handler. */
+export function createApp(deps: AppDeps) {
+  const app = new Hono();
+  app.use(requestId({ headerName: 'X-Request-Id' }));
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new AppError(
+          413,
+          'payload_too_large',
+          `body: larger than ${MAX_BODY_BYTES} bytes (1 MiB)`,
+        );
+      },
+    }),
+  );
+  app.use(async (c, next) => {
+    await next();
+    deps.metrics.httpRequests.inc({
+      method: c.req.method,
+      path: c.req.routePath,
+      status: String(c.res.status),
+    });
+  });
+  app.get('/metrics', async (c) =>
+    c.body(await deps.metrics.registry.metrics(), 200, {
+      'Content-Type': deps.metrics.registry.contentType,
+    }),
+  );
+  for (const router of deps.routers) app.route('/', router);
+  app.onError(errorsToJson(deps.logger));
+  app.notFound(notFoundJson);
+  return app;
+}

@@ -1,0 +1,174 @@
+import type { Hono } from 'hono';
+import { createApp } from './app.js';
+import { compareRoutes } from './compare/routes.js';
+import type { Config } from './config.js';
+import { createRolloutService, type RolloutTimer } from './control/rollout/service.js';
+import { controlRoutes } from './control/routes.js';
+import { createControlService } from './control/service.js';
+import { dashboardRoutes } from './dashboard/routes.js';
+import { openDatabase } from './db/client.js';
+import { createSqliteDeploymentStore } from './db/deployment-store.js';
+import { createSqliteFeedbackStore } from './db/feedback-store.js';
+import { createSqlitePredictionLog } from './db/prediction-log.js';
+import { createSqliteRolloutStore } from './db/rollout-store.js';
+import { feedbackRoutes } from './gateway/feedback-routes.js';
+import { createNoFlags, createUnleashFlags } from './gateway/flags.js';
+import { modelsRoutes } from './gateway/models-routes.js';
+import { oipRoutes } from './gateway/oip-routes.js';
+import { predictRoutes } from './gateway/predict-routes.js';
+import { createPredictor } from './gateway/predictor.js';
+import { flagName } from './gateway/routing.js';
+import type { Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { createModelHost } from './models/model-host.js';
+
+export interface Modelgate {
+  app: Hono;
+  /** Commits every queued prediction row now (tests and read-your-writes queries). */
+  flushLog(): void;
+  /** Drains the prediction log and releases every session; call once, after the server stops accepting. */
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+/** What a test may swap: the rollout clock, so steps fire without sleeping. */
+export interface ComposeOverrides {
+  rolloutTimer?: RolloutTimer;
+}
+
+/** Builds every part from config. main.ts serves it; tests call it with temp dirs. */
+export async function composeModelgate(
+  config: Config,
+  logger: Logger,
+  overrides: ComposeOverrides = {},
+): Promise<Modelgate> {
+  const db = openDatabase(config.dbPath);
+  const metrics = createMetrics();
+  const host = await createModelHost(config.modelsDir, {
+    batch: config.batch,
+    onBatch: (model, version, rows) => metrics.batchRows.observe({ model, version }, rows),
+  });
+  const deployments = createSqliteDeploymentStore(db);
+  const predictionLog = createSqlitePredictionLog(db.$client, {
+    ...config.predictionLog,
+    onError: (error, pending) =>
+      logger.error({ err: error, pending }, 'prediction log write failed; rows kept for retry'),
+  });
+  const flags = config.unleash
+    ? createUnleashFlags({
+        ...config.unleash,
+        flagPrefix: config.flagPrefix,
+        onWarn: (message) => logger.warn(message),
+      })
+    : createNoFlags();
+  const rollouts = createSqliteRolloutStore(db);
+  const control = createControlService({
+    host,
+    deployments,
+    rolloutRunning: (model) => rollouts.get(model)?.status === 'running',
+    rolloutView: (model) => rollouts.get(model) ?? null,
+  });
+  const rollout = createRolloutService({
+    control,
+    deployments,
+    rollouts,
+    host,
+    sqlite: db.$client,
+    flushLog: () => predictionLog.flush(),
+    logger,
+    ...(overrides.rolloutTimer ? { timer: overrides.rolloutTimer } : {}),
+  });
+
+  control.ensureDeployments();
+  for (const state of deployments.all()) {
+    if (!host.get(state.model, state.live)) {
+      throw new StartupError(
+        `deployment of "${state.model}" has live version "${state.live}", which is not in ${config.modelsDir}; restore it or delete the deployment row`,
+      );
+    }
+  }
+
+  flags.onVariantsChanged((flag) => {
+    const model = flag.slice(config.flagPrefix.length);
+    const state = deployments.get(model);
+    if (!state?.pinned || state.source !== 'unleash') return;
+    control
+      .apply(
+        model,
+        { type: 'unpin' },
+        { actor: 'unleash', reason: `flag ${flag} variants changed` },
+      )
+      .catch((error) => logger.error({ err: error, model }, 'could not unpin after flag change'));
+  });
+
+  metrics.watch({
+    queueDepth: () => predictionLog.queueDepth,
+    rowsWritten: () => predictionLog.rowsWritten,
+    liveVersions: () => deployments.all().map((s) => ({ model: s.model, version: s.live })),
+  });
+
+  const predictor = createPredictor({
+    host,
+    deployments,
+    flags,
+    predictionLog,
+    metrics,
+    flagPrefix: config.flagPrefix,
+    warn: (message, details) => logger.warn(details ?? {}, message),
+  });
+
+  const app = createApp({
+    logger,
+    metrics,
+    routers: [
+      predictRoutes(predictor),
+      oipRoutes({ host, deployments, predictor }),
+      modelsRoutes({ host, deployments, flags, flagPrefix: config.flagPrefix }),
+      feedbackRoutes({ feedback: createSqliteFeedbackStore(db), predictionLog, host }),
+      compareRoutes({
+        sqlite: db.$client,
+        flushLog: () => predictionLog.flush(),
+        configuredSplit: (model) => {
+          const state = deployments.get(model);
+          if (!state) return undefined;
+          const weights =
+            state.source === 'unleash'
+              ? (flags.variantWeights(flagName(config.flagPrefix, model)) ?? null)
+              : state.split;
+          return { source: state.source, weights, pinned: state.pinned };
+        },
+      }),
+      controlRoutes({
+        control,
+        rollout,
+        token: config.controlToken,
+        actor: config.controlTokenName,
+      }),
+      dashboardRoutes({
+        sqlite: db.$client,
+        flushLog: () => predictionLog.flush(),
+        hasModel: (model) => deployments.get(model) !== undefined,
+      }),
+    ],
+  });
+
+  rollout.resume();
+
+  let closed = false;
+  return {
+    app,
+    flushLog: () => predictionLog.flush(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      rollout.close();
+      flags.close();
+      predictionLog.close();
+      await host.close();
+      db.$client.close();
+    },
+  };
+}

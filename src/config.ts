@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * The only reader of the environment. Every setting is optional; a bad value
+ * fails start-up with one line naming the variable.
+ */
+const integer = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const envSchema = z.object({
+  PORT: integer(8080, 0, 65535),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  MODELGATE_DB: z.string().min(1).default('./data/modelgate.db'),
+  MODELGATE_MODELS_DIR: z.string().min(1).default('./models'),
+  MODELGATE_CONTROL_TOKEN: z
+    .string()
+    .min(16, 'at least 16 characters')
+    .regex(/^[A-Za-z0-9._~+/-]+=*$/, 'letters, digits and ._~+/- only (RFC 6750 token)')
+    .optional(),
+  MODELGATE_CONTROL_TOKEN_NAME: z
+    .string()
+    .regex(/^[\w.@-]{1,64}$/)
+    .default('operator'),
+  MODELGATE_FLAG_PREFIX: z.string().default('modelgate.'),
+  MODELGATE_BATCH_WINDOW_US: integer(500, 0, 100_000),
+  MODELGATE_BATCH_MAX_ROWS: integer(1000, 1, 100_000),
+  MODELGATE_LOG_FLUSH_ROWS: integer(500, 1, 100_000),
+  MODELGATE_LOG_FLUSH_MS: integer(10, 1, 60_000),
+  MODELGATE_LOG_MAX_QUEUE: integer(100_000, 1000, 10_000_000),
+  UNLEASH_URL: z.url().optional(),
+  UNLEASH_API_TOKEN: z.string().optional(),
+  UNLEASH_APP_NAME: z.string().min(1).default('modelgate'),
+  UNLEASH_REFRESH_INTERVAL: integer(1000, 100, 3_600_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface UnleashConfig {
+  url: string;
+  apiToken: string | undefined;
+  appName: string;
+  refreshIntervalMs: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  dbPath: string;
+  modelsDir: string;
+  controlToken: string;
+  /** Who the audit log says made a control change. */
+  controlTokenName: string;
+  /** True when the token was generated here and must be shown to the operator once. */
+  controlTokenGenerated: boolean;
+  flagPrefix: string;
+  batch: { windowUs: number; maxRows: number };
+  predictionLog: { flushRows: number; flushMs: number; maxQueue: number };
+  unleash: UnleashConfig | null;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset: `PORT= npm start` should mean the default.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    throw new ConfigError(`invalid ${variable}: ${issue?.message ?? 'bad value'}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dbPath: e.MODELGATE_DB,
+    modelsDir: e.MODELGATE_MODELS_DIR,
+    controlToken: e.MODELGATE_CONTROL_TOKEN ?? randomBytes(24).toString('base64url'),
+    controlTokenGenerated: e.MODELGATE_CONTROL_TOKEN === undefined,
+    controlTokenName: e.MODELGATE_CONTROL_TOKEN_NAME,
+    flagPrefix: e.MODELGATE_FLAG_PREFIX,
+    batch: { windowUs: e.MODELGATE_BATCH_WINDOW_US, maxRows: e.MODELGATE_BATCH_MAX_ROWS },
+    predictionLog: {
+      flushRows: e.MODELGATE_LOG_FLUSH_ROWS,
+      flushMs: e.MODELGATE_LOG_FLUSH_MS,
+      maxQueue: e.MODELGATE_LOG_MAX_QUEUE,
+    },
+    unleash: e.UNLEASH_URL
+      ? {
+          url: e.UNLEASH_URL,
+          apiToken: e.UNLEASH_API_TOKEN,
+          appName: e.UNLEASH_APP_NAME,
+          refreshIntervalMs: e.UNLEASH_REFRESH_INTERVAL,
+        }
+      : null,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,40 @@
+/** Parsing and validating a rollout request, and the split each step applies. Pure. */
+import type { SplitWeights } from '../../db/deployment-state.js';
+import { badRequest } from '../../errors.js';
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+export const MIN_INTERVAL_MS = 1000;
+
+/** `"2m"`, `"30s"`, `"1500ms"`, `"1h"` → ms; at least one second. */
+export function parseInterval(value: string): number {
+  const match = DURATION.exec(value.trim());
+  if (!match) throw badRequest(`interval: "${value}" is not a duration (use 30s, 2m, 1h)`);
+  const ms = Number(match[1]) * (UNIT_MS[match[2] as string] as number);
+  if (ms < MIN_INTERVAL_MS) throw badRequest(`interval: ${value} is below the minimum of 1s`);
+  return ms;
+}
+
+/** Steps are candidate traffic percentages, strictly increasing, within 1–100. */
+export function validateSteps(steps: readonly number[]): number[] {
+  if (steps.length === 0) throw badRequest('steps: expected at least one step');
+  steps.forEach((step, i) => {
+    if (!Number.isInteger(step) || step < 1 || step > 100) {
+      throw badRequest(`steps[${i}]: expected a whole percentage from 1 to 100, got ${step}`);
+    }
+    const previous = steps[i - 1];
+    if (previous !== undefined && step <= previous) {
+      throw badRequest(`steps[${i}]: steps must increase (${previous} then ${step})`);
+    }
+  });
+  return [...steps];
+}
+
+/**
+ * The split of one step. Routing walks a split's versions in name order, so the
+ * candidate's buckets are one end of the per-mille range and grow from that end:
+ * with two versions, every user moved at one step stays moved at the next.
+ */
+export function stepSplit(live: string, candidate: string, percent: number): SplitWeights {
+  return { [live]: 100 - percent, [candidate]: percent };
+}

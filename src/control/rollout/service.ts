@@ -1,0 +1,255 @@
+import type Database from 'better-sqlite3';
+import { buildCompareReport } from '../../compare/report.js';
+import type { DeploymentStore } from '../../db/deployment-store.js';
+import type { RolloutRecord, RolloutStore } from '../../db/rollout-store.js';
+import { conflict, invalidTransition, modelNotFound } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { ModelHost } from '../../models/model-host.js';
+import type { ChangeMeta, ControlService } from '../service.js';
+import { evaluateGuards, type GuardConfig, type WindowStats } from './guards.js';
+import { parseInterval, stepSplit, validateSteps } from './plan.js';
+
+/** setTimeout by another name, so tests can fire steps without sleeping. */
+export interface RolloutTimer {
+  /** `callback` returns the evaluation's promise, so a test's timer can await it. */
+  set(callback: () => Promise<void>, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+export const realTimer: RolloutTimer = {
+  set: (callback, ms) => setTimeout(callback, ms).unref(),
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export interface RolloutRequest {
+  version: string;
+  steps: number[];
+  interval: string;
+  guards: GuardConfig;
+}
+
+export interface RolloutService {
+  start(model: string, request: RolloutRequest, meta: ChangeMeta): Promise<RolloutRecord>;
+  abort(model: string, meta: ChangeMeta): Promise<RolloutRecord>;
+  view(model: string): RolloutRecord | null;
+  /** Evaluates the model's current step now (what the timer calls). */
+  evaluate(model: string): Promise<void>;
+  /** Picks up rollouts that were running when the process stopped. */
+  resume(): void;
+  close(): void;
+}
+
+const ROLLOUT_ACTOR = 'rollout';
+
+export function createRolloutService(deps: {
+  control: ControlService;
+  deployments: DeploymentStore;
+  rollouts: RolloutStore;
+  host: ModelHost;
+  sqlite: Database.Database;
+  flushLog: () => void;
+  logger: Logger;
+  timer?: RolloutTimer;
+  now?: () => number;
+}): RolloutService {
+  const timer = deps.timer ?? realTimer;
+  const now = deps.now ?? Date.now;
+  const timers = new Map<string, unknown>();
+
+  const schedule = (record: RolloutRecord, delayMs: number) => {
+    const existing = timers.get(record.model);
+    if (existing !== undefined) timer.clear(existing);
+    record.nextEvaluationAt = now() + delayMs;
+    deps.rollouts.save(record);
+    timers.set(
+      record.model,
+      timer.set(() => {
+        timers.delete(record.model);
+        return service.evaluate(record.model).catch((error) => {
+          deps.logger.error({ err: error, model: record.model }, 'rollout evaluation failed');
+        });
+      }, delayMs),
+    );
+  };
+
+  const finish = (record: RolloutRecord, status: RolloutRecord['status'], outcome: string) => {
+    const handle = timers.get(record.model);
+    if (handle !== undefined) timer.clear(handle);
+    timers.delete(record.model);
+    Object.assign(record, { status, outcome, finishedAt: now(), nextEvaluationAt: null });
+    deps.rollouts.save(record);
+  };
+
+  const windowStats = (record: RolloutRecord): WindowStats => {
+    deps.flushLog();
+    const report = buildCompareReport(
+      deps.sqlite,
+      {
+        model: record.model,
+        since: record.stepStartedAt,
+        versions: [record.baseline, record.candidate],
+      },
+      null,
+      now(),
+    );
+    const of = (version: string) => {
+      const v = report.versions.find((r) => r.version === version);
+      return {
+        requests: v?.requests ?? 0,
+        errors: v?.errors ?? 0,
+        p95Ms: v?.latencyMs.p95 ?? null,
+        accuracy: v?.accuracy ? { n: v.accuracy.n, correct: v.accuracy.correct } : null,
+      };
+    };
+    const pair = report.shadow.find(
+      (s) =>
+        (s.served === record.baseline && s.shadow === record.candidate) ||
+        (s.served === record.candidate && s.shadow === record.baseline),
+    );
+    return {
+      live: of(record.baseline),
+      candidate: of(record.candidate),
+      shadow: pair
+        ? { pairs: pair.pairs, same: Math.round((pair.agreement?.estimate ?? 0) * pair.pairs) }
+        : null,
+    };
+  };
+
+  const moveTo = async (record: RolloutRecord, stepIndex: number, meta: ChangeMeta) => {
+    const percent = record.steps[stepIndex] as number;
+    record.stepIndex = stepIndex;
+    record.stepStartedAt = now();
+    if (percent >= 100) {
+      await deps.control.apply(
+        record.model,
+        { type: 'rollout_complete', version: record.candidate },
+        meta,
+      );
+      finish(record, 'completed', `${record.candidate} promoted after ${stepIndex} step(s)`);
+      return;
+    }
+    await deps.control.apply(
+      record.model,
+      {
+        type: 'rollout_step',
+        weights: stepSplit(record.baseline, record.candidate, percent),
+        first: stepIndex === 0,
+      },
+      meta,
+    );
+    schedule(record, record.intervalMs);
+  };
+
+  const service: RolloutService = {
+    async start(model, request, meta) {
+      const state = deps.deployments.get(model);
+      if (!state) throw modelNotFound(model);
+      deps.host.require(model, request.version);
+      const steps = validateSteps(request.steps);
+      const intervalMs = parseInterval(request.interval);
+      if (deps.rollouts.get(model)?.status === 'running') {
+        throw conflict(`a rollout of "${model}" is already running; abort it first`);
+      }
+      if (request.version === state.live) {
+        throw invalidTransition(`${model}: "${request.version}" is already live`);
+      }
+      const record: RolloutRecord = {
+        model,
+        candidate: request.version,
+        baseline: state.live,
+        steps,
+        stepIndex: 0,
+        intervalMs,
+        guards: request.guards as Record<string, unknown>,
+        status: 'running',
+        stepStartedAt: now(),
+        nextEvaluationAt: null,
+        readings: [],
+        startedAt: now(),
+        finishedAt: null,
+        outcome: null,
+      };
+      await moveTo(record, 0, meta);
+      return record;
+    },
+
+    async abort(model, meta) {
+      const record = deps.rollouts.get(model);
+      if (record?.status !== 'running') throw invalidTransition(`${model}: no rollout is running`);
+      await deps.control.apply(
+        model,
+        { type: 'rollout_halt', action: 'rollout_abort', candidate: record.candidate },
+        meta,
+      );
+      finish(record, 'aborted', `aborted by ${meta.actor}${meta.reason ? `: ${meta.reason}` : ''}`);
+      return record;
+    },
+
+    view: (model) => deps.rollouts.get(model) ?? null,
+
+    async evaluate(model) {
+      const record = deps.rollouts.get(model);
+      if (record?.status !== 'running') return;
+      const { decision, readings, tripped } = evaluateGuards(
+        windowStats(record),
+        record.guards as GuardConfig,
+      );
+      record.readings = readings;
+      if (decision === 'fail') {
+        const reason = tripped.map((r) => `${r.guard}: ${r.detail}`).join('; ');
+        deps.logger.warn(
+          { model, candidate: record.candidate, tripped },
+          `rollout rolled back: ${reason}`,
+        );
+        await deps.control.apply(
+          model,
+          {
+            type: 'rollout_halt',
+            action: 'rollout_guard_tripped',
+            candidate: record.candidate,
+            detail: { step: record.steps[record.stepIndex], tripped, readings },
+          },
+          { actor: ROLLOUT_ACTOR, reason: `guard tripped: ${reason}` },
+        );
+        finish(record, 'rolled_back', reason);
+        return;
+      }
+      if (decision === 'wait') {
+        // Not enough traffic to judge: stay on this step and look again after another interval.
+        schedule(record, record.intervalMs);
+        return;
+      }
+      const next = record.stepIndex + 1;
+      const meta = {
+        actor: ROLLOUT_ACTOR,
+        reason: `step ${record.steps[record.stepIndex]}% passed its guards`,
+      };
+      if (next < record.steps.length) {
+        await moveTo(record, next, meta);
+        return;
+      }
+      // The last step was below 100 % and passed: that too ends in a promote.
+      await deps.control.apply(
+        model,
+        { type: 'rollout_complete', version: record.candidate },
+        meta,
+      );
+      finish(record, 'completed', `${record.candidate} promoted after the last step`);
+    },
+
+    resume() {
+      for (const record of deps.rollouts.running()) {
+        // Time already spent in the step counts: a restart does not restart the clock.
+        const remaining = Math.max(0, record.stepStartedAt + record.intervalMs - now());
+        schedule(record, remaining);
+        deps.logger.info({ model: record.model, remainingMs: remaining }, 'rollout resumed');
+      }
+    },
+
+    close() {
+      for (const handle of timers.values()) timer.clear(handle);
+      timers.clear();
+    },
+  };
+  return service;
+}

@@ -1,0 +1,144 @@
+import { type Context, Hono } from 'hono';
+import { bearerAuth } from 'hono/bearer-auth';
+import { z } from 'zod';
+import { invalidInput } from '../errors.js';
+import { readJson } from '../http/read-json.js';
+import type { DeploymentCommand } from './deployments.js';
+import type { RolloutService } from './rollout/service.js';
+import type { ControlService } from './service.js';
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a model or version name');
+const reason = z.string().max(500).optional();
+const schemas = {
+  promote: z.object({ model: name, version: name, reason }),
+  rollback: z.object({ model: name, reason }),
+  flip: z.object({ model: name, reason }),
+  split: z.object({
+    model: name,
+    weights: z
+      .record(
+        name,
+        z
+          .number()
+          .int('expected a whole number')
+          .min(0, 'expected ≥ 0')
+          .max(1_000_000, 'expected ≤ 1000000'),
+      )
+      .refine((w) => Object.keys(w).length > 0, 'expected at least one version'),
+    reason,
+  }),
+  source: z.object({ model: name, source: z.enum(['local', 'unleash']), reason }),
+  shadow: z.object({ model: name, version: name, percent: z.number().min(0).max(100), reason }),
+  load: z.object({ model: name, version: name, reason }),
+  unload: z.object({ model: name, version: name, reason }),
+  rollout: z.object({
+    model: name,
+    version: name,
+    steps: z.array(z.number()).min(1, 'expected at least one step'),
+    interval: z.string(),
+    guards: z
+      .strictObject({
+        errorRate: z
+          .strictObject({
+            maxIncreasePoints: z.number().min(0),
+            minSamples: z.number().int().min(1).optional(),
+          })
+          .optional(),
+        latencyP95: z
+          .strictObject({
+            maxRatio: z.number().min(1),
+            minSamples: z.number().int().min(1).optional(),
+          })
+          .optional(),
+        shadowDisagreement: z
+          .strictObject({
+            maxPercent: z.number().min(0).max(100),
+            minSamples: z.number().int().min(1).optional(),
+          })
+          .optional(),
+        accuracy: z
+          .strictObject({
+            alpha: z.number().gt(0).lt(1).optional(),
+            minSamples: z.number().int().min(1).optional(),
+          })
+          .optional(),
+      })
+      .default({}),
+    reason,
+  }),
+  abort: z.object({ model: name, reason }),
+};
+
+async function parse<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  const parsed = schema.safeParse(await readJson(c));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.map(String).join('.') || 'body';
+    throw invalidInput(`${path}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+/** /control: every endpoint needs the bearer token; each change is one audited transaction. */
+export function controlRoutes(deps: {
+  control: ControlService;
+  rollout: RolloutService;
+  token: string;
+  actor: string;
+}) {
+  const { control } = deps;
+  const { actor } = deps;
+  const answer = async (c: Context, model: string, command: DeploymentCommand, why?: string) => {
+    await control.apply(model, command, { actor, reason: why ?? null });
+    return c.json(control.view(model));
+  };
+
+  return new Hono()
+    .use('/control/*', bearerAuth({ token: deps.token }))
+    .get('/control/:model', (c) => c.json(control.view(c.req.param('model'))))
+    .post('/control/promote', async (c) => {
+      const body = await parse(c, schemas.promote);
+      return answer(c, body.model, { type: 'promote', version: body.version }, body.reason);
+    })
+    .post('/control/rollback', async (c) => {
+      const body = await parse(c, schemas.rollback);
+      return answer(c, body.model, { type: 'rollback' }, body.reason);
+    })
+    .post('/control/flip', async (c) => {
+      const body = await parse(c, schemas.flip);
+      return answer(c, body.model, { type: 'flip' }, body.reason);
+    })
+    .put('/control/split', async (c) => {
+      const body = await parse(c, schemas.split);
+      return answer(c, body.model, { type: 'split', weights: body.weights }, body.reason);
+    })
+    .put('/control/source', async (c) => {
+      const body = await parse(c, schemas.source);
+      return answer(c, body.model, { type: 'source', source: body.source }, body.reason);
+    })
+    .put('/control/shadow', async (c) => {
+      const body = await parse(c, schemas.shadow);
+      const command = { type: 'shadow', version: body.version, percent: body.percent } as const;
+      return answer(c, body.model, command, body.reason);
+    })
+    .post('/control/load', async (c) => {
+      const body = await parse(c, schemas.load);
+      return answer(c, body.model, { type: 'load', version: body.version }, body.reason);
+    })
+    .post('/control/rollout', async (c) => {
+      const { model, reason: why, ...request } = await parse(c, schemas.rollout);
+      await deps.rollout.start(model, request, { actor, reason: why ?? null });
+      return c.json(control.view(model));
+    })
+    .post('/control/rollout/abort', async (c) => {
+      const body = await parse(c, schemas.abort);
+      await deps.rollout.abort(body.model, { actor, reason: body.reason ?? null });
+      return c.json(control.view(body.model));
+    })
+    .post('/control/unload', async (c) => {
+      const body = await parse(c, schemas.unload);
+      return answer(c, body.model, { type: 'unload', version: body.version }, body.reason);
+    });
+}

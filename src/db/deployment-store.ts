@@ -1,0 +1,104 @@
+import { and, desc, eq } from 'drizzle-orm';
+import { conflict } from '../errors.js';
+import type { Db } from './client.js';
+import type { DeploymentEvent, DeploymentState } from './deployment-state.js';
+import { deploymentEvents, deployments } from './schema.js';
+
+export interface StoredDeploymentEvent extends DeploymentEvent {
+  id: number;
+}
+
+/**
+ * Current deployments, read by every request from memory and changed by the
+ * control plane. A change is persisted with its audit event in one transaction
+ * before it becomes visible, so what a request sees has always been committed.
+ */
+export interface DeploymentStore {
+  get(model: string): DeploymentState | undefined;
+  all(): DeploymentState[];
+  /** Persists `next` (whose revision must be one past the stored one) and `event` atomically. */
+  commit(next: DeploymentState, event: DeploymentEvent): void;
+  events(model: string, limit: number): StoredDeploymentEvent[];
+  remove(model: string): void;
+}
+
+export function createSqliteDeploymentStore(db: Db): DeploymentStore {
+  const current = new Map<string, DeploymentState>();
+  for (const row of db.select().from(deployments).all()) {
+    current.set(row.model, {
+      model: row.model,
+      live: row.live,
+      standby: row.standby,
+      history: row.history,
+      split: row.split ?? null,
+      source: row.source,
+      pinned: row.pinned,
+      shadow: row.shadow ?? null,
+      revision: row.revision,
+    });
+  }
+
+  const persist = db.$client.transaction((next: DeploymentState, event: DeploymentEvent) => {
+    const stored = db
+      .select({ revision: deployments.revision })
+      .from(deployments)
+      .where(eq(deployments.model, next.model))
+      .get();
+    const expected = next.revision - 1;
+    if ((stored?.revision ?? -1) !== expected && !(stored === undefined && next.revision === 0)) {
+      throw conflict(
+        `deployment of "${next.model}" changed concurrently (revision ${stored?.revision}, expected ${expected})`,
+      );
+    }
+    const row = { ...next, updatedAt: event.ts };
+    db.insert(deployments)
+      .values(row)
+      .onConflictDoUpdate({ target: deployments.model, set: row })
+      .run();
+    db.insert(deploymentEvents)
+      .values({
+        model: event.model,
+        action: event.action,
+        fromVersion: event.from,
+        toVersion: event.to,
+        actor: event.actor,
+        reason: event.reason,
+        detail: event.detail ?? null,
+        ts: event.ts,
+      })
+      .run();
+  });
+
+  return {
+    get: (model) => current.get(model),
+    all: () => [...current.values()],
+    commit(next, event) {
+      persist(next, event);
+      current.set(next.model, next);
+    },
+    events(model, limit) {
+      return db
+        .select()
+        .from(deploymentEvents)
+        .where(and(eq(deploymentEvents.model, model)))
+        .orderBy(desc(deploymentEvents.id))
+        .limit(limit)
+        .all()
+        .map((row) => ({
+          id: row.id,
+          model: row.model,
+          action: row.action as DeploymentEvent['action'],
+          from: row.fromVersion,
+          to: row.toVersion,
+          actor: row.actor,
+          reason: row.reason,
+          detail: row.detail ?? null,
+          ts: row.ts,
+        }));
+    },
+    remove(model) {
+      db.delete(deployments).where(eq(deployments.model, model)).run();
+      current.delete(model);
+    },
+  };
+}

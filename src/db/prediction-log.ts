@@ -1,0 +1,109 @@
+import type Database from 'better-sqlite3';
+
+export type PredictionStatus = 'ok' | 'error';
+
+export interface PredictionRecord {
+  id: string;
+  ts: number;
+  model: string;
+  version: string;
+  route: string;
+  userHash: string | null;
+  requestId: string;
+  input: string;
+  output: string | null;
+  label: string | null;
+  score: number | null;
+  latencyUs: number;
+  status: PredictionStatus;
+  error: string | null;
+  shadowOf: string | null;
+}
+
+/** Where predictions go. Appends never block on I/O and never drop a row. */
+export interface PredictionLog {
+  append(records: readonly PredictionRecord[]): void;
+  /** Rows accepted but not yet committed. */
+  readonly queueDepth: number;
+  readonly rowsWritten: number;
+  /** Writes everything queued now; used by tests and before answering queries that must see it. */
+  flush(): void;
+  /** Drains the queue and stops the timer; appends after close are written at once. */
+  close(): void;
+}
+
+export interface PredictionLogOptions {
+  /** Commit once this many rows wait. */
+  flushRows: number;
+  /** ...or once the oldest row has waited this long. */
+  flushMs: number;
+  /** Past this depth the request path writes synchronously: back-pressure instead of unbounded memory. */
+  maxQueue: number;
+  onError?: (error: unknown, pendingRows: number) => void;
+}
+
+const INSERT = `INSERT INTO predictions
+  (id, ts, model, version, route, user_hash, request_id, input, output, label, score,
+   latency_us, status, error, shadow_of)
+  VALUES (@id, @ts, @model, @version, @route, @userHash, @requestId, @input, @output, @label,
+   @score, @latencyUs, @status, @error, @shadowOf)`;
+
+export function createSqlitePredictionLog(
+  sqlite: Database.Database,
+  options: PredictionLogOptions,
+): PredictionLog {
+  const insert = sqlite.prepare(INSERT);
+  const insertAll = sqlite.transaction((rows: readonly PredictionRecord[]) => {
+    for (const row of rows) insert.run(row);
+  });
+
+  let queue: PredictionRecord[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let immediate: NodeJS.Immediate | undefined;
+  let rowsWritten = 0;
+  let closed = false;
+
+  const flush = (): void => {
+    if (timer) clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
+    timer = undefined;
+    immediate = undefined;
+    if (queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    try {
+      insertAll(batch);
+      rowsWritten += batch.length;
+    } catch (error) {
+      // Keep the rows: a busy or full disk is retried on the next flush, never dropped.
+      queue = batch.concat(queue);
+      options.onError?.(error, queue.length);
+      if (!closed) timer = setTimeout(flush, options.flushMs);
+    }
+  };
+
+  return {
+    append(records) {
+      for (const record of records) queue.push(record);
+      if (closed || queue.length >= options.maxQueue) {
+        flush();
+      } else if (queue.length >= options.flushRows) {
+        // Let the current request finish answering before paying for the write.
+        immediate ??= setImmediate(flush);
+      } else {
+        timer ??= setTimeout(flush, options.flushMs);
+      }
+    },
+    get queueDepth() {
+      return queue.length;
+    },
+    get rowsWritten() {
+      return rowsWritten;
+    },
+    flush,
+    close() {
+      closed = true;
+      flush();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { rollouts } from './schema.js';
+
+export type RolloutStatus = 'running' | 'completed' | 'rolled_back' | 'aborted';
+
+export interface RolloutRecord {
+  model: string;
+  candidate: string;
+  /** The live version when the rollout started: what the candidate is judged against. */
+  baseline: string;
+  steps: number[];
+  stepIndex: number;
+  intervalMs: number;
+  guards: Record<string, unknown>;
+  status: RolloutStatus;
+  stepStartedAt: number;
+  nextEvaluationAt: number | null;
+  readings: unknown[];
+  startedAt: number;
+  finishedAt: number | null;
+  outcome: string | null;
+}
+
+export interface RolloutStore {
+  get(model: string): RolloutRecord | undefined;
+  running(): RolloutRecord[];
+  save(record: RolloutRecord): void;
+}
+
+export function createSqliteRolloutStore(db: Db): RolloutStore {
+  return {
+    get: (model) =>
+      db.select().from(rollouts).where(eq(rollouts.model, model)).get() as
+        | RolloutRecord
+        | undefined,
+    running: () =>
+      db.select().from(rollouts).where(eq(rollouts.status, 'running')).all() as RolloutRecord[],
+    save(record) {
+      db.insert(rollouts)
+        .values(record)
+        .onConflictDoUpdate({ target: rollouts.model, set: record })
+        .run();
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { FeedbackStore } from '../db/feedback-store.js';
+import type { PredictionLog } from '../db/prediction-log.js';
+import { conflict, invalidInput, notFound } from '../errors.js';
+import { readJson } from '../http/read-json.js';
+import type { ModelHost } from '../models/model-host.js';
+
+const feedbackSchema = z.object({
+  predictionId: z.string().min(1).max(64),
+  label: z.string().min(1).max(256),
+  overwrite: z.boolean().optional(),
+});
+
+/** POST /feedback: ground truth for a served prediction, so accuracy can be compared. */
+export function feedbackRoutes(deps: {
+  feedback: FeedbackStore;
+  predictionLog: PredictionLog;
+  host: ModelHost;
+}) {
+  return new Hono().post('/feedback', async (c) => {
+    const parsed = feedbackSchema.safeParse(await readJson(c));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw invalidInput(`${issue?.path.join('.') || 'body'}: ${issue?.message}`);
+    }
+    const { predictionId, label, overwrite } = parsed.data;
+    // The prediction may still sit in the write queue; feedback can follow a response at once.
+    deps.predictionLog.flush();
+    const prediction = deps.feedback.prediction(predictionId);
+    if (!prediction) throw notFound(`predictionId: no prediction "${predictionId}"`);
+    const labels = deps.host.get(prediction.model, prediction.version)?.labels;
+    if (labels && !labels.includes(label)) {
+      throw invalidInput(
+        `label: "${label}" is not a label of ${prediction.model} (${labels.join(', ')})`,
+      );
+    }
+    const previous = deps.feedback.existing(predictionId);
+    if (previous !== undefined && !overwrite) {
+      throw conflict(
+        `predictionId: "${predictionId}" already has label "${previous}"; send "overwrite": true to replace it`,
+      );
+    }
+    deps.feedback.record(predictionId, label, Date.now());
+    return c.json({ predictionId, label, model: prediction.model, version: prediction.version });
+  });
+}

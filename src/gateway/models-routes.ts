@@ -1,0 +1,42 @@
+import { Hono } from 'hono';
+import type { DeploymentStore } from '../db/deployment-store.js';
+import type { ModelHost } from '../models/model-host.js';
+import type { FlagSource } from './flags.js';
+import { flagName } from './routing.js';
+
+/** GET /models: what is loaded and how traffic is split, in one look. */
+export function modelsRoutes(deps: {
+  host: ModelHost;
+  deployments: DeploymentStore;
+  flags: FlagSource;
+  flagPrefix: string;
+}) {
+  return new Hono().get('/models', (c) =>
+    c.json({
+      flags: deps.flags.status(),
+      models: deps.host.models().map((model) => {
+        const state = deps.deployments.get(model);
+        return {
+          name: model,
+          versions: deps.host.versions(model).map((version) => {
+            const hosted = deps.host.get(model, version);
+            return {
+              version,
+              description: hosted?.manifest.description ?? null,
+              features: hosted?.features ?? [],
+              labels: hosted?.labels ?? [],
+              metrics: hosted?.manifest.metrics ?? {},
+            };
+          }),
+          live: state?.live ?? null,
+          standby: state?.standby ?? null,
+          pinned: state?.pinned ?? false,
+          split: state?.split ?? null,
+          splitSource: state?.source ?? 'local',
+          flag: flagName(deps.flagPrefix, model),
+          shadow: state?.shadow ?? null,
+        };
+      }),
+    }),
+  );
+}

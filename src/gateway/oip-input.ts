@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { invalidInput } from '../errors.js';
+import type { HostedVersion } from '../models/onnx-host.js';
+import { MAX_ROWS, type PredictRows } from './predict-input.js';
+
+/** Open Inference Protocol v2 request (KServe / Triton REST). */
+const inferRequestSchema = z.object({
+  id: z.string().max(256).optional(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+  inputs: z
+    .array(
+      z.object({
+        name: z.string(),
+        shape: z.array(z.number().int().nonnegative()),
+        datatype: z.string(),
+        parameters: z.record(z.string(), z.unknown()).optional(),
+        data: z.array(z.unknown()),
+      }),
+    )
+    .min(1),
+  outputs: z.array(z.object({ name: z.string() })).optional(),
+});
+
+export type InferRequest = z.infer<typeof inferRequestSchema>;
+
+export function parseInferRequest(body: unknown): InferRequest {
+  const parsed = inferRequestSchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.reduce<string>(
+      (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : `${acc}.${String(key)}`),
+      'body',
+    );
+    throw invalidInput(`${path}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+/** A string parameter a client may send for stickiness, e.g. parameters.userId. */
+export function stringParameter(request: InferRequest, name: string): string | undefined {
+  const value = request.parameters?.[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+export function toInferRows(request: InferRequest, hosted: HostedVersion): PredictRows {
+  const width = hosted.features.length;
+  const [tensor, extra] = request.inputs;
+  if (!tensor || extra) {
+    throw invalidInput(`inputs: expected exactly one tensor named "${hosted.input.name}"`);
+  }
+  if (tensor.name !== hosted.input.name) {
+    throw invalidInput(`inputs[0].name: expected "${hosted.input.name}", got "${tensor.name}"`);
+  }
+  if (tensor.datatype !== 'FP32' && tensor.datatype !== 'FP64') {
+    throw invalidInput(`inputs[0].datatype: expected FP32, got "${tensor.datatype}"`);
+  }
+  const [rows, columns, ...rest] = tensor.shape;
+  if (rows === undefined || columns !== width || rest.length > 0) {
+    throw invalidInput(
+      `inputs[0].shape: expected [N, ${width}] (${hosted.features.join(', ')}), got ${JSON.stringify(tensor.shape)}`,
+    );
+  }
+  if (rows < 1 || rows > MAX_ROWS) {
+    throw invalidInput(`inputs[0].shape[0]: expected 1 to ${MAX_ROWS} rows, got ${rows}`);
+  }
+  // The spec allows row-major flat data or nested arrays; accept both.
+  const flat = tensor.data.flat(2);
+  if (flat.length !== rows * width) {
+    throw invalidInput(
+      `inputs[0].data: shape ${JSON.stringify(tensor.shape)} needs ${rows * width} values, got ${flat.length}`,
+    );
+  }
+  const features = new Float32Array(flat.length);
+  flat.forEach((value, i) => {
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw invalidInput(`inputs[0].data[${i}]: expected a finite number`);
+    }
+    features[i] = value;
+  });
+  const inputsJson: string[] = [];
+  for (let row = 0; row < rows; row++) {
+    const named: Record<string, number> = {};
+    hosted.features.forEach((feature, j) => {
+      named[feature] = features[row * width + j] as number;
+    });
+    inputsJson.push(JSON.stringify(named));
+  }
+  return { features, rows, inputsJson };
+}

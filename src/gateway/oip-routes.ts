@@ -1,0 +1,107 @@
+import { type Context, Hono } from 'hono';
+import type { DeploymentStore } from '../db/deployment-store.js';
+import { invalidInput, modelNotFound } from '../errors.js';
+import { readJson } from '../http/read-json.js';
+import type { ModelHost } from '../models/model-host.js';
+import type { HostedVersion } from '../models/onnx-host.js';
+import { parseInferRequest, stringParameter, toInferRows } from './oip-input.js';
+import type { Predictor } from './predictor.js';
+
+const LABEL_OUTPUT = 'label';
+
+/**
+ * KServe / Triton Open Inference Protocol v2 (REST), so their clients call
+ * modelgate unchanged. An infer without a version is routed like /predict.
+ */
+export function oipRoutes(deps: {
+  host: ModelHost;
+  deployments: DeploymentStore;
+  predictor: Predictor;
+}) {
+  const { host, deployments, predictor } = deps;
+
+  const metadata = (hosted: HostedVersion) => ({
+    name: hosted.model,
+    versions: host.versions(hosted.model),
+    platform: 'onnxruntime_onnx',
+    inputs: [hosted.input],
+    outputs: [...hosted.outputs, { name: LABEL_OUTPUT, datatype: 'BYTES', shape: [-1] }],
+    parameters: { features: hosted.features, labels: hosted.labels },
+  });
+
+  const liveOf = (model: string): HostedVersion => {
+    const state = deployments.get(model);
+    if (!state) throw modelNotFound(model);
+    return host.require(model, state.live);
+  };
+
+  const infer = async (c: Context, version: string | undefined) => {
+    const model = c.req.param('model') as string;
+    const request = parseInferRequest(await readJson(c));
+    const wanted = request.outputs?.map((o) => o.name);
+    const userId = c.req.header('x-user-id')?.trim() || stringParameter(request, 'userId');
+    const sessionId = stringParameter(request, 'sessionId');
+    const result = await predictor.predict({
+      model,
+      override: version ?? (c.req.header('x-model-version') || undefined),
+      context: userId ? { userId } : sessionId ? { sessionId } : {},
+      requestId: c.get('requestId'),
+      toRows: (hosted) => toInferRows(request, hosted),
+    });
+    const rows = result.outputs.length;
+    const outputs = [
+      {
+        name: 'probabilities',
+        datatype: 'FP32',
+        shape: [rows, result.labels.length],
+        data: Array.from(result.probabilities),
+      },
+      {
+        name: LABEL_OUTPUT,
+        datatype: 'BYTES',
+        shape: [rows],
+        data: result.outputs.map((o) => o.label),
+      },
+    ];
+    for (const name of wanted ?? []) {
+      if (!outputs.some((o) => o.name === name)) {
+        throw invalidInput(`outputs: unknown output "${name}" (have probabilities, label)`);
+      }
+    }
+    c.header('X-Model-Version', result.version);
+    c.header('X-Prediction-Id', result.predictionIds.join(','));
+    return c.json({
+      model_name: result.model,
+      model_version: result.version,
+      id: request.id ?? c.get('requestId'),
+      parameters: { route: result.route, prediction_ids: result.predictionIds },
+      outputs: wanted ? outputs.filter((o) => wanted.includes(o.name)) : outputs,
+    });
+  };
+
+  return new Hono()
+    .get('/v2', (c) => c.json({ name: 'modelgate', version: '0.1.0', extensions: [] }))
+    .get('/v2/health/live', (c) => c.json({ live: true }))
+    .get('/v2/health/ready', (c) => {
+      // Ready when every model can serve its live version.
+      const notReady = deployments.all().filter((s) => !host.get(s.model, s.live));
+      if (notReady.length > 0 || host.models().length === 0) {
+        return c.json({ ready: false, notReady: notReady.map((s) => s.model) }, 503);
+      }
+      return c.json({ ready: true });
+    })
+    .get('/v2/models/:model', (c) => c.json(metadata(liveOf(c.req.param('model')))))
+    .get('/v2/models/:model/versions/:version', (c) =>
+      c.json(metadata(host.require(c.req.param('model'), c.req.param('version')))),
+    )
+    .get('/v2/models/:model/ready', (c) => {
+      const hosted = liveOf(c.req.param('model'));
+      return c.json({ name: hosted.model, version: hosted.version, ready: true });
+    })
+    .get('/v2/models/:model/versions/:version/ready', (c) => {
+      const hosted = host.require(c.req.param('model'), c.req.param('version'));
+      return c.json({ name: hosted.model, version: hosted.version, ready: true });
+    })
+    .post('/v2/models/:model/infer', (c) => infer(c, undefined))
+    .post('/v2/models/:model/versions/:version/infer', (c) => infer(c, c.req.param('version')));
+}

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { invalidInput } from '../errors.js';
+
+export const MAX_ROWS = 1000;
+
+const featureValue = z.number({ error: 'expected a number' }).finite('expected a finite number');
+const stickyField = z.string().min(1).max(256).optional();
+
+/** The /predict envelope; rows are checked later against the routed version's features. */
+const predictBodySchema = z.union([
+  z.object({
+    inputs: z.union([
+      z.record(z.string(), z.unknown()),
+      z.array(z.array(z.unknown())).min(1).max(MAX_ROWS, `at most ${MAX_ROWS} rows`),
+    ]),
+    userId: stickyField,
+    sessionId: stickyField,
+  }),
+  z.object({
+    instances: z
+      .array(z.record(z.string(), z.unknown()))
+      .min(1, 'at least one instance')
+      .max(MAX_ROWS, `at most ${MAX_ROWS} rows`),
+    userId: stickyField,
+    sessionId: stickyField,
+  }),
+]);
+
+export type PredictBody = z.infer<typeof predictBodySchema>;
+
+/** Rows ready for the model plus their JSON for the log. */
+export interface PredictRows {
+  features: Float32Array;
+  rows: number;
+  inputsJson: string[];
+}
+
+const describeIssue = (issue: z.core.$ZodIssue | undefined, root: string): string => {
+  if (!issue) return `${root}: invalid`;
+  const path = issue.path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : `${acc}.${String(key)}`),
+    root,
+  );
+  return `${path}: ${issue.message}`;
+};
+
+export function parsePredictBody(body: unknown): PredictBody {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalidInput('body: expected a JSON object with "inputs" or "instances"');
+  }
+  if (!('inputs' in body) && !('instances' in body)) {
+    throw invalidInput('body: expected "inputs" or "instances"');
+  }
+  const parsed = predictBodySchema.safeParse(body);
+  if (!parsed.success) {
+    // A union reports its branches' issues together; report the branch the body chose.
+    const branch = 'instances' in body ? 'instances' : 'inputs';
+    const issue =
+      parsed.error.issues
+        .flatMap((i) => (i.code === 'invalid_union' ? i.errors.flat() : [i]))
+        .find((i) => i.path[0] === branch || i.path[0] === 'userId' || i.path[0] === 'sessionId') ??
+      parsed.error.issues[0];
+    throw invalidInput(describeIssue(issue, 'body'));
+  }
+  return parsed.data;
+}
+
+/** Checks every row against `features` and packs them row-major for ONNX Runtime. */
+export function toFeatureRows(body: PredictBody, features: readonly string[]): PredictRows {
+  const width = features.length;
+  if ('instances' in body) {
+    return packObjects(body.instances, features, (i) => `instances[${i}]`);
+  }
+  if (!Array.isArray(body.inputs)) {
+    return packObjects([body.inputs], features, () => 'inputs');
+  }
+  const rows = body.inputs;
+  const packed = new Float32Array(rows.length * width);
+  const inputsJson: string[] = [];
+  rows.forEach((row, i) => {
+    if (row.length !== width) {
+      throw invalidInput(
+        `inputs[${i}]: expected ${width} numbers (${features.join(', ')}), got ${row.length}`,
+      );
+    }
+    const named: Record<string, number> = {};
+    row.forEach((value, j) => {
+      const feature = features[j] as string;
+      const parsed = featureValue.safeParse(value);
+      if (!parsed.success)
+        throw invalidInput(describeIssue(parsed.error.issues[0], `inputs[${i}][${j}]`));
+      packed[i * width + j] = parsed.data;
+      named[feature] = parsed.data;
+    });
+    inputsJson.push(JSON.stringify(named));
+  });
+  return { features: packed, rows: rows.length, inputsJson };
+}
+
+function packObjects(
+  rows: ReadonlyArray<Record<string, unknown>>,
+  features: readonly string[],
+  label: (i: number) => string,
+): PredictRows {
+  const width = features.length;
+  const expected = new Set(features);
+  const packed = new Float32Array(rows.length * width);
+  const inputsJson: string[] = [];
+  rows.forEach((row, i) => {
+    for (const key of Object.keys(row)) {
+      if (!expected.has(key)) {
+        throw invalidInput(`${label(i)}.${key}: unknown feature (expected ${features.join(', ')})`);
+      }
+    }
+    const named: Record<string, number> = {};
+    features.forEach((feature, j) => {
+      if (!(feature in row)) throw invalidInput(`${label(i)}.${feature}: missing feature`);
+      const parsed = featureValue.safeParse(row[feature]);
+      if (!parsed.success) {
+        throw invalidInput(describeIssue(parsed.error.issues[0], `${label(i)}.${feature}`));
+      }
+      packed[i * width + j] = parsed.data;
+      named[feature] = parsed.data;
+    });
+    inputsJson.push(JSON.stringify(named));
+  });
+  return { features: packed, rows: rows.length, inputsJson };
+}

@@ -1,0 +1,29 @@
+import { Hono } from 'hono';
+import { readJson } from '../http/read-json.js';
+import { parsePredictBody, toFeatureRows } from './predict-input.js';
+import type { Predictor } from './predictor.js';
+import { stickyContext } from './sticky-context.js';
+
+/** POST /predict/:model — the gateway's own JSON protocol. */
+export function predictRoutes(predictor: Predictor) {
+  return new Hono().post('/predict/:model', async (c) => {
+    const body = parsePredictBody(await readJson(c));
+    const result = await predictor.predict({
+      model: c.req.param('model'),
+      override: c.req.header('x-model-version') || undefined,
+      context: stickyContext(c.req.header('x-user-id'), body),
+      requestId: c.get('requestId'),
+      toRows: (hosted) => toFeatureRows(body, hosted.features),
+    });
+    c.header('X-Model-Version', result.version);
+    c.header('X-Prediction-Id', result.predictionIds.join(','));
+    return c.json({
+      model: result.model,
+      version: result.version,
+      route: result.route,
+      predictionId: result.predictionIds[0],
+      ...(result.predictionIds.length > 1 ? { predictionIds: result.predictionIds } : {}),
+      outputs: result.outputs.map(({ label, probabilities }) => ({ label, probabilities })),
+    });
+  });
+}

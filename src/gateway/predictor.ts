@@ -1,0 +1,229 @@
+import { createHash } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import type { DeploymentStore } from '../db/deployment-store.js';
+import type { PredictionLog, PredictionRecord } from '../db/prediction-log.js';
+import { AppError, modelNotFound, versionNotFound } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import type { ModelHost } from '../models/model-host.js';
+import type { HostedVersion } from '../models/onnx-host.js';
+import type { FlagContext, FlagSource } from './flags.js';
+import type { PredictRows } from './predict-input.js';
+import { flagName, type Route, routeRequest } from './routing.js';
+import { shouldShadow } from './shadow-sampling.js';
+
+export type PredictionRoute = Route | 'shadow';
+
+export interface PredictRequest {
+  model: string;
+  /** `X-Model-Version` or an OIP path version. */
+  override?: string;
+  context: FlagContext;
+  requestId: string;
+  /** Validates and packs the input for the version routing chose (versions may differ in features). */
+  toRows: (version: HostedVersion) => PredictRows;
+}
+
+export interface RowOutput {
+  label: string;
+  score: number;
+  probabilities: Record<string, number>;
+}
+
+export interface PredictResult {
+  model: string;
+  version: string;
+  route: PredictionRoute;
+  predictionIds: string[];
+  outputs: RowOutput[];
+  labels: readonly string[];
+  /** Row-major, labels.length per row, for protocols that want tensors. */
+  probabilities: Float32Array;
+}
+
+export interface PredictorDeps {
+  host: ModelHost;
+  deployments: DeploymentStore;
+  flags: FlagSource;
+  predictionLog: PredictionLog;
+  metrics: Metrics;
+  flagPrefix: string;
+  warn: (message: string, details?: Record<string, unknown>) => void;
+  random?: () => number;
+}
+
+export interface Predictor {
+  predict(request: PredictRequest): Promise<PredictResult>;
+}
+
+/** Only a hash of the user's key is ever stored. */
+export const hashUserKey = (key: string): string =>
+  createHash('sha256').update(key).digest('hex').slice(0, 32);
+
+export function createPredictor(deps: PredictorDeps): Predictor {
+  const random = deps.random ?? Math.random;
+  const warnedVariants = new Set<string>();
+
+  const execute = async (
+    hosted: HostedVersion,
+    rows: PredictRows,
+    meta: {
+      route: PredictionRoute;
+      requestId: string;
+      userHash: string | null;
+      shadowOf?: string[];
+    },
+  ): Promise<{ ids: string[]; probabilities: Float32Array; outputs: RowOutput[] }> => {
+    const labels = { model: hosted.model, version: hosted.version, route: meta.route };
+    const started = process.hrtime.bigint();
+    let probabilities: Float32Array | undefined;
+    let failure: Error | undefined;
+    try {
+      probabilities = await hosted.run(rows.features, rows.rows);
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+    }
+    const latencyUs = Number((process.hrtime.bigint() - started) / 1000n);
+    const ts = Date.now();
+    const ids: string[] = [];
+    const records: PredictionRecord[] = [];
+    const outputs = probabilities ? toRowOutputs(probabilities, hosted.labels) : [];
+    for (let row = 0; row < rows.rows; row++) {
+      const id = uuidv7();
+      ids.push(id);
+      const output = outputs[row];
+      records.push({
+        id,
+        ts,
+        model: hosted.model,
+        version: hosted.version,
+        route: meta.route,
+        userHash: meta.userHash,
+        requestId: meta.requestId,
+        input: rows.inputsJson[row] as string,
+        output: output ? JSON.stringify(output.probabilities) : null,
+        label: output?.label ?? null,
+        score: output?.score ?? null,
+        latencyUs,
+        status: failure ? 'error' : 'ok',
+        error: failure ? failure.message : null,
+        shadowOf: meta.shadowOf?.[row] ?? null,
+      });
+    }
+    // Failed rows are logged too: the error rate per version is part of every comparison.
+    deps.predictionLog.append(records);
+    deps.metrics.predictionLatency.observe(labels, latencyUs / 1e6);
+    if (failure || !probabilities) {
+      deps.metrics.predictionErrors.inc(labels, rows.rows);
+      throw new AppError(
+        500,
+        'inference_failed',
+        `${hosted.model}/${hosted.version} failed: ${failure?.message}`,
+        { cause: failure },
+      );
+    }
+    deps.metrics.predictions.inc(labels, rows.rows);
+    return { ids, probabilities, outputs };
+  };
+
+  const mirror = (
+    hosted: HostedVersion,
+    request: PredictRequest,
+    servedIds: string[],
+    userHash: string | null,
+  ): void => {
+    let rows: PredictRows;
+    try {
+      rows = request.toRows(hosted);
+    } catch (error) {
+      // The shadow may expect other features; that is its problem, not the user's.
+      deps.warn('shadow input rejected', { model: hosted.model, version: hosted.version, error });
+      return;
+    }
+    execute(hosted, rows, {
+      route: 'shadow',
+      requestId: request.requestId,
+      userHash,
+      shadowOf: servedIds,
+    }).catch(() => {
+      // Already logged as error rows of the shadow version.
+    });
+  };
+
+  return {
+    async predict(request) {
+      const state = deps.deployments.get(request.model);
+      if (!state) throw modelNotFound(request.model);
+      const loaded = deps.host.loaded(request.model);
+      const groupId = flagName(deps.flagPrefix, request.model);
+      const stickyKey = request.context.userId ?? request.context.sessionId;
+      const flagVariant =
+        state.source === 'unleash' && !state.pinned && request.override === undefined
+          ? deps.flags.variant(groupId, request.context)
+          : undefined;
+      const decision = routeRequest({
+        state,
+        loaded,
+        override: request.override,
+        flagVariant,
+        stickyKey,
+        groupId,
+        random,
+      });
+      if (decision.kind === 'unknown_version') {
+        throw versionNotFound(request.model, decision.version);
+      }
+      if (decision.ignoredVariant && !warnedVariants.has(`${groupId}:${decision.ignoredVariant}`)) {
+        warnedVariants.add(`${groupId}:${decision.ignoredVariant}`);
+        deps.warn(
+          `flag ${groupId} names variant "${decision.ignoredVariant}", which is not a loaded version; serving live`,
+        );
+      }
+      const hosted = deps.host.get(request.model, decision.version);
+      if (!hosted) throw versionNotFound(request.model, decision.version);
+      const rows = request.toRows(hosted);
+      const userHash = stickyKey === undefined ? null : hashUserKey(stickyKey);
+      const { ids, probabilities, outputs } = await execute(hosted, rows, {
+        route: decision.route,
+        requestId: request.requestId,
+        userHash,
+      });
+
+      const shadow = state.shadow;
+      if (shadow && shadow.version !== decision.version && shouldShadow(shadow.percent, random)) {
+        const shadowHosted = deps.host.get(request.model, shadow.version);
+        // After the response is on its way: the shadow never delays or changes it.
+        if (shadowHosted) setImmediate(() => mirror(shadowHosted, request, ids, userHash));
+      }
+      return {
+        model: request.model,
+        version: decision.version,
+        route: decision.route,
+        predictionIds: ids,
+        outputs,
+        labels: hosted.labels,
+        probabilities,
+      };
+    },
+  };
+}
+
+/** The label of each row is its most probable class. */
+export function toRowOutputs(probabilities: Float32Array, labels: readonly string[]): RowOutput[] {
+  const width = labels.length;
+  const outputs: RowOutput[] = [];
+  for (let offset = 0; offset < probabilities.length; offset += width) {
+    const byLabel: Record<string, number> = {};
+    let best = 0;
+    for (let k = 0; k < width; k++) {
+      const p = probabilities[offset + k] as number;
+      byLabel[labels[k] as string] = p;
+      if (p > (probabilities[offset + best] as number)) best = k;
+    }
+    outputs.push({
+      label: labels[best] as string,
+      score: probabilities[offset + best] as number,
+      probabilities: byLabel,
+    });
+  }
+  return outputs;
+}

@@ -1,0 +1,38 @@
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Logger } from 'pino';
+import { AppError } from '../errors.js';
+
+const body = (code: string, message: string) => ({ error: { code, message } });
+
+/** The one place an error becomes a response: `{"error": {"code", "message"}}`. */
+export function errorsToJson(logger: Logger): ErrorHandler {
+  return (error: Error, c: Context) => {
+    if (error instanceof AppError) {
+      if (error.status >= 500) {
+        logger.error({ err: error, requestId: c.get('requestId') }, error.message);
+      }
+      return c.json(body(error.code, error.message), error.status);
+    }
+    if (error instanceof HTTPException) {
+      const status = error.status as ContentfulStatusCode;
+      const code =
+        status === 401 ? 'unauthorized' : status === 413 ? 'payload_too_large' : 'bad_request';
+      // hono/bearer-auth answers 401 for a missing or wrong token and 400 for a non-bearer header.
+      const message =
+        status === 401 || (status === 400 && error.res?.headers.has('www-authenticate'))
+          ? 'Authorization: a valid "Bearer <control token>" header is required'
+          : error.message || `HTTP ${status}`;
+      return c.json(body(code, message), status);
+    }
+    logger.error({ err: error, requestId: c.get('requestId') }, 'unexpected error');
+    return c.json(
+      body('internal', `unexpected error; request id ${c.get('requestId') ?? 'unknown'}`),
+      500,
+    );
+  };
+}
+
+export const notFoundJson: NotFoundHandler = (c) =>
+  c.json(body('not_found', `no endpoint ${c.req.method} ${c.req.path}`), 404);

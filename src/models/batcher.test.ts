@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { createBatcher } from './batcher.js';
+
+/** A runner that doubles each feature and records the batch sizes it was called with. */
+function doublingRunner() {
+  const calls: number[] = [];
+  const run = async (features: Float32Array, rows: number) => {
+    calls.push(rows);
+    return features.map((x) => x * 2);
+  };
+  return { run, calls };
+}
+
+const rowOf = (i: number) => new Float32Array([i, i + 0.5]);
+
+describe('createBatcher', () => {
+  it('merges requests that arrive in one event-loop turn and splits the answers back', async () => {
+    const runner = doublingRunner();
+    const sizes: number[] = [];
+    const run = createBatcher(runner.run, 2, 2, {
+      windowUs: 500,
+      maxRows: 100,
+      onBatch: (rows) => sizes.push(rows),
+    });
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => run(rowOf(i), 1)));
+    expect(runner.calls).toEqual([10]);
+    expect(sizes).toEqual([10]);
+    expect(answers.map((answer) => [...answer])).toEqual(
+      Array.from({ length: 10 }, (_, i) => [i * 2, i * 2 + 1]),
+    );
+  });
+
+  it('never exceeds maxRows: a full batch goes at once, the rest in the next', async () => {
+    const runner = doublingRunner();
+    const run = createBatcher(runner.run, 2, 2, { windowUs: 500, maxRows: 4 });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => run(rowOf(i), 1)));
+    expect(runner.calls).toEqual([4, 4, 2]);
+  });
+
+  it('runs at once with the window at 0 or a request of maxRows rows', async () => {
+    const runner = doublingRunner();
+    const unbatched = createBatcher(runner.run, 2, 2, { windowUs: 0, maxRows: 100 });
+    await Promise.all([unbatched(rowOf(1), 1), unbatched(rowOf(2), 1)]);
+    expect(runner.calls).toEqual([1, 1]);
+    const big = createBatcher(runner.run, 2, 2, { windowUs: 500, maxRows: 2 });
+    await big(new Float32Array(4), 2);
+    expect(runner.calls).toEqual([1, 1, 2]);
+  });
+
+  it('fails every request of a failed batch, and the next batch still runs', async () => {
+    let fail = true;
+    const run = createBatcher(
+      async (features) => {
+        if (fail) throw new Error('model exploded');
+        return features;
+      },
+      2,
+      2,
+      { windowUs: 500, maxRows: 100 },
+    );
+    const results = await Promise.allSettled([run(rowOf(1), 1), run(rowOf(2), 1)]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    fail = false;
+    expect([...(await run(rowOf(3), 1))]).toEqual([3, 3.5]);
+  });
+});

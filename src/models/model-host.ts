@@ -1,0 +1,110 @@
+import { AppError, modelNotFound, versionNotFound } from '../errors.js';
+import type { BatchOptions } from './batcher.js';
+import { type HostedVersion, loadVersion } from './onnx-host.js';
+import {
+  compareVersions,
+  locateVersion,
+  type ModelLocation,
+  NAME_PATTERN,
+  scanModelsDir,
+} from './registry.js';
+
+/** Every loaded model version in this process, by model and version. */
+export interface ModelHost {
+  readonly modelsDir: string;
+  models(): string[];
+  /** Loaded versions of `model`, naturally sorted. */
+  versions(model: string): string[];
+  loaded(model: string): ReadonlySet<string>;
+  get(model: string, version: string): HostedVersion | undefined;
+  /** Like get, but a 404 naming what is missing. */
+  require(model: string, version: string): HostedVersion;
+  requireModel(model: string): string[];
+  load(model: string, version: string): Promise<HostedVersion>;
+  unload(model: string, version: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ModelHostOptions {
+  batch: Omit<BatchOptions, 'onBatch'>;
+  /** Told the size of every ONNX call per version, for the batch-size histogram. */
+  onBatch?: (model: string, version: string, rows: number) => void;
+}
+
+export async function createModelHost(
+  modelsDir: string,
+  options: ModelHostOptions,
+): Promise<ModelHost> {
+  const batchFor = (location: ModelLocation): BatchOptions => ({
+    ...options.batch,
+    onBatch: (rows) => options.onBatch?.(location.model, location.version, rows),
+  });
+  const hosted = new Map<string, Map<string, HostedVersion>>();
+  const loading = new Map<string, Promise<HostedVersion>>();
+
+  const add = (version: HostedVersion) => {
+    const versions = hosted.get(version.model) ?? new Map<string, HostedVersion>();
+    versions.set(version.version, version);
+    hosted.set(version.model, versions);
+  };
+
+  // Sequential on purpose: session creation is CPU-bound and start-up order stays readable in logs.
+  for (const location of scanModelsDir(modelsDir))
+    add(await loadVersion(location, batchFor(location)));
+
+  const host: ModelHost = {
+    modelsDir,
+    models: () => [...hosted.keys()].sort(),
+    versions: (model) => [...(hosted.get(model)?.keys() ?? [])].sort(compareVersions),
+    loaded: (model) => new Set(hosted.get(model)?.keys() ?? []),
+    get: (model, version) => hosted.get(model)?.get(version),
+    require(model, version) {
+      const versions = hosted.get(model);
+      if (!versions) throw modelNotFound(model);
+      const found = versions.get(version);
+      if (!found) throw versionNotFound(model, version);
+      return found;
+    },
+    requireModel(model) {
+      if (!hosted.has(model)) throw modelNotFound(model);
+      return host.versions(model);
+    },
+    async load(model, version) {
+      for (const [field, value] of [
+        ['model', model],
+        ['version', version],
+      ] as const) {
+        if (!NAME_PATTERN.test(value)) {
+          throw new AppError(400, 'bad_request', `${field}: "${value}" is not a valid name`);
+        }
+      }
+      const existing = hosted.get(model)?.get(version);
+      if (existing) return existing;
+      const key = `${model}/${version}`;
+      // Two concurrent loads of one version share the same session instead of racing.
+      let pending = loading.get(key);
+      if (!pending) {
+        const location = locateVersion(modelsDir, model, version);
+        pending = loadVersion(location, batchFor(location)).finally(() => loading.delete(key));
+        loading.set(key, pending);
+      }
+      const loaded = await pending;
+      add(loaded);
+      return loaded;
+    },
+    async unload(model, version) {
+      const found = host.require(model, version);
+      hosted.get(model)?.delete(version);
+      if (hosted.get(model)?.size === 0) hosted.delete(model);
+      // Requests already routed to it hold their own reference; release after they drain.
+      setTimeout(() => void found.release(), 5_000).unref();
+    },
+    async close() {
+      for (const versions of hosted.values()) {
+        for (const version of versions.values()) await version.release();
+      }
+      hosted.clear();
+    },
+  };
+  return host;
+}

@@ -1,0 +1,138 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { AppError } from '../errors.js';
+import { type BatchOptions, createBatcher } from './batcher.js';
+import { type ModelManifest, modelManifestSchema } from './manifest.js';
+import type { ModelLocation } from './registry.js';
+
+export const PROBABILITIES_OUTPUT = 'probabilities';
+
+export interface TensorInfo {
+  name: string;
+  datatype: string;
+  shape: number[];
+}
+
+/** One model version held in memory with its own ONNX session. */
+export interface HostedVersion {
+  model: string;
+  version: string;
+  manifest: ModelManifest;
+  features: readonly string[];
+  labels: readonly string[];
+  input: TensorInfo;
+  outputs: TensorInfo[];
+  loadedAt: number;
+  /** Row-major features in, row-major probabilities (labels.length per row) out. */
+  run(features: Float32Array, rows: number): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+const ORT_TO_OIP: Record<string, string> = {
+  float32: 'FP32',
+  float64: 'FP64',
+  int64: 'INT64',
+  int32: 'INT32',
+  string: 'BYTES',
+  bool: 'BOOL',
+};
+
+const loadFailed = (location: ModelLocation, why: string) =>
+  new AppError(400, 'invalid_input', `cannot load ${location.model}/${location.version}: ${why}`);
+
+function readManifest(location: ModelLocation): ModelManifest {
+  if (!existsSync(join(location.dir, 'model.onnx'))) {
+    throw new AppError(
+      404,
+      'version_not_found',
+      `${location.model}/${location.version}: no model.onnx in ${location.dir}`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(join(location.dir, 'model.json'), 'utf8'));
+  } catch (error) {
+    throw loadFailed(location, `model.json: ${(error as Error).message}`);
+  }
+  const parsed = modelManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw loadFailed(location, `model.json ${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+function tensorInfo(metadata: ort.InferenceSession.ValueMetadata): TensorInfo {
+  if (!metadata.isTensor) return { name: metadata.name, datatype: 'UNKNOWN', shape: [] };
+  return {
+    name: metadata.name,
+    datatype: ORT_TO_OIP[metadata.type] ?? metadata.type.toUpperCase(),
+    shape: metadata.shape.map((dim) => (typeof dim === 'number' ? dim : -1)),
+  };
+}
+
+/** Creates the session, checks it matches model.json, and warms it with one run. */
+export async function loadVersion(
+  location: ModelLocation,
+  batch: BatchOptions,
+): Promise<HostedVersion> {
+  const manifest = readManifest(location);
+  const [declared] = manifest.inputs;
+  if (!declared) throw loadFailed(location, 'model.json declares no input');
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(join(location.dir, 'model.onnx'), {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+    });
+  } catch (error) {
+    throw loadFailed(location, (error as Error).message);
+  }
+  const inputs = session.inputMetadata.map(tensorInfo);
+  const outputs = session.outputMetadata.map(tensorInfo);
+  const problem =
+    inputs.length !== 1 || inputs[0]?.name !== declared.name
+      ? `the graph's inputs ${JSON.stringify(inputs.map((i) => i.name))} do not match model.json input "${declared.name}"`
+      : !outputs.some((o) => o.name === PROBABILITIES_OUTPUT)
+        ? `the graph has no "${PROBABILITIES_OUTPUT}" output`
+        : undefined;
+  if (problem) {
+    await session.release();
+    throw loadFailed(location, problem);
+  }
+
+  const width = declared.features.length;
+  const classes = manifest.labels.length;
+  const runOnce = async (features: Float32Array, rows: number): Promise<Float32Array> => {
+    const tensor = new ort.Tensor('float32', features, [rows, width]);
+    const result = await session.run({ [declared.name]: tensor }, [PROBABILITIES_OUTPUT]);
+    const probabilities = result[PROBABILITIES_OUTPUT];
+    if (!probabilities || probabilities.data.length !== rows * classes) {
+      throw new Error(
+        `model returned ${probabilities?.data.length ?? 0} probabilities for ${rows} rows × ${classes} labels`,
+      );
+    }
+    return probabilities.data as Float32Array;
+  };
+  try {
+    await runOnce(new Float32Array(width), 1);
+  } catch (error) {
+    await session.release();
+    throw loadFailed(location, `warm-up run failed: ${(error as Error).message}`);
+  }
+  const run = createBatcher(runOnce, width, classes, batch);
+
+  return {
+    model: location.model,
+    version: location.version,
+    manifest,
+    features: declared.features,
+    labels: manifest.labels,
+    input: { name: declared.name, datatype: declared.datatype, shape: [-1, width] },
+    outputs,
+    loadedAt: Date.now(),
+    run,
+    release: () => session.release(),
+  };
+}

@@ -1,0 +1,236 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from './support/child-gateway.js';
+import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
+
+const run = promisify(execFile);
+let gw: TestGateway;
+let seededFrom: number;
+
+/**
+ * A log with known figures, written straight into the gateway's SQLite file:
+ * v1 1,000 rows (20 errors), v2 1,000 rows; feedback on 500 of each, 400 and 450
+ * correct; latencies 100–1,099 µs (v1) and 200–2,198 µs (v2); 100 shadow rows of
+ * v2 mirroring v1, 90 with the same label.
+ */
+function seed(dbPath: string, from: number) {
+  const db = new Database(dbPath);
+  const insert = db.prepare(
+    `INSERT INTO predictions (id, ts, model, version, route, user_hash, request_id, input, output,
+     label, score, latency_us, status, error, shadow_of)
+     VALUES (?, ?, 'iris', ?, ?, NULL, 'seed', '{}', '{}', ?, 0.9, ?, ?, ?, ?)`,
+  );
+  const feedback = db.prepare('INSERT INTO feedback (prediction_id, label, ts) VALUES (?, ?, ?)');
+  db.transaction(() => {
+    for (const version of ['v1', 'v2']) {
+      for (let i = 0; i < 1000; i++) {
+        const id = `${version}-${String(i).padStart(4, '0')}`;
+        const failed = version === 'v1' && i >= 980;
+        const label = failed ? null : i % 5 < 3 ? 'setosa' : 'versicolor';
+        const latency = version === 'v1' ? 100 + i : 200 + 2 * i;
+        insert.run(
+          id,
+          from + (i % 100),
+          version,
+          'split',
+          label,
+          latency,
+          failed ? 'error' : 'ok',
+          failed ? 'boom' : null,
+          null,
+        );
+        if (i < 500) {
+          const correct = version === 'v1' ? i < 400 : i < 450;
+          feedback.run(id, correct ? label : 'virginica', from + (i % 100));
+        }
+      }
+    }
+    for (let i = 0; i < 100; i++) {
+      const servedLabel = i % 5 < 3 ? 'setosa' : 'versicolor';
+      const label = i < 90 ? servedLabel : 'virginica';
+      insert.run(
+        `shadow-${i}`,
+        from + i,
+        'v2',
+        'shadow',
+        label,
+        300,
+        'ok',
+        null,
+        `v1-${String(i).padStart(4, '0')}`,
+      );
+    }
+  })();
+  db.close();
+}
+
+beforeAll(async () => {
+  gw = await createTestGateway();
+  expect(
+    (await gw.control('PUT', '/control/split', { model: 'iris', weights: { v1: 50, v2: 50 } }))
+      .status,
+  ).toBe(200);
+  seededFrom = Date.now() + 1;
+  seed(gw.dbPath, seededFrom);
+  // Every seeded row (ts from seededFrom to seededFrom + 99) is now in the past.
+  await new Promise((r) => setTimeout(r, 150));
+});
+afterAll(async () => {
+  await gw.close();
+});
+
+describe('GET /compare/:model', () => {
+  it('reports per-version traffic, errors, latency, labels and accuracy as the log says', async () => {
+    const res = await gw.request('/compare/iris');
+    expect(res.status).toBe(200);
+    const report = await json(res);
+    const [v1, v2] = report.versions;
+    expect(v1).toMatchObject({
+      version: 'v1',
+      requests: 1000,
+      share: 0.5,
+      errors: 20,
+      errorRate: 0.02,
+    });
+    expect(v2).toMatchObject({ version: 'v2', requests: 1000, share: 0.5, errors: 0 });
+    // i % 5 < 3 → setosa: 600 of 1000; v1's last 20 rows (all versicolor or setosa) failed.
+    const sql = gw.query<{ version: string; label: string; n: number }>(
+      "SELECT version, label, count(*) AS n FROM predictions WHERE model = 'iris' AND status = 'ok' AND shadow_of IS NULL GROUP BY version, label",
+    );
+    for (const row of sql)
+      expect(
+        report.versions.find((v: { version: string }) => v.version === row.version).labels[
+          row.label
+        ],
+      ).toBe(row.n);
+    // Nearest-rank p50 of 100..1099 µs is 599 µs; p99 is 1089 µs (errors have no latency figure).
+    expect(v1.latencyMs.p50).toBeCloseTo(0.589, 1);
+    expect(Math.abs(v1.latencyMs.p50 - 0.589) / 0.589).toBeLessThan(0.011);
+    expect(Math.abs(v2.latencyMs.p99 - 2.178) / 2.178).toBeLessThan(0.011);
+    expect(v1.accuracy).toMatchObject({ n: 500, correct: 400, estimate: 0.8 });
+    expect(v2.accuracy).toMatchObject({ n: 500, correct: 450, estimate: 0.9 });
+    expect(v1.accuracy.low).toBeLessThan(0.8);
+    expect(v1.accuracy.high).toBeGreaterThan(0.8);
+  });
+
+  it('tests accuracy between versions: 80 % vs 90 % on 500 each is significant', async () => {
+    const report = await json(await gw.request('/compare/iris'));
+    // pooled p = 0.85, SE = sqrt(0.85 · 0.15 · 2/500) = 0.022583, z = 0.1 / SE = 4.4281
+    expect(report.accuracy).toHaveLength(1);
+    expect(report.accuracy[0]).toMatchObject({
+      baseline: 'v1',
+      candidate: 'v2',
+      significant: true,
+    });
+    expect(report.accuracy[0].test.difference).toBeCloseTo(0.1, 10);
+    expect(report.accuracy[0].test.z).toBeCloseTo(4.4281, 3);
+    expect(report.accuracy[0].test.pValue).toBeLessThan(1e-4);
+  });
+
+  it('runs the sample-ratio test against the configured split and the shadow agreement', async () => {
+    const report = await json(await gw.request('/compare/iris'));
+    expect(report.sampleRatio.expected).toEqual({ v1: 50, v2: 50 });
+    expect(report.sampleRatio.observed).toEqual({ v1: 1000, v2: 1000 });
+    expect(report.sampleRatio.test).toMatchObject({
+      chiSquare: 0,
+      degreesOfFreedom: 1,
+      mismatch: false,
+    });
+    expect(report.shadow).toEqual([
+      expect.objectContaining({ served: 'v1', shadow: 'v2', pairs: 100 }),
+    ]);
+    expect(report.shadow[0].agreement.estimate).toBeCloseTo(0.9, 10);
+  });
+
+  it('flags a sample-ratio mismatch when the traffic does not follow the split', async () => {
+    await gw.control('PUT', '/control/split', { model: 'iris', weights: { v1: 90, v2: 10 } });
+    const afterChange = await json(await gw.request('/compare/iris'));
+    expect(afterChange.sampleRatio.test).toBeNull();
+    expect(afterChange.sampleRatioNote).toContain('since it was set');
+    // 300 : 200 under a 90 : 10 split is broken: expected 450 : 50, chi² = 50 + 450 = 500.
+    const from = Date.now() + 1;
+    const db = new Database(gw.dbPath);
+    const insert = db.prepare(
+      `INSERT INTO predictions (id, ts, model, version, route, request_id, input, latency_us, status)
+       VALUES (?, ?, 'iris', ?, 'split', 'srm', '{}', 100, 'ok')`,
+    );
+    for (let i = 0; i < 500; i++) insert.run(`srm-${i}`, from, i < 300 ? 'v1' : 'v2');
+    db.close();
+    await new Promise((r) => setTimeout(r, 20));
+    const report = await json(await gw.request('/compare/iris'));
+    expect(report.sampleRatio.observed).toEqual({ v1: 300, v2: 200 });
+    expect(report.sampleRatio.test.chiSquare).toBeCloseTo(500, 8);
+    expect(report.sampleRatio.test.mismatch).toBe(true);
+  });
+
+  it('filters by window and versions, and rejects a bad window', async () => {
+    const windowed = await json(
+      await gw.request(`/compare/iris?since=${seededFrom}&until=${seededFrom + 50}`),
+    );
+    expect(windowed.versions.map((v: { requests: number }) => v.requests)).toEqual([500, 500]);
+    const onlyV2 = await json(
+      await gw.request(`/compare/iris?versions=v2&until=${seededFrom + 100}`),
+    );
+    expect(onlyV2.versions.map((v: { version: string }) => v.version)).toEqual(['v2']);
+    const bad = await gw.request('/compare/iris?since=yesterday-ish');
+    expect(bad.status).toBe(400);
+    expect((await json(bad)).error.message).toContain('since');
+    expect((await gw.request('/compare/tulips')).status).toBe(404);
+  });
+});
+
+describe('npm run compare', () => {
+  it('prints a table with the figures and says in words what is significant', async () => {
+    gw.gate.flushLog();
+    const { stdout } = await run(
+      'npm',
+      [
+        'run',
+        '--silent',
+        'compare',
+        '--',
+        '--model',
+        'iris',
+        '--db',
+        gw.dbPath,
+        '--until',
+        String(seededFrom + 100),
+      ],
+      {
+        cwd: PROJECT_ROOT,
+      },
+    );
+    expect(stdout).toMatch(/^v1\s+1000\s+50\.0%\s+2\.00%/m);
+    expect(stdout).toMatch(/^v2\s+1000\s+50\.0%\s+0\.00%/m);
+    expect(stdout).toContain('80.0% (');
+    expect(stdout).toContain('accuracy: v2 is 10.0 points higher than v1');
+    expect(stdout).toContain('significant (p = ');
+    expect(stdout).toContain('shadow: v2 agrees with v1 on 90.0% of 100 mirrored requests');
+  }, 60_000);
+
+  it('prints the same report as JSON with --json', async () => {
+    const { stdout } = await run(
+      'npm',
+      [
+        'run',
+        '--silent',
+        'compare',
+        '--',
+        '--model',
+        'iris',
+        '--db',
+        gw.dbPath,
+        '--json',
+        '--until',
+        String(Date.now() + 60_000),
+      ],
+      { cwd: PROJECT_ROOT },
+    );
+    const fromCli = JSON.parse(stdout);
+    const fromApi = await json(await gw.request(`/compare/iris?until=${fromCli.window.until}`));
+    expect(fromCli.versions).toEqual(fromApi.versions);
+    expect(fromCli.accuracy).toEqual(fromApi.accuracy);
+  }, 60_000);
+});

@@ -1,0 +1,84 @@
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BUNDLED_MODELS, createTestGateway, IRIS_ROW, json } from './support/test-gateway.js';
+
+describe('deployment state survives a restart', () => {
+  it('start, promote, stop, start again → the same live version and history', async () => {
+    const first = await createTestGateway();
+    expect(
+      (await first.control('POST', '/control/promote', { model: 'iris', version: 'v2' })).status,
+    ).toBe(200);
+    const dir = first.dir;
+    await first.gate.close();
+
+    const second = await createTestGateway({ dir });
+    try {
+      const answer = await json(await second.post('/predict/iris', { inputs: IRIS_ROW }));
+      expect(answer).toMatchObject({ version: 'v2', route: 'pinned' });
+      const view = await json(await second.control('GET', '/control/iris'));
+      expect(view.deployment).toMatchObject({ live: 'v2', standby: 'v1', history: ['v1'] });
+      expect(view.events.map((e: { action: string }) => e.action)).toEqual(['promote', 'init']);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe('hot load and unload', () => {
+  it('loads a version dropped into the models directory, serves it, then unloads it', async () => {
+    const gw = await createTestGateway({ copyModels: true });
+    try {
+      cpSync(join(BUNDLED_MODELS, 'iris', 'v2'), join(gw.modelsDir, 'iris', 'v3'), {
+        recursive: true,
+      });
+      const before = await gw.post(
+        '/predict/iris',
+        { inputs: IRIS_ROW },
+        { 'x-model-version': 'v3' },
+      );
+      expect(before.status).toBe(404);
+
+      const loaded = await gw.control('POST', '/control/load', { model: 'iris', version: 'v3' });
+      expect(loaded.status).toBe(200);
+      expect((await json(loaded)).loaded).toEqual(['v1', 'v2', 'v3']);
+      const served = await gw.post(
+        '/predict/iris',
+        { inputs: IRIS_ROW },
+        { 'x-model-version': 'v3' },
+      );
+      expect(await json(served)).toMatchObject({ version: 'v3', route: 'override' });
+
+      const unloaded = await gw.control('POST', '/control/unload', {
+        model: 'iris',
+        version: 'v3',
+      });
+      expect(unloaded.status).toBe(200);
+      expect((await json(unloaded)).loaded).toEqual(['v1', 'v2']);
+      expect(
+        (await gw.post('/predict/iris', { inputs: IRIS_ROW }, { 'x-model-version': 'v3' })).status,
+      ).toBe(404);
+      const actions = gw.query<{ action: string }>(
+        "SELECT action FROM deployment_events WHERE model = 'iris' ORDER BY id",
+      );
+      expect(actions.map((a) => a.action)).toEqual(['init', 'load', 'unload']);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('promotes a version that was not loaded yet by loading and warming it first', async () => {
+    const gw = await createTestGateway({ copyModels: true });
+    try {
+      cpSync(join(BUNDLED_MODELS, 'iris', 'v2'), join(gw.modelsDir, 'iris', 'v3'), {
+        recursive: true,
+      });
+      const res = await gw.control('POST', '/control/promote', { model: 'iris', version: 'v3' });
+      expect(res.status).toBe(200);
+      expect((await json(res)).deployment).toMatchObject({ live: 'v3', standby: 'v1' });
+      expect((await json(await gw.post('/predict/iris', { inputs: IRIS_ROW }))).version).toBe('v3');
+    } finally {
+      await gw.close();
+    }
+  });
+});
