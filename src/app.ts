@@ -1,12 +1,8 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
-import { AppError } from './errors.js';
 import { errorsToJson, notFoundJson } from './http/errors-to-json.js';
 import type { Metrics } from './metrics.js';
-
-export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface AppDeps {
   logger: Logger;
@@ -19,18 +15,6 @@ export interface AppDeps {
 export function createApp(deps: AppDeps) {
   const app = new Hono();
   app.use(requestId({ headerName: 'X-Request-Id' }));
-  app.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new AppError(
-          413,
-          'payload_too_large',
-          `body: larger than ${MAX_BODY_BYTES} bytes (1 MiB)`,
-        );
-      },
-    }),
-  );
   app.use(async (c, next) => {
     await next();
     deps.metrics.httpRequests.inc({

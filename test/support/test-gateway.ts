@@ -1,6 +1,8 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { serve } from '@hono/node-server';
 import Database from 'better-sqlite3';
 import { type ComposeOverrides, composeModelgate, type Modelgate } from '../../src/compose.js';
 import { readConfig } from '../../src/config.js';
@@ -49,9 +51,15 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
   });
   const gate = await composeModelgate(config, createLogger('silent'), options.overrides);
   let reader: Database.Database | undefined;
+  // Real HTTP on a loopback port: the same node adapter and body reading as `npm start`.
+  const server = await new Promise<ReturnType<typeof serve>>((ready) => {
+    const listening = serve({ fetch: gate.app.fetch, port: 0, hostname: '127.0.0.1' }, () =>
+      ready(listening),
+    );
+  });
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const request = (path: string, init?: RequestInit) =>
-    Promise.resolve(gate.app.request(`http://modelgate.test${path}`, init));
+  const request = (path: string, init?: RequestInit) => fetch(`${origin}${path}`, init);
   return {
     gate,
     dir,
@@ -77,6 +85,10 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     },
     async close() {
       reader?.close();
+      await new Promise<void>((closed) => {
+        server.close(() => closed());
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      });
       await gate.close();
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
