@@ -20,10 +20,11 @@ export const predictions = sqliteTable(
     error: text('error'),
     shadowOf: text('shadow_of'),
   },
+  // Every index costs each logged row a B-tree insert; these two serve /compare and the
+  // dashboard. Shadow rows find their served row by primary key, so shadow_of has none.
   (table) => [
     index('predictions_model_version_ts').on(table.model, table.version, table.ts),
     index('predictions_model_ts').on(table.model, table.ts),
-    index('predictions_shadow_of').on(table.shadowOf),
   ],
 );
 

@@ -1,0 +1,1 @@
+DROP INDEX `predictions_shadow_of`;
