@@ -1,16 +1,14 @@
 import type { Hono } from 'hono';
 import { createApp } from './app.js';
+import { loadCompareReport } from './compare/report.js';
 import { compareRoutes } from './compare/routes.js';
 import type { Config } from './config.js';
 import { createRolloutService, type RolloutTimer } from './control/rollout/service.js';
 import { controlRoutes } from './control/routes.js';
 import { createControlService } from './control/service.js';
 import { dashboardRoutes } from './dashboard/routes.js';
-import { openDatabase } from './db/client.js';
-import { createSqliteDeploymentStore } from './db/deployment-store.js';
-import { createSqliteFeedbackStore } from './db/feedback-store.js';
-import { createSqlitePredictionLog } from './db/prediction-log.js';
-import { createSqliteRolloutStore } from './db/rollout-store.js';
+import { openSqliteStorage } from './db/sqlite-storage.js';
+import type { Storage } from './db/storage.js';
 import { feedbackRoutes } from './gateway/feedback-routes.js';
 import { createNoFlags, createUnleashFlags } from './gateway/flags.js';
 import { modelsRoutes } from './gateway/models-routes.js';
@@ -25,7 +23,8 @@ import { createModelHost } from './models/model-host.js';
 export interface Modelgate {
   app: Hono;
   /** Commits every queued prediction row now (tests and read-your-writes queries). */
-  flushLog(): void;
+  flushLog(): Promise<void>;
+  storage: Storage;
   /** Drains the prediction log and releases every session; call once, after the server stops accepting. */
   close(): Promise<void>;
 }
@@ -45,17 +44,17 @@ export async function composeModelgate(
   logger: Logger,
   overrides: ComposeOverrides = {},
 ): Promise<Modelgate> {
-  const db = openDatabase(config.dbPath);
+  const storage = openSqliteStorage(config.dbPath, {
+    ...config.predictionLog,
+    onError: (error, pending) =>
+      logger.error({ err: error, pending }, 'prediction log write failed; rows kept for retry'),
+  });
+  const { deployments, predictionLog, rollouts, queries } = storage;
+  const flushLog = () => predictionLog.flush();
   const metrics = createMetrics();
   const host = await createModelHost(config.modelsDir, {
     batch: config.batch,
     onBatch: (model, version, rows) => metrics.batchRows.observe({ model, version }, rows),
-  });
-  const deployments = createSqliteDeploymentStore(db);
-  const predictionLog = createSqlitePredictionLog(db.$client, {
-    ...config.predictionLog,
-    onError: (error, pending) =>
-      logger.error({ err: error, pending }, 'prediction log write failed; rows kept for retry'),
   });
   const flags = config.unleash
     ? createUnleashFlags({
@@ -64,25 +63,23 @@ export async function composeModelgate(
         onWarn: (message) => logger.warn(message),
       })
     : createNoFlags();
-  const rollouts = createSqliteRolloutStore(db);
   const control = createControlService({
     host,
     deployments,
-    rolloutRunning: (model) => rollouts.get(model)?.status === 'running',
-    rolloutView: (model) => rollouts.get(model) ?? null,
+    rolloutRunning: async (model) => (await rollouts.get(model))?.status === 'running',
+    rolloutView: async (model) => (await rollouts.get(model)) ?? null,
   });
   const rollout = createRolloutService({
     control,
     deployments,
     rollouts,
     host,
-    sqlite: db.$client,
-    flushLog: () => predictionLog.flush(),
+    compare: (window) => loadCompareReport({ queries, flushLog }, window, null),
     logger,
     ...(overrides.rolloutTimer ? { timer: overrides.rolloutTimer } : {}),
   });
 
-  control.ensureDeployments();
+  await control.ensureDeployments();
   for (const state of deployments.all()) {
     if (!host.get(state.model, state.live)) {
       throw new StartupError(
@@ -127,10 +124,10 @@ export async function composeModelgate(
       predictRoutes(predictor),
       oipRoutes({ host, deployments, predictor }),
       modelsRoutes({ host, deployments, flags, flagPrefix: config.flagPrefix }),
-      feedbackRoutes({ feedback: createSqliteFeedbackStore(db), predictionLog, host }),
+      feedbackRoutes({ feedback: storage.feedback, predictionLog, host }),
       compareRoutes({
-        sqlite: db.$client,
-        flushLog: () => predictionLog.flush(),
+        queries,
+        flushLog,
         configuredSplit: (model) => {
           const state = deployments.get(model);
           if (!state) return undefined;
@@ -148,27 +145,27 @@ export async function composeModelgate(
         actor: config.controlTokenName,
       }),
       dashboardRoutes({
-        sqlite: db.$client,
-        flushLog: () => predictionLog.flush(),
+        queries,
+        flushLog,
         hasModel: (model) => deployments.get(model) !== undefined,
       }),
     ],
   });
 
-  rollout.resume();
+  await rollout.resume();
 
   let closed = false;
   return {
     app,
-    flushLog: () => predictionLog.flush(),
+    flushLog,
+    storage,
     async close() {
       if (closed) return;
       closed = true;
       rollout.close();
       flags.close();
-      predictionLog.close();
+      await storage.close();
       await host.close();
-      db.$client.close();
     },
   };
 }

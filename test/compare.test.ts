@@ -183,7 +183,7 @@ describe('GET /compare/:model', () => {
 
 describe('npm run compare', () => {
   it('prints a table with the figures and says in words what is significant', async () => {
-    gw.gate.flushLog();
+    await gw.gate.flushLog();
     const { stdout } = await run(
       'npm',
       [

@@ -51,7 +51,7 @@ describe('GET /metrics', () => {
 
   it('reports the live version, the log queue and rows written, and process metrics', async () => {
     await gw.control('POST', '/control/promote', { model: 'iris', version: 'v2' });
-    gw.gate.flushLog();
+    await gw.gate.flushLog();
     const text = await scrape();
     expect(sample(text, 'modelgate_live_version_info', 'model="iris",version="v2"')).toBe(1);
     expect(

@@ -1,15 +1,16 @@
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { readConfig } from '../config.js';
+import { createSqliteStatsQueries } from '../db/sqlite-stats-queries.js';
 import { formatCompareReport } from './format.js';
-import { buildCompareReport, type ConfiguredSplit } from './report.js';
+import { type ConfiguredSplit, loadCompareReport } from './report.js';
 import { parseTimePoint, parseVersionList } from './time-window.js';
 
 /**
  * `npm run compare -- --model iris [--since 1h] [--until …] [--versions v1,v2] [--json]`:
  * reads the prediction log file directly (read-only), so it works with the gateway running or not.
  */
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       model: { type: 'string' },
@@ -42,8 +43,9 @@ function main(): void {
       }
     : null;
   const now = Date.now();
-  const report = buildCompareReport(
-    sqlite,
+  const report = await loadCompareReport(
+    // Read-only: the gateway's queue is its own business; the file has what it committed.
+    { queries: createSqliteStatsQueries(sqlite), flushLog: async () => {} },
     {
       model: values.model,
       since: parseTimePoint('--since', values.since, now),
@@ -59,9 +61,7 @@ function main(): void {
   );
 }
 
-try {
-  main();
-} catch (error) {
+main().catch((error: unknown) => {
   process.stderr.write(`compare: ${(error as Error).message}\n`);
   process.exit(1);
-}
+});

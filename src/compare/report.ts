@@ -1,8 +1,7 @@
-import type Database from 'better-sqlite3';
 import type { SplitWeights } from '../db/deployment-state.js';
+import type { CompareRows, StatsQueries } from '../db/stats-queries.js';
 import {
   type Interval,
-  LATENCY_BUCKET_SQL,
   type ProportionTest,
   percentilesFromBuckets,
   type SampleRatioTest,
@@ -75,43 +74,38 @@ export interface CompareReport {
 
 export const SIGNIFICANCE = 0.05;
 
+/** What /compare, the CLI and the rollout guards call: flush, aggregate, build. */
+export async function loadCompareReport(
+  deps: { queries: StatsQueries; flushLog: () => Promise<void> },
+  window: CompareWindow,
+  split: ConfiguredSplit | null,
+  now = Date.now(),
+): Promise<CompareReport> {
+  // Read-your-writes: a comparison right after traffic includes it.
+  await deps.flushLog();
+  const rows = await deps.queries.compareRows({
+    model: window.model,
+    since: window.since ?? 0,
+    until: window.until ?? now + 1,
+  });
+  return buildCompareReport(rows, window, split, now);
+}
+
 /**
- * Builds the comparison with aggregation in SQL over the (model, ts) and
- * (model, version, ts) indexes: rows never travel to JavaScript.
+ * Builds the comparison from the storage's aggregated rows (SQL GROUP BYs, see
+ * db/stats-queries.ts): pure, no I/O, so every storage gives the same numbers.
  */
 export function buildCompareReport(
-  sqlite: Database.Database,
+  rows: CompareRows,
   window: CompareWindow,
   split: ConfiguredSplit | null,
   now: number,
 ): CompareReport {
   const since = window.since ?? null;
   const until = window.until ?? now + 1;
-  const where = 'model = @model AND ts >= @since AND ts < @until AND shadow_of IS NULL';
-  const params = { model: window.model, since: since ?? 0, until };
   const wanted = window.versions ? new Set(window.versions) : null;
   const keep = (version: string) => wanted === null || wanted.has(version);
-
-  const counts = sqlite
-    .prepare(
-      `SELECT version, label, status, count(*) AS n FROM predictions WHERE ${where}
-       GROUP BY version, status, label`,
-    )
-    .all(params) as Array<{ version: string; label: string | null; status: string; n: number }>;
-  const buckets = sqlite
-    .prepare(
-      `SELECT version, ${LATENCY_BUCKET_SQL} AS bucket, count(*) AS count FROM predictions
-       WHERE ${where} AND status = 'ok' GROUP BY version, bucket`,
-    )
-    .all(params) as Array<{ version: string; bucket: number; count: number }>;
-  const feedback = sqlite
-    .prepare(
-      `SELECT p.version AS version, count(*) AS n, coalesce(sum(p.label = f.label), 0) AS correct
-       FROM predictions p JOIN feedback f ON f.prediction_id = p.id
-       WHERE p.model = @model AND p.ts >= @since AND p.ts < @until AND p.shadow_of IS NULL
-       GROUP BY p.version`,
-    )
-    .all(params) as Array<{ version: string; n: number; correct: number }>;
+  const { counts, latencyBuckets: buckets, feedback } = rows;
 
   const byVersion = new Map<string, VersionReport>();
   const versionOf = (version: string) => {
@@ -162,8 +156,8 @@ export function buildCompareReport(
     window: { since, until },
     versions,
     accuracy: compareAccuracy(versions),
-    ...sampleRatio(sqlite, where, params, split, keep),
-    shadow: shadowAgreement(sqlite, params, keep),
+    ...sampleRatio(rows, since ?? 0, split, keep),
+    shadow: shadowAgreement(rows, keep),
   };
 }
 
@@ -185,9 +179,8 @@ function compareAccuracy(versions: VersionReport[]): AccuracyComparison[] {
 }
 
 function sampleRatio(
-  sqlite: Database.Database,
-  where: string,
-  params: Record<string, unknown>,
+  rows: CompareRows,
+  since: number,
   split: ConfiguredSplit | null,
   keep: (version: string) => boolean,
 ): { sampleRatio: SampleRatioReport | null; sampleRatioNote: string | null } {
@@ -196,21 +189,9 @@ function sampleRatio(
   }
   // Traffic is tested against the split in force since it was last set, and only the
   // requests the split decided count: overrides, pins and shadows are not its doing.
-  const lastChange = sqlite
-    .prepare(
-      `SELECT max(ts) AS ts FROM deployment_events WHERE model = @model AND ts < @until
-       AND action IN ('split', 'source', 'rollout_start', 'rollout_step')`,
-    )
-    .get(params) as { ts: number | null };
-  const from = Math.max(Number(params.since), lastChange.ts ?? 0);
-  const rows = sqlite
-    .prepare(
-      `SELECT version, count(*) AS n FROM predictions WHERE ${where} AND ts >= @from
-       AND route IN ('split', 'flag') GROUP BY version`,
-    )
-    .all({ ...params, from }) as Array<{ version: string; n: number }>;
+  const from = Math.max(since, rows.splitChangedAt ?? 0);
   const observed: Record<string, number> = {};
-  for (const row of rows) if (keep(row.version)) observed[row.version] = row.n;
+  for (const row of rows.splitRouted) if (keep(row.version)) observed[row.version] = row.n;
   const expected = Object.fromEntries(Object.entries(split.weights).filter(([v]) => keep(v)));
   const test = sampleRatioMismatch(observed, expected);
   return {
@@ -219,22 +200,8 @@ function sampleRatio(
   };
 }
 
-function shadowAgreement(
-  sqlite: Database.Database,
-  params: Record<string, unknown>,
-  keep: (version: string) => boolean,
-): ShadowAgreement[] {
-  const rows = sqlite
-    .prepare(
-      `SELECT p.version AS served, s.version AS shadow, count(*) AS pairs,
-              coalesce(sum(p.label = s.label), 0) AS same
-       FROM predictions s JOIN predictions p ON p.id = s.shadow_of
-       WHERE s.model = @model AND s.ts >= @since AND s.ts < @until
-         AND s.status = 'ok' AND p.status = 'ok'
-       GROUP BY p.version, s.version`,
-    )
-    .all(params) as Array<{ served: string; shadow: string; pairs: number; same: number }>;
-  return rows
+function shadowAgreement(rows: CompareRows, keep: (version: string) => boolean): ShadowAgreement[] {
+  return rows.shadowPairs
     .filter((row) => keep(row.served) || keep(row.shadow))
     .map((row) => ({
       served: row.served,

@@ -1,24 +1,22 @@
-import type Database from 'better-sqlite3';
 import { Hono } from 'hono';
+import type { StatsQueries } from '../db/stats-queries.js';
 import { modelNotFound } from '../errors.js';
-import { buildCompareReport, type ConfiguredSplit } from './report.js';
+import { type ConfiguredSplit, loadCompareReport } from './report.js';
 import { parseTimePoint, parseVersionList } from './time-window.js';
 
 /** GET /compare/:model?since&until&versions — the A/B test's numbers. */
 export function compareRoutes(deps: {
-  sqlite: Database.Database;
-  flushLog: () => void;
+  queries: StatsQueries;
+  flushLog: () => Promise<void>;
   configuredSplit: (model: string) => ConfiguredSplit | null | undefined;
 }) {
-  return new Hono().get('/compare/:model', (c) => {
+  return new Hono().get('/compare/:model', async (c) => {
     const model = c.req.param('model');
     const split = deps.configuredSplit(model);
     if (split === undefined) throw modelNotFound(model);
     const now = Date.now();
-    // Read-your-writes: a comparison right after traffic includes it.
-    deps.flushLog();
-    const report = buildCompareReport(
-      deps.sqlite,
+    const report = await loadCompareReport(
+      deps,
       {
         model,
         since: parseTimePoint('since', c.req.query('since'), now),

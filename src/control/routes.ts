@@ -92,12 +92,12 @@ export function controlRoutes(deps: {
   const { actor } = deps;
   const answer = async (c: Context, model: string, command: DeploymentCommand, why?: string) => {
     await control.apply(model, command, { actor, reason: why ?? null });
-    return c.json(control.view(model));
+    return c.json(await control.view(model));
   };
 
   return new Hono()
     .use('/control/*', bearerAuth({ token: deps.token }))
-    .get('/control/:model', (c) => c.json(control.view(c.req.param('model'))))
+    .get('/control/:model', async (c) => c.json(await control.view(c.req.param('model'))))
     .post('/control/promote', async (c) => {
       const body = await parse(c, schemas.promote);
       return answer(c, body.model, { type: 'promote', version: body.version }, body.reason);
@@ -130,12 +130,12 @@ export function controlRoutes(deps: {
     .post('/control/rollout', async (c) => {
       const { model, reason: why, ...request } = await parse(c, schemas.rollout);
       await deps.rollout.start(model, request, { actor, reason: why ?? null });
-      return c.json(control.view(model));
+      return c.json(await control.view(model));
     })
     .post('/control/rollout/abort', async (c) => {
       const body = await parse(c, schemas.abort);
       await deps.rollout.abort(body.model, { actor, reason: body.reason ?? null });
-      return c.json(control.view(body.model));
+      return c.json(await control.view(body.model));
     })
     .post('/control/unload', async (c) => {
       const body = await parse(c, schemas.unload);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type Database from 'better-sqlite3';
 import { Hono } from 'hono';
+import type { StatsQueries } from '../db/stats-queries.js';
 import { invalidInput, modelNotFound } from '../errors.js';
 import { DashboardPage } from './page.js';
 import { createTrafficQuery } from './traffic.js';
@@ -13,14 +13,14 @@ const CONTENT_SECURITY_POLICY =
 
 /** GET / (the dashboard), GET /dashboard.js (its script), and the traffic series it draws. */
 export function dashboardRoutes(deps: {
-  sqlite: Database.Database;
-  flushLog: () => void;
+  queries: StatsQueries;
+  flushLog: () => Promise<void>;
   /** Whether the gateway has a deployment of this model; others answer 404. */
   hasModel: (model: string) => boolean;
 }) {
   // Plain browser JavaScript, read once: no build step at run time.
   const script = readFileSync(new URL('./client.js', import.meta.url), 'utf8');
-  const traffic = createTrafficQuery(deps.sqlite);
+  const traffic = createTrafficQuery(deps.queries);
 
   return new Hono()
     .get('/', (c) => {
@@ -34,7 +34,7 @@ export function dashboardRoutes(deps: {
         'Cache-Control': 'no-cache',
       }),
     )
-    .get('/dashboard/api/traffic/:model', (c) => {
+    .get('/dashboard/api/traffic/:model', async (c) => {
       const model = c.req.param('model');
       if (!deps.hasModel(model)) throw modelNotFound(model);
       const given = c.req.query('minutes');
@@ -43,7 +43,7 @@ export function dashboardRoutes(deps: {
         throw invalidInput(`minutes: expected a whole number from 1 to ${MAX_MINUTES}`);
       }
       // Read-your-writes, as /compare does: the chart includes the requests just answered.
-      deps.flushLog();
-      return c.json(traffic(model, minutes, Date.now()));
+      await deps.flushLog();
+      return c.json(await traffic(model, minutes, Date.now()));
     });
 }

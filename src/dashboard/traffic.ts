@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { StatsQueries } from '../db/stats-queries.js';
 
 export const MINUTE_MS = 60_000;
 
@@ -12,22 +12,17 @@ export interface TrafficSeries {
 }
 
 /**
- * Requests per version and minute over the last `minutes` minutes, counted in SQLite with
- * one GROUP BY over the (model, ts) index; only the per-minute counts reach JavaScript.
+ * Requests per version and minute over the last `minutes` minutes, counted by the
+ * storage with one GROUP BY; only the per-minute counts reach JavaScript.
  */
-export function createTrafficQuery(sqlite: Database.Database) {
-  const statement = sqlite.prepare(
-    `SELECT version, ts / ${MINUTE_MS} AS minute, count(*) AS n FROM predictions
-     WHERE model = @model AND shadow_of IS NULL AND ts >= @from AND ts < @to
-     GROUP BY version, minute`,
-  );
-  return (model: string, minutes: number, now: number): TrafficSeries => {
+export function createTrafficQuery(queries: StatsQueries) {
+  return async (model: string, minutes: number, now: number): Promise<TrafficSeries> => {
     const first = Math.floor(now / MINUTE_MS) - minutes + 1;
-    const rows = statement.all({
+    const rows = await queries.trafficPerMinute(
       model,
-      from: first * MINUTE_MS,
-      to: (first + minutes) * MINUTE_MS,
-    }) as Array<{ version: string; minute: number; n: number }>;
+      first * MINUTE_MS,
+      (first + minutes) * MINUTE_MS,
+    );
     const counts = new Map<string, number[]>();
     for (const row of rows) {
       let series = counts.get(row.version);

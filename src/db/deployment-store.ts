@@ -14,29 +14,24 @@ export interface StoredDeploymentEvent extends DeploymentEvent {
  * before it becomes visible, so what a request sees has always been committed.
  */
 export interface DeploymentStore {
+  /** From memory: the request path never waits on the database. */
   get(model: string): DeploymentState | undefined;
   all(): DeploymentState[];
-  /** Persists `next` (whose revision must be one past the stored one) and `event` atomically. */
-  commit(next: DeploymentState, event: DeploymentEvent): void;
-  events(model: string, limit: number): StoredDeploymentEvent[];
-  remove(model: string): void;
+  /**
+   * Persists `next` and `event` atomically, if the stored revision is still
+   * `next.revision - 1` (compare-and-set); otherwise a 409 conflict and nothing changes.
+   */
+  commit(next: DeploymentState, event: DeploymentEvent): Promise<void>;
+  /** Newest first. */
+  events(model: string, limit: number): Promise<StoredDeploymentEvent[]>;
+  remove(model: string): Promise<void>;
+  /** Re-reads one deployment from the database (after a conflict: another replica moved it). */
+  reload(model: string): Promise<DeploymentState | undefined>;
 }
 
 export function createSqliteDeploymentStore(db: Db): DeploymentStore {
   const current = new Map<string, DeploymentState>();
-  for (const row of db.select().from(deployments).all()) {
-    current.set(row.model, {
-      model: row.model,
-      live: row.live,
-      standby: row.standby,
-      history: row.history,
-      split: row.split ?? null,
-      source: row.source,
-      pinned: row.pinned,
-      shadow: row.shadow ?? null,
-      revision: row.revision,
-    });
-  }
+  for (const row of db.select().from(deployments).all()) current.set(row.model, toState(row));
 
   const persist = db.$client.transaction((next: DeploymentState, event: DeploymentEvent) => {
     const stored = db
@@ -72,11 +67,11 @@ export function createSqliteDeploymentStore(db: Db): DeploymentStore {
   return {
     get: (model) => current.get(model),
     all: () => [...current.values()],
-    commit(next, event) {
+    async commit(next, event) {
       persist(next, event);
       current.set(next.model, next);
     },
-    events(model, limit) {
+    async events(model, limit) {
       return db
         .select()
         .from(deploymentEvents)
@@ -96,9 +91,29 @@ export function createSqliteDeploymentStore(db: Db): DeploymentStore {
           ts: row.ts,
         }));
     },
-    remove(model) {
+    async reload(model) {
+      const row = db.select().from(deployments).where(eq(deployments.model, model)).get();
+      if (row) current.set(model, toState(row));
+      else current.delete(model);
+      return current.get(model);
+    },
+    async remove(model) {
       db.delete(deployments).where(eq(deployments.model, model)).run();
       current.delete(model);
     },
+  };
+}
+
+function toState(row: typeof deployments.$inferSelect): DeploymentState {
+  return {
+    model: row.model,
+    live: row.live,
+    standby: row.standby,
+    history: row.history,
+    split: row.split ?? null,
+    source: row.source,
+    pinned: row.pinned,
+    shadow: row.shadow ?? null,
+    revision: row.revision,
   };
 }

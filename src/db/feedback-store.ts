@@ -4,26 +4,26 @@ import { feedback, predictions } from './schema.js';
 
 export interface FeedbackStore {
   /** The prediction the feedback is about, or undefined if there is none. */
-  prediction(id: string): { model: string; version: string } | undefined;
-  existing(predictionId: string): string | undefined;
-  record(predictionId: string, label: string, ts: number): void;
+  prediction(id: string): Promise<{ model: string; version: string } | undefined>;
+  existing(predictionId: string): Promise<string | undefined>;
+  record(predictionId: string, label: string, ts: number): Promise<void>;
 }
 
 export function createSqliteFeedbackStore(db: Db): FeedbackStore {
   return {
-    prediction: (id) =>
+    prediction: async (id) =>
       db
         .select({ model: predictions.model, version: predictions.version })
         .from(predictions)
         .where(eq(predictions.id, id))
         .get(),
-    existing: (predictionId) =>
+    existing: async (predictionId) =>
       db
         .select({ label: feedback.label })
         .from(feedback)
         .where(eq(feedback.predictionId, predictionId))
         .get()?.label,
-    record(predictionId, label, ts) {
+    async record(predictionId, label, ts) {
       db.insert(feedback)
         .values({ predictionId, label, ts })
         .onConflictDoUpdate({ target: feedback.predictionId, set: { label, ts } })

@@ -26,10 +26,14 @@ export interface PredictionLog {
   /** Rows accepted but not yet committed. */
   readonly queueDepth: number;
   readonly rowsWritten: number;
-  /** Writes everything queued now; used by tests and before answering queries that must see it. */
-  flush(): void;
+  /**
+   * Writes everything queued now; before answering queries that must see it.
+   * The SQLite log has committed by the time this returns (the promise is only
+   * the shape shared with PostgreSQL).
+   */
+  flush(): Promise<void>;
   /** Drains the queue and stops the timer; appends after close are written at once. */
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface PredictionLogOptions {
@@ -118,8 +122,8 @@ export function createSqlitePredictionLog(
     get rowsWritten() {
       return rowsWritten;
     },
-    flush,
-    close() {
+    flush: async () => flush(),
+    async close() {
       closed = true;
       flush();
     },

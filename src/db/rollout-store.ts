@@ -23,20 +23,20 @@ export interface RolloutRecord {
 }
 
 export interface RolloutStore {
-  get(model: string): RolloutRecord | undefined;
-  running(): RolloutRecord[];
-  save(record: RolloutRecord): void;
+  get(model: string): Promise<RolloutRecord | undefined>;
+  running(): Promise<RolloutRecord[]>;
+  save(record: RolloutRecord): Promise<void>;
 }
 
 export function createSqliteRolloutStore(db: Db): RolloutStore {
   return {
-    get: (model) =>
+    get: async (model) =>
       db.select().from(rollouts).where(eq(rollouts.model, model)).get() as
         | RolloutRecord
         | undefined,
-    running: () =>
+    running: async () =>
       db.select().from(rollouts).where(eq(rollouts.status, 'running')).all() as RolloutRecord[],
-    save(record) {
+    async save(record) {
       db.insert(rollouts)
         .values(record)
         .onConflictDoUpdate({ target: rollouts.model, set: record })

@@ -26,8 +26,8 @@ export function feedbackRoutes(deps: {
     }
     const { predictionId, label, overwrite } = parsed.data;
     // The prediction may still sit in the write queue; feedback can follow a response at once.
-    deps.predictionLog.flush();
-    const prediction = deps.feedback.prediction(predictionId);
+    await deps.predictionLog.flush();
+    const prediction = await deps.feedback.prediction(predictionId);
     if (!prediction) throw notFound(`predictionId: no prediction "${predictionId}"`);
     const labels = deps.host.get(prediction.model, prediction.version)?.labels;
     if (labels && !labels.includes(label)) {
@@ -35,13 +35,13 @@ export function feedbackRoutes(deps: {
         `label: "${label}" is not a label of ${prediction.model} (${labels.join(', ')})`,
       );
     }
-    const previous = deps.feedback.existing(predictionId);
+    const previous = await deps.feedback.existing(predictionId);
     if (previous !== undefined && !overwrite) {
       throw conflict(
         `predictionId: "${predictionId}" already has label "${previous}"; send "overwrite": true to replace it`,
       );
     }
-    deps.feedback.record(predictionId, label, Date.now());
+    await deps.feedback.record(predictionId, label, Date.now());
     return c.json({ predictionId, label, model: prediction.model, version: prediction.version });
   });
 }

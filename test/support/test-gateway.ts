@@ -79,7 +79,8 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       }),
     query(sql, ...params) {
-      gate.flushLog();
+      // The SQLite log commits synchronously inside flush(); the promise adds nothing here.
+      void gate.flushLog();
       reader ??= new Database(dbPath, { readonly: true });
       return reader.prepare(sql).all(...params) as never;
     },

@@ -1,5 +1,4 @@
-import type Database from 'better-sqlite3';
-import { buildCompareReport } from '../../compare/report.js';
+import type { CompareReport, CompareWindow } from '../../compare/report.js';
 import type { DeploymentStore } from '../../db/deployment-store.js';
 import type { RolloutRecord, RolloutStore } from '../../db/rollout-store.js';
 import { conflict, invalidTransition, modelNotFound } from '../../errors.js';
@@ -31,11 +30,11 @@ export interface RolloutRequest {
 export interface RolloutService {
   start(model: string, request: RolloutRequest, meta: ChangeMeta): Promise<RolloutRecord>;
   abort(model: string, meta: ChangeMeta): Promise<RolloutRecord>;
-  view(model: string): RolloutRecord | null;
+  view(model: string): Promise<RolloutRecord | null>;
   /** Evaluates the model's current step now (what the timer calls). */
   evaluate(model: string): Promise<void>;
   /** Picks up rollouts that were running when the process stopped. */
-  resume(): void;
+  resume(): Promise<void>;
   close(): void;
 }
 
@@ -46,8 +45,8 @@ export function createRolloutService(deps: {
   deployments: DeploymentStore;
   rollouts: RolloutStore;
   host: ModelHost;
-  sqlite: Database.Database;
-  flushLog: () => void;
+  /** The comparison over everything logged so far (flushed first). */
+  compare: (window: CompareWindow) => Promise<CompareReport>;
   logger: Logger;
   timer?: RolloutTimer;
   now?: () => number;
@@ -56,11 +55,11 @@ export function createRolloutService(deps: {
   const now = deps.now ?? Date.now;
   const timers = new Map<string, unknown>();
 
-  const schedule = (record: RolloutRecord, delayMs: number) => {
+  const schedule = async (record: RolloutRecord, delayMs: number) => {
     const existing = timers.get(record.model);
     if (existing !== undefined) timer.clear(existing);
     record.nextEvaluationAt = now() + delayMs;
-    deps.rollouts.save(record);
+    await deps.rollouts.save(record);
     timers.set(
       record.model,
       timer.set(() => {
@@ -72,26 +71,24 @@ export function createRolloutService(deps: {
     );
   };
 
-  const finish = (record: RolloutRecord, status: RolloutRecord['status'], outcome: string) => {
+  const finish = async (
+    record: RolloutRecord,
+    status: RolloutRecord['status'],
+    outcome: string,
+  ) => {
     const handle = timers.get(record.model);
     if (handle !== undefined) timer.clear(handle);
     timers.delete(record.model);
     Object.assign(record, { status, outcome, finishedAt: now(), nextEvaluationAt: null });
-    deps.rollouts.save(record);
+    await deps.rollouts.save(record);
   };
 
-  const windowStats = (record: RolloutRecord): WindowStats => {
-    deps.flushLog();
-    const report = buildCompareReport(
-      deps.sqlite,
-      {
-        model: record.model,
-        since: record.stepStartedAt,
-        versions: [record.baseline, record.candidate],
-      },
-      null,
-      now(),
-    );
+  const windowStats = async (record: RolloutRecord): Promise<WindowStats> => {
+    const report = await deps.compare({
+      model: record.model,
+      since: record.stepStartedAt,
+      versions: [record.baseline, record.candidate],
+    });
     const of = (version: string) => {
       const v = report.versions.find((r) => r.version === version);
       return {
@@ -125,7 +122,7 @@ export function createRolloutService(deps: {
         { type: 'rollout_complete', version: record.candidate },
         meta,
       );
-      finish(record, 'completed', `${record.candidate} promoted after ${stepIndex} step(s)`);
+      await finish(record, 'completed', `${record.candidate} promoted after ${stepIndex} step(s)`);
       return;
     }
     await deps.control.apply(
@@ -137,7 +134,7 @@ export function createRolloutService(deps: {
       },
       meta,
     );
-    schedule(record, record.intervalMs);
+    await schedule(record, record.intervalMs);
   };
 
   const service: RolloutService = {
@@ -147,7 +144,7 @@ export function createRolloutService(deps: {
       deps.host.require(model, request.version);
       const steps = validateSteps(request.steps);
       const intervalMs = parseInterval(request.interval);
-      if (deps.rollouts.get(model)?.status === 'running') {
+      if ((await deps.rollouts.get(model))?.status === 'running') {
         throw conflict(`a rollout of "${model}" is already running; abort it first`);
       }
       if (request.version === state.live) {
@@ -174,24 +171,28 @@ export function createRolloutService(deps: {
     },
 
     async abort(model, meta) {
-      const record = deps.rollouts.get(model);
+      const record = await deps.rollouts.get(model);
       if (record?.status !== 'running') throw invalidTransition(`${model}: no rollout is running`);
       await deps.control.apply(
         model,
         { type: 'rollout_halt', action: 'rollout_abort', candidate: record.candidate },
         meta,
       );
-      finish(record, 'aborted', `aborted by ${meta.actor}${meta.reason ? `: ${meta.reason}` : ''}`);
+      await finish(
+        record,
+        'aborted',
+        `aborted by ${meta.actor}${meta.reason ? `: ${meta.reason}` : ''}`,
+      );
       return record;
     },
 
-    view: (model) => deps.rollouts.get(model) ?? null,
+    view: async (model) => (await deps.rollouts.get(model)) ?? null,
 
     async evaluate(model) {
-      const record = deps.rollouts.get(model);
+      const record = await deps.rollouts.get(model);
       if (record?.status !== 'running') return;
       const { decision, readings, tripped } = evaluateGuards(
-        windowStats(record),
+        await windowStats(record),
         record.guards as GuardConfig,
       );
       record.readings = readings;
@@ -211,12 +212,12 @@ export function createRolloutService(deps: {
           },
           { actor: ROLLOUT_ACTOR, reason: `guard tripped: ${reason}` },
         );
-        finish(record, 'rolled_back', reason);
+        await finish(record, 'rolled_back', reason);
         return;
       }
       if (decision === 'wait') {
         // Not enough traffic to judge: stay on this step and look again after another interval.
-        schedule(record, record.intervalMs);
+        await schedule(record, record.intervalMs);
         return;
       }
       const next = record.stepIndex + 1;
@@ -234,14 +235,14 @@ export function createRolloutService(deps: {
         { type: 'rollout_complete', version: record.candidate },
         meta,
       );
-      finish(record, 'completed', `${record.candidate} promoted after the last step`);
+      await finish(record, 'completed', `${record.candidate} promoted after the last step`);
     },
 
-    resume() {
-      for (const record of deps.rollouts.running()) {
+    async resume() {
+      for (const record of await deps.rollouts.running()) {
         // Time already spent in the step counts: a restart does not restart the clock.
         const remaining = Math.max(0, record.stepStartedAt + record.intervalMs - now());
-        schedule(record, remaining);
+        await schedule(record, remaining);
         deps.logger.info({ model: record.model, remainingMs: remaining }, 'rollout resumed');
       }
     },

@@ -1,0 +1,40 @@
+/**
+ * The aggregations behind /compare and the dashboard, done where the rows are
+ * (SQL GROUP BYs): only counts per version reach JavaScript. Each storage
+ * implements them in its own dialect; compare/report.ts turns them into numbers.
+ */
+export interface CompareRowsQuery {
+  model: string;
+  /** ms since epoch, inclusive. */
+  since: number;
+  /** ms since epoch, exclusive. */
+  until: number;
+}
+
+/** Shadow predictions are excluded everywhere but in `shadowPairs`. */
+export interface CompareRows {
+  counts: Array<{ version: string; label: string | null; status: string; n: number }>;
+  /** Successful predictions per latency bucket (statistics.ts `latencyBucketOf`). */
+  latencyBuckets: Array<{ version: string; bucket: number; count: number }>;
+  /** Predictions with feedback, and how many of those were right. */
+  feedback: Array<{ version: string; n: number; correct: number }>;
+  /** Last split-changing event (split, source, rollout_start, rollout_step) before `until`. */
+  splitChangedAt: number | null;
+  /** Requests the split decided (route split or flag) from max(since, splitChangedAt). */
+  splitRouted: Array<{ version: string; n: number }>;
+  /** Served and shadow prediction pairs where both succeeded, and how many agreed on the label. */
+  shadowPairs: Array<{ served: string; shadow: string; pairs: number; same: number }>;
+}
+
+export interface StatsQueries {
+  compareRows(query: CompareRowsQuery): Promise<CompareRows>;
+  /** Served predictions per version and minute (`minute` = floor(ts / 60000)), in [from, to). */
+  trafficPerMinute(
+    model: string,
+    from: number,
+    to: number,
+  ): Promise<Array<{ version: string; minute: number; n: number }>>;
+}
+
+/** The event actions after which the sample-ratio test starts counting again. */
+export const SPLIT_CHANGING_ACTIONS = ['split', 'source', 'rollout_start', 'rollout_step'] as const;

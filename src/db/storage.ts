@@ -1,0 +1,31 @@
+import type { DeploymentStore } from './deployment-store.js';
+import type { FeedbackStore } from './feedback-store.js';
+import type { PredictionLog } from './prediction-log.js';
+import type { RolloutStore } from './rollout-store.js';
+import type { StatsQueries } from './stats-queries.js';
+
+export interface StorageHealth {
+  /** False while the database cannot be reached: predictions still flow, control changes fail. */
+  ok: boolean;
+  /** Why not, in words, for /v2/health/ready. */
+  detail?: string;
+  /** Log rows accepted but not yet committed. */
+  pendingRows: number;
+}
+
+/**
+ * Everything modelgate keeps. One interface, two implementations (SQLite for one
+ * machine, PostgreSQL for replicas), chosen once in compose.ts: the gateway,
+ * control and compare code never know which.
+ */
+export interface Storage {
+  readonly kind: 'sqlite' | 'postgres';
+  deployments: DeploymentStore;
+  predictionLog: PredictionLog;
+  feedback: FeedbackStore;
+  rollouts: RolloutStore;
+  queries: StatsQueries;
+  health(): StorageHealth;
+  /** Drains the prediction log and closes the connection(s). */
+  close(): Promise<void>;
+}
