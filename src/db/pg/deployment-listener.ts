@@ -1,0 +1,115 @@
+import pg from 'pg';
+import { messageOf } from './errors.js';
+import type { PgHealth } from './health.js';
+
+export interface DeploymentListenerOptions {
+  url: string;
+  channel: string;
+  /** A replica changed this model's row. */
+  onNotify(model: string): void;
+  /** (Re)connected and listening: notifications sent while away are lost, so re-read everything. */
+  onListening(): Promise<void>;
+  health: PgHealth;
+  onWarn(message: string, error?: unknown): void;
+}
+
+export interface DeploymentListener {
+  /** A round trip on the listening connection; a dead one is replaced. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const FIRST_RETRY_MS = 250;
+const LAST_RETRY_MS = 5_000;
+
+/**
+ * One dedicated connection doing `LISTEN`, kept alive: when it errors or ends it is
+ * replaced, retrying with backoff (250 ms doubling to 5 s). Never throws: failures go
+ * to health and onWarn.
+ */
+export async function startDeploymentListener(
+  options: DeploymentListenerOptions,
+): Promise<DeploymentListener> {
+  let active: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let delay = FIRST_RETRY_MS;
+  let closed = false;
+
+  const lost = (client: pg.Client, error: unknown): void => {
+    if (client !== active || closed) return;
+    active = undefined;
+    client.end().catch(() => {});
+    options.health.failed('deployment listener', error);
+    options.onWarn(`postgres: deployment listener lost (${messageOf(error)}); reconnecting`, error);
+    schedule();
+  };
+
+  const schedule = (): void => {
+    if (closed || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      void connect();
+    }, delay);
+    retry.unref();
+    delay = Math.min(delay * 2, LAST_RETRY_MS);
+  };
+
+  const connect = async (): Promise<void> => {
+    const client = new pg.Client({
+      connectionString: options.url,
+      connectionTimeoutMillis: 5_000,
+      query_timeout: 5_000,
+      keepAlive: true,
+    });
+    client.on('error', (error) => lost(client, error));
+    client.on('end', () => lost(client, new Error('connection ended')));
+    client.on('notification', (message) => {
+      if (message.channel === options.channel && message.payload) options.onNotify(message.payload);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${options.channel}`);
+    } catch (error) {
+      client.end().catch(() => {});
+      options.health.failed('deployment listener', error);
+      options.onWarn(`postgres: deployment listener cannot connect (${messageOf(error)})`, error);
+      schedule();
+      return;
+    }
+    if (closed) {
+      await client.end().catch(() => {});
+      return;
+    }
+    active = client;
+    delay = FIRST_RETRY_MS;
+    try {
+      await options.onListening();
+      options.health.recovered('deployment listener');
+    } catch (error) {
+      // Listening, but the re-read failed: the database is still not answering.
+      lost(client, error);
+    }
+  };
+
+  await connect();
+
+  return {
+    async ping() {
+      const client = active;
+      if (!client) return;
+      try {
+        await client.query('SELECT 1');
+      } catch (error) {
+        lost(client, error);
+      }
+    },
+    async close() {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      retry = undefined;
+      const client = active;
+      active = undefined;
+      await client?.end().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,153 @@
+import { desc, eq, sql } from 'drizzle-orm';
+import { conflict } from '../../errors.js';
+import type { DeploymentEvent, DeploymentState } from '../deployment-state.js';
+import type { DeploymentStore } from '../deployment-store.js';
+import type { PgDb } from './client.js';
+import { whileReachable } from './errors.js';
+import { deploymentEvents, deployments } from './schema.js';
+
+/** The channel every replica listens on; the payload is the model whose row changed. */
+export const DEPLOYMENTS_CHANNEL = 'modelgate_deployments';
+
+export interface PgDeploymentStore extends DeploymentStore {
+  /** Re-reads every deployment: at start, after the listener reconnects, and on a timer. */
+  reloadAll(): Promise<void>;
+}
+
+/**
+ * Deployments cached in memory, with the database as the truth: a commit is a
+ * compare-and-set transaction that notifies the other replicas, which re-read the row.
+ *
+ * Reads race: a re-read started before a commit can answer after it with the older row.
+ * Every read and commit takes a ticket when it starts (a commit: when it has committed);
+ * a result only lands if no later ticket has already set that model.
+ */
+export function createPgDeploymentStore(db: PgDb): PgDeploymentStore {
+  const current = new Map<string, DeploymentState>();
+  const landed = new Map<string, number>();
+  let tickets = 0;
+
+  const land = (ticket: number, model: string, state: DeploymentState | undefined): void => {
+    if ((landed.get(model) ?? 0) > ticket) return;
+    landed.set(model, ticket);
+    if (state) current.set(model, state);
+    else current.delete(model);
+  };
+
+  return {
+    get: (model) => current.get(model),
+    all: () => [...current.values()],
+
+    async commit(next, event) {
+      await whileReachable(
+        db.transaction(async (tx) => {
+          const expected = next.revision - 1;
+          const row = { ...next, updatedAt: event.ts };
+          if (next.revision === 0) {
+            // No row to lock yet: the primary key decides between two replicas creating it.
+            const created = await tx
+              .insert(deployments)
+              .values(row)
+              .onConflictDoNothing({ target: deployments.model })
+              .returning({ model: deployments.model });
+            if (created.length === 0) {
+              throw conflict(
+                `deployment of "${next.model}" changed concurrently (it exists already, expected none)`,
+              );
+            }
+          } else {
+            const [stored] = await tx
+              .select({ revision: deployments.revision })
+              .from(deployments)
+              .where(eq(deployments.model, next.model))
+              .for('update');
+            if (stored?.revision !== expected) {
+              throw conflict(
+                `deployment of "${next.model}" changed concurrently (revision ${stored?.revision}, expected ${expected})`,
+              );
+            }
+            await tx.update(deployments).set(row).where(eq(deployments.model, next.model));
+          }
+          await tx.insert(deploymentEvents).values({
+            model: event.model,
+            action: event.action,
+            fromVersion: event.from,
+            toVersion: event.to,
+            actor: event.actor,
+            reason: event.reason,
+            detail: event.detail ?? null,
+            ts: event.ts,
+          });
+          // Delivered to every listener (this replica's too) when the transaction commits.
+          await tx.execute(sql`SELECT pg_notify(${DEPLOYMENTS_CHANNEL}, ${next.model})`);
+        }),
+      );
+      land(++tickets, next.model, next);
+    },
+
+    async events(model, limit) {
+      const rows = await whileReachable(
+        db
+          .select()
+          .from(deploymentEvents)
+          .where(eq(deploymentEvents.model, model))
+          .orderBy(desc(deploymentEvents.id))
+          .limit(limit),
+      );
+      return rows.map((row) => ({
+        id: row.id,
+        model: row.model,
+        action: row.action as DeploymentEvent['action'],
+        from: row.fromVersion,
+        to: row.toVersion,
+        actor: row.actor,
+        reason: row.reason,
+        detail: row.detail ?? null,
+        ts: row.ts,
+      }));
+    },
+
+    async reload(model) {
+      const ticket = ++tickets;
+      const [row] = await whileReachable(
+        db.select().from(deployments).where(eq(deployments.model, model)),
+      );
+      land(ticket, model, row && toState(row));
+      return current.get(model);
+    },
+
+    async reloadAll() {
+      const ticket = ++tickets;
+      const rows = await db.select().from(deployments);
+      const seen = new Set<string>();
+      for (const row of rows) {
+        seen.add(row.model);
+        land(ticket, row.model, toState(row));
+      }
+      for (const model of [...current.keys()]) if (!seen.has(model)) land(ticket, model, undefined);
+    },
+
+    async remove(model) {
+      await whileReachable(
+        db.execute(sql`WITH gone AS (
+            DELETE FROM ${deployments} WHERE ${deployments.model} = ${model} RETURNING model
+          ) SELECT pg_notify(${DEPLOYMENTS_CHANNEL}, model) FROM gone`),
+      );
+      land(++tickets, model, undefined);
+    },
+  };
+}
+
+function toState(row: typeof deployments.$inferSelect): DeploymentState {
+  return {
+    model: row.model,
+    live: row.live,
+    standby: row.standby,
+    history: row.history,
+    split: row.split ?? null,
+    source: row.source,
+    pinned: row.pinned,
+    shadow: row.shadow ?? null,
+    revision: row.revision,
+  };
+}

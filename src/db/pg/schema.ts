@@ -1,0 +1,105 @@
+import {
+  bigint,
+  bigserial,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * The PostgreSQL twin of ../schema.ts: same tables, same column names, same indexes.
+ * Milliseconds since epoch do not fit an int4, so they are bigints read back as numbers
+ * (safe up to 2^53, i.e. the year 287396).
+ */
+const ms = (name: string) => bigint(name, { mode: 'number' });
+
+/** One row per answered prediction (batch rows each get their own). */
+export const predictions = pgTable(
+  'predictions',
+  {
+    id: text('id').primaryKey(), // uuidv7: sorts by time
+    ts: ms('ts').notNull(),
+    model: text('model').notNull(),
+    version: text('version').notNull(),
+    route: text('route').notNull(),
+    userHash: text('user_hash'),
+    requestId: text('request_id').notNull(),
+    // JSON kept as the text the gateway wrote, like SQLite: the log never parses it.
+    input: text('input').notNull(),
+    output: text('output'),
+    label: text('label'),
+    score: doublePrecision('score'),
+    latencyUs: bigint('latency_us', { mode: 'number' }).notNull(),
+    status: text('status', { enum: ['ok', 'error'] }).notNull(),
+    error: text('error'),
+    shadowOf: text('shadow_of'),
+  },
+  // Every index costs each logged row a B-tree insert; these two serve /compare and the
+  // dashboard. Shadow rows find their served row by primary key, so shadow_of has none.
+  (table) => [
+    index('predictions_model_version_ts').on(table.model, table.version, table.ts),
+    index('predictions_model_ts').on(table.model, table.ts),
+  ],
+);
+
+/** Ground truth for a prediction, sent later by the user's system. */
+export const feedback = pgTable('feedback', {
+  predictionId: text('prediction_id').primaryKey(),
+  label: text('label').notNull(),
+  ts: ms('ts').notNull(),
+});
+
+/** The current deployment of each model; one row per model. */
+export const deployments = pgTable('deployments', {
+  model: text('model').primaryKey(),
+  live: text('live').notNull(),
+  standby: text('standby'),
+  history: jsonb('history').$type<string[]>().notNull(),
+  split: jsonb('split').$type<Record<string, number> | null>(),
+  source: text('source', { enum: ['local', 'unleash'] }).notNull(),
+  pinned: boolean('pinned').notNull(),
+  shadow: jsonb('shadow').$type<{ version: string; percent: number } | null>(),
+  revision: integer('revision').notNull(),
+  updatedAt: ms('updated_at').notNull(),
+});
+
+/** Append-only audit of every control change. */
+export const deploymentEvents = pgTable(
+  'deployment_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    model: text('model').notNull(),
+    action: text('action').notNull(),
+    fromVersion: text('from_version'),
+    toVersion: text('to_version'),
+    actor: text('actor').notNull(),
+    reason: text('reason'),
+    detail: jsonb('detail').$type<Record<string, unknown> | null>(),
+    ts: ms('ts').notNull(),
+  },
+  (table) => [index('deployment_events_model_id').on(table.model, table.id)],
+);
+
+/** The latest progressive rollout of each model; survives restarts. */
+export const rollouts = pgTable('rollouts', {
+  model: text('model').primaryKey(),
+  candidate: text('candidate').notNull(),
+  baseline: text('baseline').notNull(),
+  steps: jsonb('steps').$type<number[]>().notNull(),
+  stepIndex: integer('step_index').notNull(),
+  intervalMs: bigint('interval_ms', { mode: 'number' }).notNull(),
+  guards: jsonb('guards').$type<Record<string, unknown>>().notNull(),
+  status: text('status', {
+    enum: ['running', 'completed', 'rolled_back', 'aborted'],
+  }).notNull(),
+  stepStartedAt: ms('step_started_at').notNull(),
+  nextEvaluationAt: ms('next_evaluation_at'),
+  readings: jsonb('readings').$type<unknown[]>().notNull(),
+  startedAt: ms('started_at').notNull(),
+  finishedAt: ms('finished_at'),
+  outcome: text('outcome'),
+});

@@ -1,0 +1,82 @@
+import type { PredictionLogOptions } from '../prediction-log.js';
+import type { Storage } from '../storage.js';
+import { createDb, createPool, migratePostgres } from './client.js';
+import { startDeploymentListener } from './deployment-listener.js';
+import { createPgDeploymentStore, DEPLOYMENTS_CHANNEL } from './deployment-store.js';
+import { createPgFeedbackStore } from './feedback-store.js';
+import { createPgHealth } from './health.js';
+import { createPgPredictionLog } from './prediction-log.js';
+import { createPgRolloutStore } from './rollout-store.js';
+import { createPgStatsQueries } from './stats-queries.js';
+
+export interface PostgresStorageOptions {
+  url: string;
+  log: PredictionLogOptions;
+  /** ms between full re-reads of the deployments table: the safety net behind LISTEN/NOTIFY. */
+  refreshMs: number;
+  onWarn?: (message: string, error?: unknown) => void;
+}
+
+/**
+ * PostgreSQL shared by several replicas: connects, migrates (one replica at a time),
+ * loads every deployment into memory and keeps it current from the other replicas'
+ * notifications, with a periodic full re-read behind them.
+ */
+export async function openPostgresStorage(options: PostgresStorageOptions): Promise<Storage> {
+  const onWarn = options.onWarn ?? (() => {});
+  const health = createPgHealth();
+  const pool = createPool(options.url, onWarn);
+  try {
+    await migratePostgres(pool);
+    const db = createDb(pool);
+    const deployments = createPgDeploymentStore(db);
+    await deployments.reloadAll();
+
+    const reloadQuietly = (model: string): void => {
+      deployments.reload(model).catch((error: unknown) => {
+        onWarn(`postgres: re-reading deployment "${model}" failed`, error);
+      });
+    };
+    const listener = await startDeploymentListener({
+      url: options.url,
+      channel: DEPLOYMENTS_CHANNEL,
+      onNotify: reloadQuietly,
+      onListening: () => deployments.reloadAll(),
+      health,
+      onWarn,
+    });
+
+    const refresh = setInterval(() => {
+      void listener.ping();
+      deployments.reloadAll().then(
+        () => health.recovered('deployment refresh'),
+        (error: unknown) => {
+          health.failed('deployment refresh', error);
+          onWarn('postgres: periodic re-read of deployments failed', error);
+        },
+      );
+    }, options.refreshMs);
+    refresh.unref();
+
+    const predictionLog = createPgPredictionLog(pool, { ...options.log, health });
+
+    return {
+      kind: 'postgres',
+      deployments,
+      predictionLog,
+      feedback: createPgFeedbackStore(db),
+      rollouts: createPgRolloutStore(db),
+      queries: createPgStatsQueries(pool),
+      health: () => health.report(predictionLog.queueDepth),
+      async close() {
+        clearInterval(refresh);
+        await predictionLog.close();
+        await listener.close();
+        await pool.end();
+      },
+    };
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw error;
+  }
+}
