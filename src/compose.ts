@@ -7,7 +7,7 @@ import { createRolloutService, type RolloutTimer } from './control/rollout/servi
 import { controlRoutes } from './control/routes.js';
 import { createControlService } from './control/service.js';
 import { dashboardRoutes } from './dashboard/routes.js';
-import { openSqliteStorage } from './db/sqlite-storage.js';
+import { openStorage } from './db/open-storage.js';
 import type { Storage } from './db/storage.js';
 import { feedbackRoutes } from './gateway/feedback-routes.js';
 import { createNoFlags, createUnleashFlags } from './gateway/flags.js';
@@ -44,11 +44,7 @@ export async function composeModelgate(
   logger: Logger,
   overrides: ComposeOverrides = {},
 ): Promise<Modelgate> {
-  const storage = openSqliteStorage(config.dbPath, {
-    ...config.predictionLog,
-    onError: (error, pending) =>
-      logger.error({ err: error, pending }, 'prediction log write failed; rows kept for retry'),
-  });
+  const storage = await openStorage(config, logger);
   const { deployments, predictionLog, rollouts, queries } = storage;
   const flushLog = () => predictionLog.flush();
   const metrics = createMetrics();
@@ -122,7 +118,19 @@ export async function composeModelgate(
     metrics,
     routers: [
       predictRoutes(predictor),
-      oipRoutes({ host, deployments, predictor }),
+      oipRoutes({
+        host,
+        deployments,
+        predictor,
+        storage: () => {
+          const health = storage.health();
+          return {
+            kind: storage.kind,
+            ...health,
+            accepting: health.pendingRows < config.predictionLog.maxQueue,
+          };
+        },
+      }),
       modelsRoutes({ host, deployments, flags, flagPrefix: config.flagPrefix }),
       feedbackRoutes({ feedback: storage.feedback, predictionLog, host }),
       compareRoutes({

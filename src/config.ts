@@ -12,6 +12,11 @@ const envSchema = z.object({
   PORT: integer(8080, 0, 65535),
   HOST: z.string().min(1).default('0.0.0.0'),
   MODELGATE_DB: z.string().min(1).default('./data/modelgate.db'),
+  MODELGATE_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL')
+    .optional(),
+  MODELGATE_DB_REFRESH_MS: integer(1000, 100, 600_000),
   MODELGATE_MODELS_DIR: z.string().min(1).default('./models'),
   MODELGATE_CONTROL_TOKEN: z
     .string()
@@ -45,7 +50,12 @@ export interface UnleashConfig {
 export interface Config {
   port: number;
   host: string;
+  /** SQLite file, used when `databaseUrl` is unset. */
   dbPath: string;
+  /** PostgreSQL shared by every replica; unset = SQLite. */
+  databaseUrl: string | null;
+  /** ms between full re-reads of deployments from PostgreSQL (behind LISTEN/NOTIFY). */
+  dbRefreshMs: number;
   modelsDir: string;
   controlToken: string;
   /** Who the audit log says made a control change. */
@@ -73,10 +83,18 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid ${variable}: ${issue?.message ?? 'bad value'}`);
   }
   const e = parsed.data;
+  if (e.MODELGATE_DATABASE_URL && e.MODELGATE_CONTROL_TOKEN === undefined) {
+    // A generated token would differ on every replica behind the same load balancer.
+    throw new ConfigError(
+      'invalid MODELGATE_CONTROL_TOKEN: required with MODELGATE_DATABASE_URL (every replica needs the same token)',
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,
     dbPath: e.MODELGATE_DB,
+    databaseUrl: e.MODELGATE_DATABASE_URL ?? null,
+    dbRefreshMs: e.MODELGATE_DB_REFRESH_MS,
     modelsDir: e.MODELGATE_MODELS_DIR,
     controlToken: e.MODELGATE_CONTROL_TOKEN ?? randomBytes(24).toString('base64url'),
     controlTokenGenerated: e.MODELGATE_CONTROL_TOKEN === undefined,

@@ -212,3 +212,30 @@ describe('control errors', () => {
     expect(res.status).toBe(400);
   });
 });
+
+describe('concurrent control changes', () => {
+  it('applies simultaneous changes one after another: none lost, each audited', async () => {
+    const before = await state();
+    const eventsBefore = eventCount() as number;
+    // Three flips and a split sent at once: a lost update would leave fewer revisions.
+    const responses = await Promise.all([
+      gw.control('POST', '/control/flip', { model: 'iris', reason: 'one' }),
+      gw.control('POST', '/control/flip', { model: 'iris', reason: 'two' }),
+      gw.control('PUT', '/control/split', { model: 'iris', weights: { v1: 60, v2: 40 } }),
+      gw.control('POST', '/control/flip', { model: 'iris', reason: 'three' }),
+    ]);
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const after = await state();
+    expect(after.revision).toBe(before.revision + 4);
+    // An odd number of flips: live and standby swapped.
+    expect([after.live, after.standby]).toEqual([before.standby, before.live]);
+    expect(after.split).toEqual({ v1: 60, v2: 40 });
+    expect(eventCount()).toBe(eventsBefore + 4);
+    const reasons = gw
+      .query<{ reason: string | null; action: string }>(
+        "SELECT action, reason FROM deployment_events WHERE model = 'iris' ORDER BY id DESC LIMIT 4",
+      )
+      .map((e) => e.reason ?? e.action);
+    expect(reasons.sort()).toEqual(['one', 'split', 'three', 'two']);
+  });
+});

@@ -19,7 +19,11 @@ describe('Open Inference Protocol v2', () => {
     expect(await json(await gw.request('/v2/health/live'))).toEqual({ live: true });
     const ready = await gw.request('/v2/health/ready');
     expect(ready.status).toBe(200);
-    expect(await json(ready)).toMatchObject({ ready: true });
+    expect(await json(ready)).toMatchObject({
+      ready: true,
+      degraded: false,
+      storage: { kind: 'sqlite', ok: true, accepting: true },
+    });
   });
 
   it('describes a model: versions, inputs with name, datatype and shape, outputs', async () => {

@@ -13,10 +13,22 @@ const LABEL_OUTPUT = 'label';
  * KServe / Triton Open Inference Protocol v2 (REST), so their clients call
  * modelgate unchanged. An infer without a version is routed like /predict.
  */
+export interface StorageReadiness {
+  kind: 'sqlite' | 'postgres';
+  /** False while the database is unreachable: predictions still flow from the last known state. */
+  ok: boolean;
+  detail?: string;
+  /** Log rows waiting for the database. */
+  pendingRows: number;
+  /** False once the log buffer is full: predictions are refused (503) rather than left unlogged. */
+  accepting: boolean;
+}
+
 export function oipRoutes(deps: {
   host: ModelHost;
   deployments: DeploymentStore;
   predictor: Predictor;
+  storage: () => StorageReadiness;
 }) {
   const { host, deployments, predictor } = deps;
 
@@ -83,12 +95,21 @@ export function oipRoutes(deps: {
     .get('/v2', (c) => c.json({ name: 'modelgate', version: '0.1.0', extensions: [] }))
     .get('/v2/health/live', (c) => c.json({ live: true }))
     .get('/v2/health/ready', (c) => {
-      // Ready when every model can serve its live version.
+      // Ready when every model can serve its live version and its predictions can be
+      // logged. A database outage alone is reported, not failed: every replica shares the
+      // database, so failing readiness would take them all out of the load balancer at once.
+      const storage = deps.storage();
       const notReady = deployments.all().filter((s) => !host.get(s.model, s.live));
-      if (notReady.length > 0 || host.models().length === 0) {
-        return c.json({ ready: false, notReady: notReady.map((s) => s.model) }, 503);
-      }
-      return c.json({ ready: true });
+      const ready = notReady.length === 0 && host.models().length > 0 && storage.accepting;
+      return c.json(
+        {
+          ready,
+          degraded: !storage.ok,
+          ...(notReady.length > 0 ? { notReady: notReady.map((s) => s.model) } : {}),
+          storage,
+        },
+        ready ? 200 : 503,
+      );
     })
     .get('/v2/models/:model', (c) => c.json(metadata(liveOf(c.req.param('model')))))
     .get('/v2/models/:model/versions/:version', (c) =>

@@ -1,0 +1,145 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChildGateway, startChildGateway } from './support/child-gateway.js';
+import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
+import { IRIS_ROW, json } from './support/test-gateway.js';
+
+const TOKEN = 'replica-token-for-tests-0123';
+
+let database: TestDatabase;
+let a: ChildGateway;
+let b: ChildGateway;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const env = {
+    MODELGATE_DATABASE_URL: database.url,
+    MODELGATE_CONTROL_TOKEN: TOKEN,
+    MODELGATE_CONTROL_TOKEN_NAME: 'replica-test',
+  };
+  // Two real `npm start` processes on one database, started together as a rollout would.
+  [a, b] = await Promise.all([startChildGateway(env), startChildGateway(env)]);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([a?.stop('SIGTERM'), b?.stop('SIGTERM')]);
+  await database?.drop();
+}, 60_000);
+
+const predict = async (gateway: ChildGateway, userId: string) => {
+  const res = await fetch(`${gateway.url}/predict/iris`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-user-id': userId },
+    body: JSON.stringify({ inputs: IRIS_ROW }),
+  });
+  expect(res.status).toBe(200);
+  return (await json(res)).version as string;
+};
+
+const control = (
+  gateway: ChildGateway,
+  method: 'GET' | 'POST' | 'PUT',
+  path: string,
+  body?: unknown,
+) =>
+  fetch(`${gateway.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+const deployment = async (gateway: ChildGateway) =>
+  (await json(await control(gateway, 'GET', '/control/iris'))).deployment;
+
+/** Polls until `check` passes, returning how long it took; fails after `ms`. */
+async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > ms) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return Date.now() - started;
+}
+
+describe('two replicas on one PostgreSQL', () => {
+  it('agree on the initial deployment, created once', async () => {
+    expect(await deployment(a)).toEqual(await deployment(b));
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const { rows } = await client.query(
+      "SELECT count(*)::int AS n FROM deployment_events WHERE model = 'iris' AND action = 'init'",
+    );
+    await client.end();
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('serves a promote made on A from B within a second', async () => {
+    expect(await predict(b, 'u-1')).toBe('v1');
+    const res = await control(a, 'POST', '/control/promote', { model: 'iris', version: 'v2' });
+    expect(res.status).toBe(200);
+    await within(1000, async () => (await predict(b, 'u-1')) === 'v2');
+    await control(a, 'POST', '/control/rollback', { model: 'iris' });
+    await within(1000, async () => (await predict(b, 'u-1')) === 'v1');
+  });
+
+  it('gives every user the same version on both replicas under a split', async () => {
+    const res = await control(b, 'PUT', '/control/split', {
+      model: 'iris',
+      weights: { v1: 50, v2: 50 },
+    });
+    expect(res.status).toBe(200);
+    await within(1000, async () => (await deployment(a)).split?.v2 === 50);
+    const users = Array.from({ length: 40 }, (_, i) => `user-${i}`);
+    const onA = await Promise.all(users.map((u) => predict(a, u)));
+    const onB = await Promise.all(users.map((u) => predict(b, u)));
+    expect(onB).toEqual(onA);
+    expect(new Set(onA)).toEqual(new Set(['v1', 'v2']));
+  });
+
+  it('serialises concurrent changes on both replicas: no lost update, every change audited', async () => {
+    const before = await deployment(a);
+    const results = await Promise.all([
+      control(a, 'POST', '/control/flip', { model: 'iris', reason: 'flip on a' }),
+      control(b, 'POST', '/control/flip', { model: 'iris', reason: 'flip on b' }),
+      control(a, 'POST', '/control/flip', { model: 'iris', reason: 'flip again on a' }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
+    const expected = { live: before.standby, standby: before.live, revision: before.revision + 3 };
+    await within(1000, async () => {
+      const [onA, onB] = await Promise.all([deployment(a), deployment(b)]);
+      return [onA, onB].every(
+        (d) =>
+          d.live === expected.live &&
+          d.standby === expected.standby &&
+          d.revision === expected.revision,
+      );
+    });
+    const { events } = await json(await control(b, 'GET', '/control/iris'));
+    expect(
+      events
+        .slice(0, 3)
+        .map((e: { reason: string }) => e.reason)
+        .sort(),
+    ).toEqual(['flip again on a', 'flip on a', 'flip on b']);
+    // Audit rows chain: each flip starts from where the one before ended.
+    const flips = events.slice(0, 3).reverse();
+    for (let i = 1; i < flips.length; i++) expect(flips[i].from).toBe(flips[i - 1].to);
+  });
+
+  it('compares on either replica over the predictions of both', async () => {
+    const sent = { a: 0, b: 0 };
+    for (let i = 0; i < 30; i++) {
+      await predict(a, `cmp-${i}`);
+      sent.a += 1;
+      await predict(b, `cmp-${i}`);
+      sent.b += 1;
+    }
+    const total = async (gateway: ChildGateway) => {
+      const report = await json(await fetch(`${gateway.url}/compare/iris`));
+      return report.versions.reduce((sum: number, v: { requests: number }) => sum + v.requests, 0);
+    };
+    // /compare flushes only its own replica's queue; the other's commits within its flush interval.
+    await within(2000, async () => (await total(a)) === (await total(b)));
+    expect(await total(a)).toBeGreaterThanOrEqual(sent.a + sent.b);
+  });
+});
