@@ -83,12 +83,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid ${variable}: ${issue?.message ?? 'bad value'}`);
   }
   const e = parsed.data;
-  if (e.MODELGATE_DATABASE_URL && e.MODELGATE_CONTROL_TOKEN === undefined) {
-    // A generated token would differ on every replica behind the same load balancer.
-    throw new ConfigError(
-      'invalid MODELGATE_CONTROL_TOKEN: required with MODELGATE_DATABASE_URL (every replica needs the same token)',
-    );
-  }
   return {
     port: e.PORT,
     host: e.HOST,

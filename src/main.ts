@@ -6,6 +6,12 @@ import { createLogger } from './logger.js';
 /** Composition root: read config, build, serve, and drain on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   const config = readConfig();
+  if (config.databaseUrl && config.controlTokenGenerated) {
+    // A generated token would differ on every replica behind the same load balancer.
+    throw new ConfigError(
+      'invalid MODELGATE_CONTROL_TOKEN: required with MODELGATE_DATABASE_URL (every replica needs the same token)',
+    );
+  }
   const logger = createLogger(config.logLevel);
   const modelgate = await composeModelgate(config, logger);
   if (config.controlTokenGenerated) {

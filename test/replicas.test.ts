@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildGateway, startChildGateway } from './support/child-gateway.js';
@@ -141,5 +143,17 @@ describe('two replicas on one PostgreSQL', () => {
     // /compare flushes only its own replica's queue; the other's commits within its flush interval.
     await within(2000, async () => (await total(a)) === (await total(b)));
     expect(await total(a)).toBeGreaterThanOrEqual(sent.a + sent.b);
+
+    // The CLI reads the same shared log.
+    const { stdout } = await promisify(execFile)(
+      'npm',
+      ['run', '--silent', 'compare', '--', '--model', 'iris', '--json'],
+      { env: { ...process.env, MODELGATE_DATABASE_URL: database.url } },
+    );
+    const fromCli = JSON.parse(stdout).versions.reduce(
+      (sum: number, v: { requests: number }) => sum + v.requests,
+      0,
+    );
+    expect(fromCli).toBe(await total(a));
   });
 });
