@@ -26,6 +26,10 @@ export function createPool(url: string, onWarn: (message: string, error?: unknow
     max: 10,
   });
   pool.on('error', (error) => onWarn('postgres: idle connection failed', error));
+  // A checked-out client whose connection drops emits 'error' too, with no pool listener
+  // attached while it is out: that would crash the process. The query in flight fails
+  // with the same error, and the caller releases the client as broken.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

@@ -59,6 +59,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     refresh.unref();
 
     const predictionLog = createPgPredictionLog(pool, { ...options.log, health });
+    let closing: Promise<void> | undefined;
 
     return {
       kind: 'postgres',
@@ -68,11 +69,14 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       rollouts: createPgRolloutStore(db),
       queries: createPgStatsQueries(pool),
       health: () => health.report(predictionLog.queueDepth),
-      async close() {
-        clearInterval(refresh);
-        await predictionLog.close();
-        await listener.close();
-        await pool.end();
+      close() {
+        closing ??= (async () => {
+          clearInterval(refresh);
+          await predictionLog.close();
+          await listener.close();
+          await pool.end();
+        })();
+        return closing;
       },
     };
   } catch (error) {

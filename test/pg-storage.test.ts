@@ -1,0 +1,482 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { latencyBucketOf } from '../src/compare/statistics.js';
+import type { DeploymentEvent, DeploymentState } from '../src/db/deployment-state.js';
+import { PG_LATENCY_BUCKET_SQL } from '../src/db/pg/stats-queries.js';
+import { openPostgresStorage, type PostgresStorageOptions } from '../src/db/pg/storage.js';
+import type { PredictionLogOptions, PredictionRecord } from '../src/db/prediction-log.js';
+import { openSqliteStorage } from '../src/db/sqlite-storage.js';
+import type { Storage } from '../src/db/storage.js';
+import { AppError } from '../src/errors.js';
+import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
+
+const LOG: PredictionLogOptions = { flushRows: 500, flushMs: 10, maxQueue: 100_000 };
+
+let database: TestDatabase;
+let sql: pg.Pool;
+/** Two "replicas" on one database; a long refreshMs so only NOTIFY can deliver quickly. */
+let a: Storage;
+let b: Storage;
+const opened: Storage[] = [];
+
+async function open(
+  options: Partial<Omit<PostgresStorageOptions, 'log'>> & {
+    log?: Partial<PredictionLogOptions>;
+  } = {},
+) {
+  const storage = await openPostgresStorage({
+    url: database.url,
+    refreshMs: 60_000,
+    ...options,
+    log: { ...LOG, ...options.log },
+  });
+  opened.push(storage);
+  return storage;
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  sql = new pg.Pool({ connectionString: database.url });
+  // Started together, as replicas of one rollout are: the advisory lock serializes migrating.
+  [a, b] = await Promise.all([open(), open()]);
+}, 30_000);
+
+afterAll(async () => {
+  await Promise.all(opened.map((storage) => storage.close()));
+  await sql?.end();
+  await database?.drop();
+}, 30_000);
+
+const state = (model: string, revision: number, live = 'v1'): DeploymentState => ({
+  model,
+  live,
+  standby: null,
+  history: [],
+  split: null,
+  source: 'local',
+  pinned: false,
+  shadow: null,
+  revision,
+});
+
+const event = (
+  model: string,
+  action: DeploymentEvent['action'],
+  ts = Date.now(),
+  to: string | null = null,
+): DeploymentEvent => ({
+  model,
+  action,
+  from: null,
+  to,
+  actor: 'test',
+  reason: null,
+  detail: { note: action },
+  ts,
+});
+
+/** Polls until `check` passes; fails after `ms`. */
+async function within(ms: number, check: () => boolean | Promise<boolean>): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > ms) throw new Error(`not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const countRows = async (model: string): Promise<number> =>
+  (await sql.query('SELECT count(*)::int AS n FROM predictions WHERE model = $1', [model])).rows[0]
+    .n;
+
+const record = (model: string, overrides: Partial<PredictionRecord> = {}): PredictionRecord => ({
+  id: uuidv7(),
+  ts: Date.now(),
+  model,
+  version: 'v1',
+  route: 'live',
+  userHash: null,
+  requestId: 'req',
+  input: '[[5.1,3.5,1.4,0.2]]',
+  output: '{"label":"setosa"}',
+  label: 'setosa',
+  score: 0.9,
+  latencyUs: 120,
+  status: 'ok',
+  error: null,
+  shadowOf: null,
+  ...overrides,
+});
+
+describe('deployments across replicas', () => {
+  it('a commit on one replica reaches the other within a second, by notification', async () => {
+    await a.deployments.commit(state('notify', 0), event('notify', 'init'));
+    await within(1_000, () => b.deployments.get('notify')?.live === 'v1');
+
+    await a.deployments.commit(state('notify', 1, 'v2'), event('notify', 'promote'));
+    await within(1_000, () => b.deployments.get('notify')?.revision === 1);
+    expect(b.deployments.get('notify')).toEqual(state('notify', 1, 'v2'));
+
+    await a.deployments.remove('notify');
+    expect(a.deployments.get('notify')).toBeUndefined();
+    await within(1_000, () => b.deployments.get('notify') === undefined);
+  });
+
+  it('a change that sent no notification still arrives with the periodic re-read', async () => {
+    const c = await open({ refreshMs: 200 });
+    expect(c.deployments.get('quiet')).toBeUndefined();
+    // Written behind every replica's back: no pg_notify, as if the notification was lost.
+    await sql.query(
+      `INSERT INTO deployments (model, live, standby, history, split, source, pinned, shadow, revision, updated_at)
+       VALUES ('quiet', 'v7', NULL, '["v6"]', '{"v7":90,"v8":10}', 'local', true, NULL, 4, 0)`,
+    );
+    await within(1_000, () => c.deployments.get('quiet')?.revision === 4);
+    expect(c.deployments.get('quiet')).toEqual({
+      ...state('quiet', 4, 'v7'),
+      history: ['v6'],
+      split: { v7: 90, v8: 10 },
+      pinned: true,
+    });
+    // The replica that only listens has not seen it: the re-read is what delivered it.
+    expect(a.deployments.get('quiet')).toBeUndefined();
+    await sql.query(`DELETE FROM deployments WHERE model = 'quiet'`);
+    await within(1_000, () => c.deployments.get('quiet') === undefined);
+  });
+
+  it('compare-and-set: of two replicas changing the same revision, exactly one wins', async () => {
+    const created = await Promise.allSettled([
+      a.deployments.commit(state('cas', 0), event('cas', 'init', 1_000)),
+      b.deployments.commit(state('cas', 0), event('cas', 'init', 1_001)),
+    ]);
+    expectOneWinner(created);
+    await within(1_000, () => a.deployments.get('cas') !== undefined);
+    await within(1_000, () => b.deployments.get('cas') !== undefined);
+
+    const changed = await Promise.allSettled([
+      a.deployments.commit(state('cas', 1, 'from-a'), event('cas', 'promote', 2_000, 'from-a')),
+      b.deployments.commit(state('cas', 1, 'from-b'), event('cas', 'flip', 2_001, 'from-b')),
+    ]);
+    expectOneWinner(changed);
+    const winner = changed[0].status === 'fulfilled' ? 'from-a' : 'from-b';
+    const loser = winner === 'from-a' ? b : a;
+
+    // The loser re-reads (as the control service does after a 409) and its retry goes through.
+    expect((await loser.deployments.reload('cas'))?.live).toBe(winner);
+    await loser.deployments.commit(state('cas', 2, 'third'), event('cas', 'split', 3_000));
+    await within(1_000, () => a.deployments.get('cas')?.live === 'third');
+    await within(1_000, () => b.deployments.get('cas')?.live === 'third');
+    const stored = await sql.query(`SELECT revision, live FROM deployments WHERE model = 'cas'`);
+    expect(stored.rows).toEqual([{ revision: 2, live: 'third' }]);
+
+    // One event per successful commit, newest first, nothing from the losers.
+    const events = await b.deployments.events('cas', 10);
+    expect(events.map((e) => e.action)).toEqual([
+      'split',
+      winner === 'from-a' ? 'promote' : 'flip',
+      'init',
+    ]);
+    expect(events.map((e) => e.ts)).toEqual([
+      3_000,
+      winner === 'from-a' ? 2_000 : 2_001,
+      expect.any(Number),
+    ]);
+    const ids = events.map((e) => e.id);
+    expect(ids).toEqual([...ids].sort((x, y) => y - x));
+    expect(events[0]).toMatchObject({ model: 'cas', actor: 'test', detail: { note: 'split' } });
+    expect(await b.deployments.events('cas', 1)).toHaveLength(1);
+
+    // A stale revision is refused even without a race.
+    await expect(
+      a.deployments.commit(state('cas', 2, 'stale'), event('cas', 'flip')),
+    ).rejects.toMatchObject({ status: 409, code: 'conflict' });
+    expect(a.deployments.get('cas')?.live).toBe('third');
+  });
+});
+
+function expectOneWinner(results: PromiseSettledResult<void>[]): void {
+  expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  const [failure] = results.filter((r) => r.status === 'rejected');
+  expect(failure?.reason).toBeInstanceOf(AppError);
+  expect(failure?.reason).toMatchObject({ status: 409, code: 'conflict' });
+}
+
+describe('prediction log on PostgreSQL', () => {
+  it('writes every appended row, in statements of 1,000, once flushed', async () => {
+    const rows = Array.from({ length: 2_345 }, (_, i) =>
+      record('log', { latencyUs: i, label: i % 2 ? 'a' : null, score: i % 3 ? i / 7 : null }),
+    );
+    for (let i = 0; i < rows.length; i += 100) a.predictionLog.append(rows.slice(i, i + 100));
+    await a.predictionLog.flush();
+    expect(a.predictionLog.queueDepth).toBe(0);
+    expect(a.predictionLog.rowsWritten).toBeGreaterThanOrEqual(rows.length);
+    expect(await countRows('log')).toBe(rows.length);
+    const sample = rows[1_234] as PredictionRecord;
+    const stored = await sql.query('SELECT * FROM predictions WHERE id = $1', [sample.id]);
+    expect(stored.rows[0]).toMatchObject({
+      model: 'log',
+      latency_us: String(sample.latencyUs),
+      label: sample.label,
+      score: sample.score,
+      shadow_of: null,
+    });
+  });
+
+  it('refuses with a 503, adding nothing, once maxQueue rows wait', async () => {
+    const log = (await open({ log: { maxQueue: 100, flushRows: 1_000, flushMs: 60_000 } }))
+      .predictionLog;
+    log.append(Array.from({ length: 80 }, () => record('full')));
+    let refused: unknown;
+    try {
+      log.append(Array.from({ length: 21 }, () => record('full')));
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(AppError);
+    expect(refused).toMatchObject({ status: 503, code: 'unavailable' });
+    expect((refused as Error).message).toMatch(/80 rows wait for the database/);
+    expect(log.queueDepth).toBe(80);
+    log.append(Array.from({ length: 20 }, () => record('full'))); // exactly maxQueue fits
+    await log.flush();
+    expect(await countRows('full')).toBe(100);
+    log.append([record('full')]); // room again once written
+    await log.close();
+    expect(await countRows('full')).toBe(101);
+  });
+
+  it('close() writes what is still queued', async () => {
+    const storage = await open({ log: { flushRows: 1_000, flushMs: 60_000 } });
+    storage.predictionLog.append(Array.from({ length: 7 }, () => record('drain')));
+    await storage.close();
+    expect(await countRows('drain')).toBe(7);
+  });
+});
+
+describe('stats queries', () => {
+  it('compareRows and trafficPerMinute give the same numbers as SQLite', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelgate-pg-vs-sqlite-'));
+    const lite = openSqliteStorage(join(dir, 'modelgate.db'), LOG);
+    try {
+      const model = 'same';
+      const t0 = 1_700_000_000_000;
+      // Deterministic traffic: three versions, all routes, errors, feedback, shadows.
+      let seed = 42;
+      const rand = () => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+        return seed / 2_147_483_648;
+      };
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T;
+      const labels = ['setosa', 'versicolor', 'virginica', null] as const;
+      const rows: PredictionRecord[] = [];
+      const feedback: Array<[string, string, number]> = [];
+      for (let i = 0; i < 3_000; i++) {
+        const ts = t0 + Math.floor(rand() * 10 * 60_000);
+        const status = rand() < 0.1 ? 'error' : 'ok';
+        const served = record(model, {
+          ts,
+          version: pick(['v1', 'v2']),
+          route: pick(['live', 'split', 'flag', 'pinned']),
+          label: status === 'ok' ? pick(labels) : null,
+          latencyUs: Math.floor(rand() ** 3 * 2_000_000),
+          status,
+          error: status === 'error' ? 'boom' : null,
+        });
+        rows.push(served);
+        if (rand() < 0.3) {
+          const shadowOk = rand() < 0.9;
+          rows.push(
+            record(model, {
+              ts: ts + 1,
+              version: 'v3',
+              route: 'shadow',
+              label: shadowOk ? pick(labels) : null,
+              status: shadowOk ? 'ok' : 'error',
+              latencyUs: Math.floor(rand() * 5_000),
+              shadowOf: served.id,
+            }),
+          );
+        }
+        if (rand() < 0.4) feedback.push([served.id, pick(['setosa', 'versicolor']), ts + 5]);
+      }
+      rows.push(record('other', { ts: t0 + 1_000 })); // another model: counted nowhere
+      const events: Array<[DeploymentAction, number]> = [
+        ['init', t0 - 1_000],
+        ['split', t0 + 2 * 60_000 + 17],
+        ['shadow', t0 + 3 * 60_000],
+        ['rollout_step', t0 + 6 * 60_000 + 5],
+        ['promote', t0 + 7 * 60_000],
+      ];
+      for (const storage of [a, lite]) {
+        storage.predictionLog.append(rows);
+        await storage.predictionLog.flush();
+        await Promise.all(
+          feedback.map(([id, label, ts]) => storage.feedback.record(id, label, ts)),
+        );
+        for (const [revision, [action, ts]] of events.entries()) {
+          await storage.deployments.commit(state(model, revision), event(model, action, ts));
+        }
+      }
+
+      const windows = [
+        { since: 0, until: t0 + 60 * 60_000 },
+        { since: t0 + 60_000, until: t0 + 5 * 60_000 },
+        { since: t0 + 4 * 60_000 + 123, until: t0 + 6 * 60_000 + 5 },
+        { since: t0 - 10 * 60_000, until: t0 }, // before any traffic
+      ];
+      for (const window of windows) {
+        const [fromPg, fromLite] = await Promise.all(
+          [a, lite].map(async (s) => sorted(await s.queries.compareRows({ model, ...window }))),
+        );
+        expect(fromPg).toEqual(fromLite);
+      }
+      const full = await a.queries.compareRows({ model, since: 0, until: t0 + 60 * 60_000 });
+      expect(full.counts.length).toBe(10); // v1, v2 × 3 labels, no label, error
+      expect(full.feedback.length).toBe(2);
+      expect(full.shadowPairs.length).toBe(2);
+      expect(full.splitChangedAt).toBe(t0 + 6 * 60_000 + 5);
+
+      for (const [from, to] of [
+        [t0, t0 + 10 * 60_000],
+        [t0 + 3 * 60_000, t0 + 5 * 60_000 + 1],
+      ] as const) {
+        const [pgTraffic, liteTraffic] = await Promise.all([
+          a.queries.trafficPerMinute(model, from, to),
+          lite.queries.trafficPerMinute(model, from, to),
+        ]);
+        expect(sortRows(pgTraffic)).toEqual(sortRows(liteTraffic));
+        expect(pgTraffic.every((row) => typeof row.minute === 'number')).toBe(true);
+      }
+    } finally {
+      await lite.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('buckets every latency as statistics.ts latencyBucketOf does', async () => {
+    const latencies: number[] = [0];
+    for (let us = 1; us <= 100_000; us++) latencies.push(us);
+    for (let us = 100_000; us < 60_000_000; us = Math.ceil(us * 1.0007)) latencies.push(us);
+    const { rows } = await sql.query<{ us: number; bucket: number }>(
+      `SELECT latency_us::float8 AS us, ${PG_LATENCY_BUCKET_SQL} AS bucket
+       FROM unnest($1::bigint[]) AS t(latency_us)`,
+      [latencies],
+    );
+    expect(rows).toHaveLength(latencies.length);
+    expect(rows.filter((row) => row.bucket !== latencyBucketOf(row.us))).toEqual([]);
+    expect(rows.find((row) => row.us === 1024)?.bucket).toBe(320);
+  });
+});
+
+type DeploymentAction = DeploymentEvent['action'];
+
+/** Row order is up to each database; the rows themselves must match exactly. */
+function sortRows<T extends object>(rows: T[]): T[] {
+  const key = (row: T) => JSON.stringify(Object.entries(row).sort(([x], [y]) => (x < y ? -1 : 1)));
+  return [...rows].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0));
+}
+
+function sorted<T extends object>(rows: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(rows)) {
+    out[name] = Array.isArray(value) ? sortRows(value) : value;
+  }
+  return out as T;
+}
+
+/** A TCP hop in front of PostgreSQL that the test can cut and restore on the same port. */
+async function startProxy(): Promise<{
+  url: string;
+  down(): Promise<void>;
+  up(): Promise<void>;
+  close(): Promise<void>;
+}> {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+  const up = () =>
+    new Promise<void>((resolve, reject) => {
+      const listening = createServer((client) => {
+        const upstream = tcpConnect(5432, '127.0.0.1');
+        for (const socket of [client, upstream]) {
+          sockets.add(socket);
+          socket.on('close', () => sockets.delete(socket));
+          socket.on('error', () => {
+            client.destroy();
+            upstream.destroy();
+          });
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      listening.once('error', reject);
+      listening.listen(port, '127.0.0.1', () => {
+        port = (listening.address() as { port: number }).port;
+        server = listening;
+        resolve();
+      });
+    });
+  const down = async () => {
+    const closing = server;
+    server = undefined;
+    for (const socket of sockets) socket.destroy();
+    if (closing) await new Promise((resolve) => closing.close(resolve));
+  };
+  await up();
+  const url = new URL(database.url);
+  url.port = String(port);
+  return { url: url.toString(), up, down, close: down };
+}
+
+describe('database outage', () => {
+  it('buffers predictions while PostgreSQL is unreachable, reports it, and writes them after', async () => {
+    const proxy = await startProxy();
+    const warnings: string[] = [];
+    const errors: number[] = [];
+    try {
+      const storage = await open({
+        url: proxy.url,
+        log: { flushMs: 20, onError: (_error, pending) => errors.push(pending) },
+        onWarn: (message) => warnings.push(message),
+      });
+      storage.predictionLog.append(Array.from({ length: 10 }, () => record('outage')));
+      await storage.predictionLog.flush();
+      expect(storage.health()).toEqual({ ok: true, pendingRows: 0 });
+
+      await proxy.down();
+      // Predictions keep being accepted: rows wait in memory, nothing is dropped.
+      storage.predictionLog.append(Array.from({ length: 40 }, () => record('outage')));
+      await expect(storage.predictionLog.flush()).rejects.toThrow();
+      await within(3_000, () => !storage.health().ok);
+      const health = storage.health();
+      expect(health.pendingRows).toBe(40);
+      expect(health.detail).toMatch(/^postgres unreachable: .*; 40 log rows buffered$/);
+      expect(errors.at(-1)).toBe(40);
+      storage.predictionLog.append(Array.from({ length: 5 }, () => record('outage')));
+      // A control change cannot be made without the database: a 503, not a stale success.
+      await expect(
+        storage.deployments.commit(state('outage', 0), event('outage', 'init')),
+      ).rejects.toMatchObject({ status: 503, code: 'unavailable' });
+      expect(storage.deployments.get('outage')).toBeUndefined();
+
+      // Retries keep failing while it is down; every row is still held, none written.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(storage.predictionLog.queueDepth).toBe(45);
+      expect(storage.health().ok).toBe(false);
+      expect(await countRows('outage')).toBe(10);
+
+      await proxy.up();
+      await within(8_000, async () => (await countRows('outage')) === 55);
+      await within(8_000, () => storage.health().ok);
+      expect(storage.health()).toEqual({ ok: true, pendingRows: 0 });
+      expect(warnings.some((w) => w.includes('listener'))).toBe(true);
+
+      // And the replica works as before: changes from others reach it again.
+      await a.deployments.commit(state('outage', 0), event('outage', 'init'));
+      await within(1_000, () => storage.deployments.get('outage')?.live === 'v1');
+    } finally {
+      await proxy.close();
+    }
+  }, 20_000);
+});
