@@ -172,15 +172,30 @@ export function createPgPredictionLog(
     return inFlight;
   };
 
+  const later = (ms: number): void => {
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      void kick();
+    }, ms);
+  };
+  const soon = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    immediate ??= setImmediate(() => {
+      immediate = undefined;
+      void kick();
+    });
+  };
+
   const afterWrite = (ok: boolean): void => {
     if (closed || queue.length === 0) return;
     if (!ok) {
-      timer ??= setTimeout(kick, retryMs);
+      later(retryMs);
       retryMs = Math.min(retryMs * 2, LAST_RETRY_MS);
     } else if (waiters.length > 0 || queue.length >= options.flushRows) {
-      immediate ??= setImmediate(kick);
+      soon();
     } else {
-      timer ??= setTimeout(kick, options.flushMs);
+      later(options.flushMs);
     }
   };
 
@@ -209,14 +224,9 @@ export function createPgPredictionLog(
       for (const record of records) queue.push(record);
       accepted += records.length;
       if (inFlight || (failing && timer)) return; // the running write or the retry picks them up
-      if (queue.length >= options.flushRows) {
-        // Let the current request finish answering before paying for the write.
-        if (timer) clearTimeout(timer);
-        timer = undefined;
-        immediate ??= setImmediate(kick);
-      } else {
-        timer ??= setTimeout(kick, options.flushMs);
-      }
+      // At flushRows: let the current request finish answering before paying for the write.
+      if (queue.length >= options.flushRows) soon();
+      else later(options.flushMs);
     },
     get queueDepth() {
       return depth();
