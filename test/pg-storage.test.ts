@@ -225,6 +225,19 @@ describe('prediction log on PostgreSQL', () => {
     });
   });
 
+  it('writes rows whose text PostgreSQL would refuse (NUL) instead of stalling the log', async () => {
+    a.predictionLog.append([
+      record('nul', { status: 'error', error: 'bad key "x\0y"', label: null, output: null }),
+      record('nul'),
+    ]);
+    await a.predictionLog.flush();
+    expect(await countRows('nul')).toBe(2);
+    const { rows } = await sql.query(
+      `SELECT error FROM predictions WHERE model = 'nul' AND error IS NOT NULL`,
+    );
+    expect(rows).toEqual([{ error: 'bad key "x\uFFFDy"' }]);
+  });
+
   it('refuses with a 503, adding nothing, once maxQueue rows wait', async () => {
     const log = (await open({ log: { maxQueue: 100, flushRows: 1_000, flushMs: 60_000 } }))
       .predictionLog;

@@ -77,18 +77,18 @@ export function createPgPredictionLog(
       values.push(
         r.id,
         r.ts,
-        r.model,
-        r.version,
-        r.route,
-        r.userHash,
-        r.requestId,
-        r.input,
-        r.output,
-        r.label,
+        text(r.model),
+        text(r.version),
+        text(r.route),
+        text(r.userHash),
+        text(r.requestId),
+        text(r.input),
+        text(r.output),
+        text(r.label),
         r.score,
         r.latencyUs,
         r.status,
-        r.error,
+        text(r.error),
         r.shadowOf,
       );
     }
@@ -265,4 +265,12 @@ export function createPgPredictionLog(
       }
     },
   };
+}
+
+/**
+ * PostgreSQL text cannot hold NUL. One such character (in an error message echoing a
+ * request, say) would fail its whole batch on every retry and stall the log for good.
+ */
+function text<T extends string | null>(value: T): T {
+  return (value?.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value) as T;
 }
