@@ -46,15 +46,24 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       onWarn,
     });
 
+    let refreshing = false;
     const refresh = setInterval(() => {
+      // A database slower than refreshMs must not pile up re-reads.
+      if (refreshing) return;
+      refreshing = true;
       void listener.ping();
-      deployments.reloadAll().then(
-        () => health.recovered('deployment refresh'),
-        (error: unknown) => {
-          health.failed('deployment refresh', error);
-          onWarn('postgres: periodic re-read of deployments failed', error);
-        },
-      );
+      deployments
+        .reloadAll()
+        .then(
+          () => health.recovered('deployment refresh'),
+          (error: unknown) => {
+            health.failed('deployment refresh', error);
+            onWarn('postgres: periodic re-read of deployments failed', error);
+          },
+        )
+        .finally(() => {
+          refreshing = false;
+        });
     }, options.refreshMs);
     refresh.unref();
 
