@@ -18,7 +18,7 @@ export interface LogWriterResult {
 }
 
 /** Rows shaped like the gateway's: uuidv7 ids, JSON input and output, a hashed user on half. */
-function realisticRows(count: number): PredictionRecord[] {
+export function realisticRows(count: number): PredictionRecord[] {
   const rows: PredictionRecord[] = [];
   const start = Date.now();
   for (let i = 0; i < count; i++) {

@@ -1,9 +1,10 @@
 /**
- * npm run bench [-- --duration 10] [--json] [--write]
+ * npm run bench [-- --duration 10] [--json] [--write] [--pg-url postgres://…/postgres]
  *
  * Bare Hono + ONNX Runtime handler vs modelgate (batching off, then on), one
  * after another on loopback, each driven by autocannon at concurrency 1, 16, 64;
- * then the prediction log writer on its own. See BENCHMARKS.md.
+ * then the prediction log writer on its own (SQLite, then PostgreSQL at --pg-url if
+ * reachable) and a comparison over 1,000,000 logged rows. See BENCHMARKS.md.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { compareBench } from './compare-bench.js';
 import { drive, promValue, sampleDuring } from './load.js';
 import { benchLogWriter } from './log-writer.js';
+import { benchPostgresLogWriter } from './postgres-log-writer.js';
 import {
   type BenchResult,
   evaluateTargets,
@@ -33,6 +35,8 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     json: { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
+    /** A PostgreSQL the bench may create (and drop) a database in. */
+    'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
   },
 });
 const durationS = Number(args.duration);
@@ -202,7 +206,10 @@ async function main(): Promise<void> {
   for (const target of TARGETS) servers.push(await benchServer(target));
   progress('prediction log writer: 200,000 rows');
   const logWriter = await benchLogWriter(200_000);
+  progress('compare over 1,000,000 logged rows');
   const compare = await compareBench();
+  progress('prediction log writer on PostgreSQL');
+  compare.lines.push(...(await benchPostgresLogWriter(args['pg-url'] as string)));
 
   const problems = servers.flatMap((server) =>
     server.runs.flatMap((run) =>

@@ -207,14 +207,11 @@ export function sampleRatioMismatch(
  * most LATENCY_MAX_RELATIVE_ERROR = 2^(1/64) − 1 ≈ 1.089 %. Latencies under 1 µs (0)
  * fall in bucket 0, value 1 µs. 10 s is bucket 744: a GROUP BY yields a few hundred rows.
  *
- * The same formula runs in SQLite (LATENCY_BUCKET_SQL, over the `latency_us` column), so a
- * million rows never reach JavaScript. It needs SQLite's math functions (log2); the SQLite
- * inside better-sqlite3 12 is built with SQLITE_ENABLE_MATH_FUNCTIONS, and so is the
- * sqlite3 shell since 3.35. SQLite's round() and Math.round agree on positive numbers.
+ * Storages group rows by latency in SQL and bucket the few distinct values here (SQLite)
+ * or run the same formula in SQL (PostgreSQL, tested to agree): rows never reach JavaScript.
  */
 export const BUCKETS_PER_DOUBLING = 32;
 export const LATENCY_MAX_RELATIVE_ERROR = 2 ** (1 / (2 * BUCKETS_PER_DOUBLING)) - 1;
-export const LATENCY_BUCKET_SQL = `CAST(ROUND(log2(max(latency_us, 1)) * ${BUCKETS_PER_DOUBLING}) AS INTEGER)`;
 export const latencyBucketOf = (us: number): number =>
   Math.round(Math.log2(Math.max(us, 1)) * BUCKETS_PER_DOUBLING);
 export const latencyOfBucket = (bucket: number): number => 2 ** (bucket / BUCKETS_PER_DOUBLING);

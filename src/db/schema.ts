@@ -1,4 +1,5 @@
-import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /** One row per answered prediction (batch rows each get their own). */
 export const predictions = sqliteTable(
@@ -20,12 +21,51 @@ export const predictions = sqliteTable(
     error: text('error'),
     shadowOf: text('shadow_of'),
   },
-  // Every index costs each logged row a B-tree insert; these two serve /compare and the
-  // dashboard. Shadow rows find their served row by primary key, so shadow_of has none.
+  // Every index costs each logged row a B-tree insert, so each earns its place. New rows
+  // land at the end of each index's groups (ts grows), which keeps a flush to a few pages.
   (table) => [
-    index('predictions_model_version_ts').on(table.model, table.version, table.ts),
-    index('predictions_model_ts').on(table.model, table.ts),
+    // /compare: one scan of this covering index in GROUP BY order (no sort, no table
+    // reads) counts requests, errors, labels and split-routed traffic per version.
+    index('predictions_compare').on(
+      table.model,
+      table.version,
+      table.status,
+      table.label,
+      table.route,
+      table.ts,
+      table.shadowOf,
+    ),
+    // Time-bounded reads: the dashboard's last hour, latencies at a window's ragged edges.
+    index('predictions_model_ts').on(
+      table.model,
+      table.ts,
+      table.version,
+      table.status,
+      table.shadowOf,
+      table.latencyUs,
+    ),
+    // Shadow rows only (a few percent at most): shadow agreement finds them without a scan.
+    index('predictions_shadows').on(table.model, table.ts).where(sql`shadow_of IS NOT NULL`),
   ],
+);
+
+/**
+ * Served, successful predictions per version, minute and latency bucket
+ * (statistics.ts latencyBucketOf), kept by the log writer in the same transaction
+ * as the rows. Latency percentiles over a million rows read a few thousand of these
+ * instead of sorting every latency; the partial minutes at a window's edges come
+ * from the rows themselves, so percentiles stay exact to the millisecond window.
+ */
+export const latencyRollup = sqliteTable(
+  'latency_rollup',
+  {
+    model: text('model').notNull(),
+    version: text('version').notNull(),
+    minute: integer('minute').notNull(), // floor(ts / 60000)
+    bucket: integer('bucket').notNull(),
+    count: integer('count').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.model, table.version, table.minute, table.bucket] })],
 );
 
 /** Ground truth for a prediction, sent later by the user's system. */
