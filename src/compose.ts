@@ -122,14 +122,7 @@ export async function composeModelgate(
         host,
         deployments,
         predictor,
-        storage: () => {
-          const health = storage.health();
-          return {
-            kind: storage.kind,
-            ...health,
-            accepting: health.pendingRows < config.predictionLog.maxQueue,
-          };
-        },
+        storage: () => ({ kind: storage.kind, ...storage.health() }),
       }),
       modelsRoutes({ host, deployments, flags, flagPrefix: config.flagPrefix }),
       feedbackRoutes({ feedback: storage.feedback, predictionLog, host }),

@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -14,6 +13,7 @@ import { openSqliteStorage } from '../src/db/sqlite-storage.js';
 import type { Storage } from '../src/db/storage.js';
 import { AppError } from '../src/errors.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
+import { startTcpProxy } from './support/tcp-proxy.js';
 
 const LOG: PredictionLogOptions = { flushRows: 500, flushMs: 10, maxQueue: 100_000 };
 
@@ -402,52 +402,9 @@ function sorted<T extends object>(rows: T): T {
   return out as T;
 }
 
-/** A TCP hop in front of PostgreSQL that the test can cut and restore on the same port. */
-async function startProxy(): Promise<{
-  url: string;
-  down(): Promise<void>;
-  up(): Promise<void>;
-  close(): Promise<void>;
-}> {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const up = () =>
-    new Promise<void>((resolve, reject) => {
-      const listening = createServer((client) => {
-        const upstream = tcpConnect(5432, '127.0.0.1');
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on('close', () => sockets.delete(socket));
-          socket.on('error', () => {
-            client.destroy();
-            upstream.destroy();
-          });
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      listening.once('error', reject);
-      listening.listen(port, '127.0.0.1', () => {
-        port = (listening.address() as { port: number }).port;
-        server = listening;
-        resolve();
-      });
-    });
-  const down = async () => {
-    const closing = server;
-    server = undefined;
-    for (const socket of sockets) socket.destroy();
-    if (closing) await new Promise((resolve) => closing.close(resolve));
-  };
-  await up();
-  const url = new URL(database.url);
-  url.port = String(port);
-  return { url: url.toString(), up, down, close: down };
-}
-
 describe('database outage', () => {
   it('buffers predictions while PostgreSQL is unreachable, reports it, and writes them after', async () => {
-    const proxy = await startProxy();
+    const proxy = await startTcpProxy(database.url);
     const warnings: string[] = [];
     const errors: number[] = [];
     try {
@@ -458,7 +415,7 @@ describe('database outage', () => {
       });
       storage.predictionLog.append(Array.from({ length: 10 }, () => record('outage')));
       await storage.predictionLog.flush();
-      expect(storage.health()).toEqual({ ok: true, pendingRows: 0 });
+      expect(storage.health()).toEqual({ ok: true, pendingRows: 0, accepting: true });
 
       await proxy.down();
       // Predictions keep being accepted: rows wait in memory, nothing is dropped.
@@ -485,7 +442,7 @@ describe('database outage', () => {
       await proxy.up();
       await within(8_000, async () => (await countRows('outage')) === 55);
       await within(8_000, () => storage.health().ok);
-      expect(storage.health()).toEqual({ ok: true, pendingRows: 0 });
+      expect(storage.health()).toEqual({ ok: true, pendingRows: 0, accepting: true });
       expect(warnings.some((w) => w.includes('listener'))).toBe(true);
 
       // And the replica works as before: changes from others reach it again.

@@ -11,6 +11,11 @@ export interface StorageHealth {
   detail?: string;
   /** Log rows accepted but not yet committed. */
   pendingRows: number;
+  /**
+   * False once the log has refused a prediction for want of room (the database has
+   * been away too long), until a write succeeds again: the replica is then not ready.
+   */
+  accepting: boolean;
 }
 
 /**

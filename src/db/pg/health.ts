@@ -6,6 +6,8 @@ export type PgPath = 'prediction log' | 'deployment listener' | 'deployment refr
 export interface PgHealth {
   failed(path: PgPath, error: unknown): void;
   recovered(path: PgPath): void;
+  /** The log turned a prediction away: full until the next successful write. */
+  refused(): void;
   report(pendingRows: number): StorageHealth;
 }
 
@@ -15,20 +17,27 @@ export interface PgHealth {
  */
 export function createPgHealth(): PgHealth {
   const failures = new Map<PgPath, string>();
+  let refusing = false;
   return {
+    refused() {
+      refusing = true;
+    },
     failed(path, error) {
       failures.set(path, error instanceof Error ? error.message : String(error));
     },
     recovered(path) {
       failures.delete(path);
+      if (path === 'prediction log') refusing = false;
     },
     report(pendingRows) {
-      if (failures.size === 0) return { ok: true, pendingRows };
+      const accepting = !refusing;
+      if (failures.size === 0) return { ok: true, pendingRows, accepting };
       const causes = [...failures].map(([path, message]) => `${path}: ${message}`).join('; ');
       return {
         ok: false,
         detail: `postgres unreachable: ${causes}; ${pendingRows} log rows buffered`,
         pendingRows,
+        accepting,
       };
     },
   };

@@ -134,10 +134,8 @@ export function createPgPredictionLog(
       writing = 0;
       committed += batch.length;
       retryMs = FIRST_RETRY_MS;
-      if (failing) {
-        failing = false;
-        health.recovered('prediction log');
-      }
+      failing = false;
+      health.recovered('prediction log');
       const done = waiters.filter((w) => w.rows <= committed);
       waiters = waiters.filter((w) => w.rows > committed);
       for (const waiter of done) waiter.resolve();
@@ -215,6 +213,7 @@ export function createPgPredictionLog(
         throw new AppError(503, 'unavailable', 'prediction log: closed, not accepting predictions');
       }
       if (depth() + records.length > options.maxQueue) {
+        health.refused();
         throw new AppError(
           503,
           'unavailable',
