@@ -72,6 +72,7 @@ export async function composeModelgate(
     host,
     compare: (window) => loadCompareReport({ queries, flushLog }, window, null),
     logger,
+    leads: () => storage.leads(),
     ...(overrides.rolloutTimer ? { timer: overrides.rolloutTimer } : {}),
   });
 
@@ -122,7 +123,7 @@ export async function composeModelgate(
         host,
         deployments,
         predictor,
-        storage: () => ({ kind: storage.kind, ...storage.health() }),
+        storage: () => ({ kind: storage.kind, ...storage.health(), leads: storage.leads() }),
       }),
       modelsRoutes({ host, deployments, flags, flagPrefix: config.flagPrefix }),
       feedbackRoutes({ feedback: storage.feedback, predictionLog, host }),
@@ -153,7 +154,13 @@ export async function composeModelgate(
     ],
   });
 
-  await rollout.resume();
+  // Rollouts running before a restart, started on another replica, or left by a leader
+  // that went away are picked up here, and again every refresh.
+  await rollout.sync();
+  const rolloutSync = setInterval(() => {
+    rollout.sync().catch((error) => logger.warn({ err: error }, 'rollout sync failed'));
+  }, config.dbRefreshMs);
+  rolloutSync.unref();
 
   let closed = false;
   return {
@@ -163,6 +170,7 @@ export async function composeModelgate(
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(rolloutSync);
       rollout.close();
       flags.close();
       await storage.close();

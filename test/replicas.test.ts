@@ -128,6 +128,30 @@ describe('two replicas on one PostgreSQL', () => {
     for (let i = 1; i < flips.length; i++) expect(flips[i].from).toBe(flips[i - 1].to);
   });
 
+  it('drives a progressive rollout from exactly one replica, whichever it was started on', async () => {
+    const leads = async (gateway: ChildGateway) =>
+      (await json(await fetch(`${gateway.url}/v2/health/ready`))).storage.leads as boolean;
+    await within(2000, async () => (await leads(a)) !== (await leads(b)));
+    const follower = (await leads(a)) ? b : a;
+    const before = await deployment(a);
+    const res = await control(follower, 'POST', '/control/rollout', {
+      model: 'iris',
+      version: before.standby,
+      steps: [25, 50, 100],
+      interval: '1s',
+    });
+    expect(res.status).toBe(200);
+    await within(8000, async () => (await deployment(a)).live === before.standby);
+    await within(1000, async () => (await deployment(b)).live === before.standby);
+    const { events } = await json(await control(b, 'GET', '/control/iris'));
+    const actions = events
+      .filter((e: { id: number; action: string }) => e.action.startsWith('rollout'))
+      .map((e: { action: string }) => e.action)
+      .reverse();
+    // Each step once: two replicas timing the same rollout would step it twice.
+    expect(actions).toEqual(['rollout_start', 'rollout_step', 'rollout_complete']);
+  }, 20_000);
+
   it('compares on either replica over the predictions of both', async () => {
     const sent = { a: 0, b: 0 };
     for (let i = 0; i < 30; i++) {

@@ -31,6 +31,12 @@ export interface Storage {
   rollouts: RolloutStore;
   queries: StatsQueries;
   health(): StorageHealth;
+  /**
+   * Whether this process runs the jobs that must run once for all replicas (the
+   * progressive rollout timers). Always true for SQLite; with PostgreSQL, the one
+   * replica holding the leader lock, taken over within a refresh if it goes away.
+   */
+  leads(): boolean;
   /** Drains the prediction log and closes the connection(s). */
   close(): Promise<void>;
 }

@@ -22,6 +22,8 @@ export interface StorageReadiness {
   pendingRows: number;
   /** False once the log buffer is full: predictions are refused (503) rather than left unlogged. */
   accepting: boolean;
+  /** Whether this replica drives progressive rollouts (exactly one does). */
+  leads: boolean;
 }
 
 export function oipRoutes(deps: {

@@ -33,8 +33,12 @@ export interface RolloutService {
   view(model: string): Promise<RolloutRecord | null>;
   /** Evaluates the model's current step now (what the timer calls). */
   evaluate(model: string): Promise<void>;
-  /** Picks up rollouts that were running when the process stopped. */
-  resume(): Promise<void>;
+  /**
+   * Lines this process's timers up with the stored rollouts: the leading replica
+   * times every running rollout (picking up those started elsewhere or before a
+   * restart, with the time already spent counted); any other replica times none.
+   */
+  sync(): Promise<void>;
   close(): void;
 }
 
@@ -48,6 +52,8 @@ export function createRolloutService(deps: {
   /** The comparison over everything logged so far (flushed first). */
   compare: (window: CompareWindow) => Promise<CompareReport>;
   logger: Logger;
+  /** Whether this replica drives rollouts (storage.leads()): exactly one does. */
+  leads: () => boolean;
   timer?: RolloutTimer;
   now?: () => number;
 }): RolloutService {
@@ -55,20 +61,32 @@ export function createRolloutService(deps: {
   const now = deps.now ?? Date.now;
   const timers = new Map<string, unknown>();
 
-  const schedule = async (record: RolloutRecord, delayMs: number) => {
-    const existing = timers.get(record.model);
+  /** Times the next evaluation here, if this replica leads; the record is the store's business. */
+  const arm = (model: string, delayMs: number) => {
+    const existing = timers.get(model);
     if (existing !== undefined) timer.clear(existing);
+    timers.delete(model);
+    if (!deps.leads()) return;
+    const handle: unknown = timer.set(
+      () =>
+        service
+          .evaluate(model)
+          .catch((error) => {
+            deps.logger.error({ err: error, model }, 'rollout evaluation failed');
+          })
+          .finally(() => {
+            // Kept until the evaluation ends, so sync() never arms a second one meanwhile.
+            if (timers.get(model) === handle) timers.delete(model);
+          }),
+      delayMs,
+    );
+    timers.set(model, handle);
+  };
+
+  const schedule = async (record: RolloutRecord, delayMs: number) => {
     record.nextEvaluationAt = now() + delayMs;
     await deps.rollouts.save(record);
-    timers.set(
-      record.model,
-      timer.set(() => {
-        timers.delete(record.model);
-        return service.evaluate(record.model).catch((error) => {
-          deps.logger.error({ err: error, model: record.model }, 'rollout evaluation failed');
-        });
-      }, delayMs),
-    );
+    arm(record.model, delayMs);
   };
 
   const finish = async (
@@ -238,12 +256,19 @@ export function createRolloutService(deps: {
       await finish(record, 'completed', `${record.candidate} promoted after the last step`);
     },
 
-    async resume() {
+    async sync() {
+      if (!deps.leads()) {
+        for (const handle of timers.values()) timer.clear(handle);
+        timers.clear();
+        return;
+      }
       for (const record of await deps.rollouts.running()) {
-        // Time already spent in the step counts: a restart does not restart the clock.
-        const remaining = Math.max(0, record.stepStartedAt + record.intervalMs - now());
-        await schedule(record, remaining);
-        deps.logger.info({ model: record.model, remainingMs: remaining }, 'rollout resumed');
+        if (timers.has(record.model)) continue;
+        // Time already spent in the step counts: a restart or a new leader does not restart the clock.
+        const due = record.nextEvaluationAt ?? record.stepStartedAt + record.intervalMs;
+        const remaining = Math.max(0, due - now());
+        arm(record.model, remaining);
+        deps.logger.info({ model: record.model, remainingMs: remaining }, 'rollout picked up');
       }
     },
 

@@ -14,11 +14,18 @@ export interface DeploymentListenerOptions {
 }
 
 export interface DeploymentListener {
-  /** A round trip on the listening connection; a dead one is replaced. */
+  /**
+   * A round trip on the listening connection (a dead one is replaced), which also
+   * tries to take the leader lock if this replica does not hold it.
+   */
   ping(): Promise<void>;
+  /** Whether this replica holds the leader lock: a session lock on the listening connection. */
+  isLeader(): boolean;
   close(): Promise<void>;
 }
 
+/** pg_try_advisory_lock key of the replica that drives progressive rollouts ("mg" "ro"). */
+const LEADER_LOCK = 0x6d67_726f;
 const FIRST_RETRY_MS = 250;
 const LAST_RETRY_MS = 5_000;
 
@@ -34,10 +41,22 @@ export async function startDeploymentListener(
   let retry: NodeJS.Timeout | undefined;
   let delay = FIRST_RETRY_MS;
   let closed = false;
+  // Held by the session: lost with the connection, when the server releases it for the next.
+  let leader = false;
+
+  const tryLead = async (client: pg.Client): Promise<void> => {
+    if (leader) return;
+    const { rows } = await client.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_lock($1) AS locked',
+      [LEADER_LOCK],
+    );
+    leader = client === active && rows[0]?.locked === true;
+  };
 
   const lost = (client: pg.Client, error: unknown): void => {
     if (client !== active || closed) return;
     active = undefined;
+    leader = false;
     client.end().catch(() => {});
     options.health.failed('deployment listener', error);
     options.onWarn(`postgres: deployment listener lost (${messageOf(error)}); reconnecting`, error);
@@ -83,6 +102,7 @@ export async function startDeploymentListener(
     active = client;
     delay = FIRST_RETRY_MS;
     try {
+      await tryLead(client);
       await options.onListening();
       options.health.recovered('deployment listener');
     } catch (error) {
@@ -99,16 +119,19 @@ export async function startDeploymentListener(
       if (!client) return;
       try {
         await client.query('SELECT 1');
+        await tryLead(client);
       } catch (error) {
         lost(client, error);
       }
     },
+    isLeader: () => leader,
     async close() {
       closed = true;
       if (retry) clearTimeout(retry);
       retry = undefined;
       const client = active;
       active = undefined;
+      leader = false;
       await client?.end().catch(() => {});
     },
   };

@@ -78,6 +78,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       rollouts: createPgRolloutStore(db),
       queries: createPgStatsQueries(pool),
       health: () => health.report(predictionLog.queueDepth),
+      leads: () => listener.isLeader(),
       close() {
         closing ??= (async () => {
           clearInterval(refresh);
