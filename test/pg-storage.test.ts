@@ -6,7 +6,6 @@ import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latencyBucketOf } from '../src/compare/statistics.js';
 import type { DeploymentEvent, DeploymentState } from '../src/db/deployment-state.js';
-import { PG_LATENCY_BUCKET_SQL } from '../src/db/pg/stats-queries.js';
 import { openPostgresStorage, type PostgresStorageOptions } from '../src/db/pg/storage.js';
 import type { PredictionLogOptions, PredictionRecord } from '../src/db/prediction-log.js';
 import { openSqliteStorage } from '../src/db/sqlite-storage.js';
@@ -369,20 +368,6 @@ describe('stats queries', () => {
       await lite.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-
-  it('buckets every latency as statistics.ts latencyBucketOf does', async () => {
-    const latencies: number[] = [0];
-    for (let us = 1; us <= 100_000; us++) latencies.push(us);
-    for (let us = 100_000; us < 60_000_000; us = Math.ceil(us * 1.0007)) latencies.push(us);
-    const { rows } = await sql.query<{ us: number; bucket: number }>(
-      `SELECT latency_us::float8 AS us, ${PG_LATENCY_BUCKET_SQL} AS bucket
-       FROM unnest($1::bigint[]) AS t(latency_us)`,
-      [latencies],
-    );
-    expect(rows).toHaveLength(latencies.length);
-    expect(rows.filter((row) => row.bucket !== latencyBucketOf(row.us))).toEqual([]);
-    expect(rows.find((row) => row.us === 1024)?.bucket).toBe(320);
   });
 });
 

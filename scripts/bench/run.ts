@@ -3,8 +3,8 @@
  *
  * Bare Hono + ONNX Runtime handler vs modelgate (batching off, then on), one
  * after another on loopback, each driven by autocannon at concurrency 1, 16, 64;
- * then the prediction log writer on its own (SQLite, then PostgreSQL at --pg-url if
- * reachable) and a comparison over 1,000,000 logged rows. See BENCHMARKS.md.
+ * then the prediction log writer on its own and a comparison over 1,000,000 logged
+ * rows, with SQLite and then PostgreSQL (at --pg-url, if reachable). See BENCHMARKS.md.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { compareBench } from './compare-bench.js';
 import { drive, promValue, sampleDuring } from './load.js';
 import { benchLogWriter } from './log-writer.js';
-import { benchPostgresLogWriter } from './postgres-log-writer.js';
+import { benchPostgres } from './postgres-bench.js';
 import {
   type BenchResult,
   evaluateTargets,
@@ -208,8 +208,8 @@ async function main(): Promise<void> {
   const logWriter = await benchLogWriter(200_000);
   progress('compare over 1,000,000 logged rows');
   const compare = await compareBench();
-  progress('prediction log writer on PostgreSQL');
-  compare.lines.push(...(await benchPostgresLogWriter(args['pg-url'] as string)));
+  progress('PostgreSQL: log writer, then compare over 1,000,000 rows');
+  compare.lines.push(...(await benchPostgres(args['pg-url'] as string)));
 
   const problems = servers.flatMap((server) =>
     server.runs.flatMap((run) =>

@@ -1,5 +1,11 @@
 import type Database from 'better-sqlite3';
-import { latencyBucketOf } from '../compare/statistics.js';
+import {
+  type CompareGroup,
+  foldCompareGroups,
+  type LatencyGroup,
+  latencyBucketsOf,
+  mergeLatencyBuckets,
+} from './compare-groups.js';
 import {
   type CompareRows,
   type CompareRowsQuery,
@@ -63,43 +69,29 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
   const latencyBuckets = (query: CompareRowsQuery): CompareRows['latencyBuckets'] => {
     const firstMinute = Math.ceil(query.since / MINUTE_MS);
     const endMinute = Math.floor(query.until / MINUTE_MS);
-    const rows: Array<{ version: string; bucket: number; count: number }> = [];
-    if (firstMinute >= endMinute) {
-      rows.push(...edgeBuckets(query.model, query.since, query.until));
-    } else {
-      rows.push(
-        ...(rolledUpLatencies.all({ model: query.model, firstMinute, endMinute }) as typeof rows),
-        ...edgeBuckets(query.model, query.since, firstMinute * MINUTE_MS),
-        ...edgeBuckets(query.model, endMinute * MINUTE_MS, query.until),
-      );
-    }
-    return sumBy(
-      rows,
-      (r) => `${r.version}\u0000${r.bucket}`,
-      (r) => ({ ...r }),
-      (sum, r) => {
-        sum.count += r.count;
-      },
-    );
+    if (firstMinute >= endMinute) return edgeBuckets(query.model, query.since, query.until);
+    return mergeLatencyBuckets([
+      ...(rolledUpLatencies.all({
+        model: query.model,
+        firstMinute,
+        endMinute,
+      }) as CompareRows['latencyBuckets']),
+      ...edgeBuckets(query.model, query.since, firstMinute * MINUTE_MS),
+      ...edgeBuckets(query.model, endMinute * MINUTE_MS, query.until),
+    ]);
   };
   const edgeBuckets = (model: string, since: number, until: number) =>
     since >= until
       ? []
-      : (
-          edgeLatencies.all({ model, since, until }) as Array<{
-            version: string;
-            latencyUs: number;
-            n: number;
-          }>
-        ).map((r) => ({ version: r.version, bucket: latencyBucketOf(r.latencyUs), count: r.n }));
+      : latencyBucketsOf(edgeLatencies.all({ model, since, until }) as LatencyGroup[]);
 
   return {
     async compareRows(query) {
       const changed = (splitChangedAt.get(query) as { ts: number | null }).ts;
       const from = Math.max(query.since, changed ?? 0);
-      const groups = grouped.all({ ...query, from }) as GroupedRow[];
+      const groups = grouped.all({ ...query, from }) as CompareGroup[];
       return {
-        ...fromGroups(groups),
+        ...foldCompareGroups(groups),
         latencyBuckets: latencyBuckets(query),
         feedback: feedback.all(query) as CompareRows['feedback'],
         splitChangedAt: changed,
@@ -114,51 +106,4 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
       }>;
     },
   };
-}
-
-interface GroupedRow {
-  version: string;
-  status: string;
-  label: string | null;
-  route: string;
-  n: number;
-  sinceSplitChange: number;
-}
-
-/** Folds the groups into the comparison's counts and its split-routed traffic. */
-function fromGroups(groups: GroupedRow[]): Pick<CompareRows, 'counts' | 'splitRouted'> {
-  const split = new Map<string, number>();
-  for (const g of groups) {
-    if ((g.route === 'split' || g.route === 'flag') && g.sinceSplitChange > 0) {
-      split.set(g.version, (split.get(g.version) ?? 0) + g.sinceSplitChange);
-    }
-  }
-  return {
-    counts: sumBy(
-      groups,
-      (g) => `${g.version}\u0000${g.status}\u0000${g.label ?? '\u0001'}`,
-      (g) => ({ version: g.version, label: g.label, status: g.status, n: g.n }),
-      (sum, g) => {
-        sum.n += g.n;
-      },
-    ),
-    splitRouted: [...split].map(([version, n]) => ({ version, n })),
-  };
-}
-
-/** Groups `items` by `key`, starting each group with `first` and folding the rest in with `add`. */
-function sumBy<T, S>(
-  items: readonly T[],
-  key: (item: T) => string,
-  first: (item: T) => S,
-  add: (sum: S, item: T) => void,
-): S[] {
-  const sums = new Map<string, S>();
-  for (const item of items) {
-    const k = key(item);
-    const sum = sums.get(k);
-    if (sum) add(sum, item);
-    else sums.set(k, first(item));
-  }
-  return [...sums.values()];
 }
