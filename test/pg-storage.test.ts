@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { latencyBucketOf } from '../src/compare/statistics.js';
 import type { DeploymentEvent, DeploymentState } from '../src/db/deployment-state.js';
 import { openPostgresStorage, type PostgresStorageOptions } from '../src/db/pg/storage.js';
 import type { PredictionLogOptions, PredictionRecord } from '../src/db/prediction-log.js';
