@@ -43,6 +43,7 @@ export async function startDeploymentListener(
   let closed = false;
   // Held by the session: lost with the connection, when the server releases it for the next.
   let leader = false;
+  let pinging = false;
 
   const tryLead = async (client: pg.Client): Promise<void> => {
     if (leader) return;
@@ -102,7 +103,10 @@ export async function startDeploymentListener(
     active = client;
     delay = FIRST_RETRY_MS;
     try {
-      await tryLead(client);
+      pinging = true; // the lock query below must not overlap a ping on this connection
+      await tryLead(client).finally(() => {
+        pinging = false;
+      });
       await options.onListening();
       options.health.recovered('deployment listener');
     } catch (error) {
@@ -116,12 +120,16 @@ export async function startDeploymentListener(
   return {
     async ping() {
       const client = active;
-      if (!client) return;
+      // One at a time: a ping still waiting on a dying connection is not joined by another.
+      if (!client || pinging) return;
+      pinging = true;
       try {
         await client.query('SELECT 1');
         await tryLead(client);
       } catch (error) {
         lost(client, error);
+      } finally {
+        pinging = false;
       }
     },
     isLeader: () => leader,
