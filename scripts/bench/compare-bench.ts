@@ -23,6 +23,8 @@ export async function fillAndTimeCompare(
   storage: Storage,
   rows: number,
   label: string,
+  /** Runs between filling and timing. */
+  beforeTiming: () => Promise<void> = async () => {},
 ): Promise<string> {
   for (let done = 0; done < rows; done += CHUNK) {
     const chunk = realisticRows(Math.min(CHUNK, rows - done));
@@ -34,6 +36,7 @@ export async function fillAndTimeCompare(
         await storage.feedback.record(row.id, i % 300 === 0 ? 'versicolor' : 'setosa', row.ts);
     }
   }
+  await beforeTiming();
   const times: number[] = [];
   let versions = 0;
   for (let run = 0; run < RUNS; run++) {
