@@ -1,6 +1,7 @@
 import { and, desc, eq } from 'drizzle-orm';
 import { conflict } from '../errors.js';
 import type { Db } from './client.js';
+import { toDeploymentState, toStoredEvent } from './deployment-rows.js';
 import type { DeploymentEvent, DeploymentState } from './deployment-state.js';
 import { deploymentEvents, deployments } from './schema.js';
 
@@ -31,7 +32,8 @@ export interface DeploymentStore {
 
 export function createSqliteDeploymentStore(db: Db): DeploymentStore {
   const current = new Map<string, DeploymentState>();
-  for (const row of db.select().from(deployments).all()) current.set(row.model, toState(row));
+  for (const row of db.select().from(deployments).all())
+    current.set(row.model, toDeploymentState(row));
 
   const persist = db.$client.transaction((next: DeploymentState, event: DeploymentEvent) => {
     const stored = db
@@ -79,21 +81,11 @@ export function createSqliteDeploymentStore(db: Db): DeploymentStore {
         .orderBy(desc(deploymentEvents.id))
         .limit(limit)
         .all()
-        .map((row) => ({
-          id: row.id,
-          model: row.model,
-          action: row.action as DeploymentEvent['action'],
-          from: row.fromVersion,
-          to: row.toVersion,
-          actor: row.actor,
-          reason: row.reason,
-          detail: row.detail ?? null,
-          ts: row.ts,
-        }));
+        .map(toStoredEvent);
     },
     async reload(model) {
       const row = db.select().from(deployments).where(eq(deployments.model, model)).get();
-      if (row) current.set(model, toState(row));
+      if (row) current.set(model, toDeploymentState(row));
       else current.delete(model);
       return current.get(model);
     },
@@ -101,19 +93,5 @@ export function createSqliteDeploymentStore(db: Db): DeploymentStore {
       db.delete(deployments).where(eq(deployments.model, model)).run();
       current.delete(model);
     },
-  };
-}
-
-function toState(row: typeof deployments.$inferSelect): DeploymentState {
-  return {
-    model: row.model,
-    live: row.live,
-    standby: row.standby,
-    history: row.history,
-    split: row.split ?? null,
-    source: row.source,
-    pinned: row.pinned,
-    shadow: row.shadow ?? null,
-    revision: row.revision,
   };
 }

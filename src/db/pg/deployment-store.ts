@@ -1,6 +1,7 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import { conflict } from '../../errors.js';
-import type { DeploymentEvent, DeploymentState } from '../deployment-state.js';
+import { toDeploymentState, toStoredEvent } from '../deployment-rows.js';
+import type { DeploymentState } from '../deployment-state.js';
 import type { DeploymentStore } from '../deployment-store.js';
 import type { PgDb } from './client.js';
 import { whileReachable } from './errors.js';
@@ -94,17 +95,7 @@ export function createPgDeploymentStore(db: PgDb): PgDeploymentStore {
           .orderBy(desc(deploymentEvents.id))
           .limit(limit),
       );
-      return rows.map((row) => ({
-        id: row.id,
-        model: row.model,
-        action: row.action as DeploymentEvent['action'],
-        from: row.fromVersion,
-        to: row.toVersion,
-        actor: row.actor,
-        reason: row.reason,
-        detail: row.detail ?? null,
-        ts: row.ts,
-      }));
+      return rows.map(toStoredEvent);
     },
 
     async reload(model) {
@@ -112,7 +103,7 @@ export function createPgDeploymentStore(db: PgDb): PgDeploymentStore {
       const [row] = await whileReachable(
         db.select().from(deployments).where(eq(deployments.model, model)),
       );
-      land(ticket, model, row && toState(row));
+      land(ticket, model, row && toDeploymentState(row));
       return current.get(model);
     },
 
@@ -122,7 +113,7 @@ export function createPgDeploymentStore(db: PgDb): PgDeploymentStore {
       const seen = new Set<string>();
       for (const row of rows) {
         seen.add(row.model);
-        land(ticket, row.model, toState(row));
+        land(ticket, row.model, toDeploymentState(row));
       }
       for (const model of [...current.keys()]) if (!seen.has(model)) land(ticket, model, undefined);
     },
@@ -135,19 +126,5 @@ export function createPgDeploymentStore(db: PgDb): PgDeploymentStore {
       );
       land(++tickets, model, undefined);
     },
-  };
-}
-
-function toState(row: typeof deployments.$inferSelect): DeploymentState {
-  return {
-    model: row.model,
-    live: row.live,
-    standby: row.standby,
-    history: row.history,
-    split: row.split ?? null,
-    source: row.source,
-    pinned: row.pinned,
-    shadow: row.shadow ?? null,
-    revision: row.revision,
   };
 }
