@@ -44,3 +44,15 @@ export const toStoredEvent = (row: DeploymentEventRow): StoredDeploymentEvent =>
   detail: row.detail ?? null,
   ts: row.ts,
 });
+
+/** What both dialects insert into `deployment_events` for a change. */
+export const toEventRow = (event: DeploymentEvent): Omit<DeploymentEventRow, 'id'> => ({
+  model: event.model,
+  action: event.action,
+  fromVersion: event.from,
+  toVersion: event.to,
+  actor: event.actor,
+  reason: event.reason,
+  detail: event.detail ?? null,
+  ts: event.ts,
+});

@@ -1,7 +1,7 @@
 import { and, desc, eq } from 'drizzle-orm';
 import { conflict } from '../errors.js';
 import type { Db } from './client.js';
-import { toDeploymentState, toStoredEvent } from './deployment-rows.js';
+import { toDeploymentState, toEventRow, toStoredEvent } from './deployment-rows.js';
 import type { DeploymentEvent, DeploymentState } from './deployment-state.js';
 import { deploymentEvents, deployments } from './schema.js';
 
@@ -52,18 +52,7 @@ export function createSqliteDeploymentStore(db: Db): DeploymentStore {
       .values(row)
       .onConflictDoUpdate({ target: deployments.model, set: row })
       .run();
-    db.insert(deploymentEvents)
-      .values({
-        model: event.model,
-        action: event.action,
-        fromVersion: event.from,
-        toVersion: event.to,
-        actor: event.actor,
-        reason: event.reason,
-        detail: event.detail ?? null,
-        ts: event.ts,
-      })
-      .run();
+    db.insert(deploymentEvents).values(toEventRow(event)).run();
   });
 
   return {

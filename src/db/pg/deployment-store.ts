@@ -1,6 +1,6 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import { conflict } from '../../errors.js';
-import { toDeploymentState, toStoredEvent } from '../deployment-rows.js';
+import { toDeploymentState, toEventRow, toStoredEvent } from '../deployment-rows.js';
 import type { DeploymentState } from '../deployment-state.js';
 import type { DeploymentStore } from '../deployment-store.js';
 import type { PgDb } from './client.js';
@@ -69,16 +69,7 @@ export function createPgDeploymentStore(db: PgDb): PgDeploymentStore {
             }
             await tx.update(deployments).set(row).where(eq(deployments.model, next.model));
           }
-          await tx.insert(deploymentEvents).values({
-            model: event.model,
-            action: event.action,
-            fromVersion: event.from,
-            toVersion: event.to,
-            actor: event.actor,
-            reason: event.reason,
-            detail: event.detail ?? null,
-            ts: event.ts,
-          });
+          await tx.insert(deploymentEvents).values(toEventRow(event));
           // Delivered to every listener (this replica's too) when the transaction commits.
           await tx.execute(sql`SELECT pg_notify(${DEPLOYMENTS_CHANNEL}, ${next.model})`);
         }),

@@ -37,7 +37,6 @@ export function createPgPredictionLog(
   options: PgPredictionLogOptions,
 ): PredictionLog {
   const { health } = options;
-  const statements = new Map<number, string>();
   let queue: PredictionRecord[] = [];
   /** Rows taken from the front of the queue by the transaction in flight. */
   let writing = 0;
@@ -53,8 +52,11 @@ export function createPgPredictionLog(
 
   const depth = () => queue.length + writing;
 
+  // Only the full chunk's text is kept: caching every size up to 1,000 rows would hold
+  // tens of megabytes of SQL text.
+  let fullChunk: string | undefined;
   const statement = (rows: number): string => {
-    let text = statements.get(rows);
+    let text = rows === ROWS_PER_STATEMENT ? fullChunk : undefined;
     if (text === undefined) {
       const tuples: string[] = [];
       for (let row = 0; row < rows; row++) {
@@ -66,7 +68,7 @@ export function createPgPredictionLog(
       // A retry after a COMMIT whose answer was lost would repeat rows already written.
       text = `INSERT INTO predictions (${COLUMNS}) VALUES ${tuples.join(',')}
         ON CONFLICT (id) DO NOTHING`;
-      statements.set(rows, text);
+      if (rows === ROWS_PER_STATEMENT) fullChunk = text;
     }
     return text;
   };
