@@ -1,6 +1,4 @@
-import type { StatsQueries } from '../db/stats-queries.js';
-
-export const MINUTE_MS = 60_000;
+import { MINUTE_MS, type StatsQueries } from '../db/stats-queries.js';
 
 export interface TrafficSeries {
   model: string;

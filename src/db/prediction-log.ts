@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { latencyBucketOf } from '../compare/statistics.js';
+import { MINUTE_MS } from './stats-queries.js';
 
 export type PredictionStatus = 'ok' | 'error';
 
@@ -144,7 +145,7 @@ function latencyCounts(rows: readonly PredictionRecord[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const r of rows) {
     if (r.status !== 'ok' || r.shadowOf !== null) continue;
-    const key = `${r.model}\u0000${r.version}\u0000${Math.floor(r.ts / 60_000)}\u0000${latencyBucketOf(r.latencyUs)}`;
+    const key = `${r.model}\u0000${r.version}\u0000${Math.floor(r.ts / MINUTE_MS)}\u0000${latencyBucketOf(r.latencyUs)}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;

@@ -9,12 +9,12 @@ import {
 import {
   type CompareRows,
   type CompareRowsQuery,
+  MINUTE_MS,
   SPLIT_CHANGING_ACTIONS,
   type StatsQueries,
 } from './stats-queries.js';
 
 const SERVED = 'model = @model AND ts >= @since AND ts < @until AND shadow_of IS NULL';
-const MINUTE_MS = 60_000;
 
 /**
  * The comparison without sorting or reading a million rows. Counts walk the covering

@@ -28,13 +28,16 @@ export interface CompareRows {
 
 export interface StatsQueries {
   compareRows(query: CompareRowsQuery): Promise<CompareRows>;
-  /** Served predictions per version and minute (`minute` = floor(ts / 60000)), in [from, to). */
+  /** Served predictions per version and minute (`minute` = floor(ts / MINUTE_MS)), in [from, to). */
   trafficPerMinute(
     model: string,
     from: number,
     to: number,
   ): Promise<Array<{ version: string; minute: number; n: number }>>;
 }
+
+/** The bucket of trafficPerMinute and of the SQLite latency rollup: `minute` = floor(ts / MINUTE_MS). */
+export const MINUTE_MS = 60_000;
 
 /** The event actions after which the sample-ratio test starts counting again. */
 export const SPLIT_CHANGING_ACTIONS = ['split', 'source', 'rollout_start', 'rollout_step'] as const;

@@ -5,9 +5,13 @@ import {
   type LatencyGroup,
   latencyBucketsOf,
 } from '../compare-groups.js';
-import { type CompareRows, SPLIT_CHANGING_ACTIONS, type StatsQueries } from '../stats-queries.js';
+import {
+  type CompareRows,
+  MINUTE_MS,
+  SPLIT_CHANGING_ACTIONS,
+  type StatsQueries,
+} from '../stats-queries.js';
 
-const MINUTE_MS = 60_000;
 const SERVED = 'model = $1 AND ts >= $2 AND ts < $3 AND shadow_of IS NULL';
 
 // node-postgres returns bigint and numeric as strings: every count is cast to int here,
