@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { latencyBucketOf } from '../src/compare/statistics.js';
-import type { PredictionRecord } from '../src/db/prediction-log.js';
-import { openSqliteStorage } from '../src/db/sqlite-storage.js';
+import { latencyBucketOf } from '../src/db/latency-buckets.js';
+import type { PredictionRecord } from '../src/db/predictions.js';
+import { openSqliteStorage } from '../src/db/sqlite/storage.js';
 import type { Storage } from '../src/db/storage.js';
 
 const MINUTE = 60_000;

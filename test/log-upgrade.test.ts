@@ -5,8 +5,8 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterAll, describe, expect, it } from 'vitest';
-import { latencyBucketOf } from '../src/compare/statistics.js';
-import { openDatabase } from '../src/db/client.js';
+import { latencyBucketOf } from '../src/db/latency-buckets.js';
+import { openDatabase } from '../src/db/sqlite/client.js';
 
 const MIGRATIONS = resolve(import.meta.dirname, '../migrations');
 const dir = mkdtempSync(join(tmpdir(), 'modelgate-upgrade-'));

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCompareReport } from '../../src/compare/report.js';
-import { openSqliteStorage } from '../../src/db/sqlite-storage.js';
+import { openSqliteStorage } from '../../src/db/sqlite/storage.js';
 import type { Storage } from '../../src/db/storage.js';
 import { realisticRows } from './log-writer.js';
 

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import { openDatabase } from '../../src/db/client.js';
-import { createSqlitePredictionLog, type PredictionRecord } from '../../src/db/prediction-log.js';
+import type { PredictionRecord } from '../../src/db/predictions.js';
+import { openDatabase } from '../../src/db/sqlite/client.js';
+import { createSqlitePredictionLog } from '../../src/db/sqlite/prediction-log.js';
 
 export interface LogWriterResult {
   rows: number;

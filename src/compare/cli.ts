@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { readConfig } from '../config.js';
 import { openPostgresStorage } from '../db/pg/storage.js';
-import { createSqliteStatsQueries } from '../db/sqlite-stats-queries.js';
+import { createSqliteStatsQueries } from '../db/sqlite/stats-queries.js';
 import { formatCompareReport } from './format.js';
 import {
   type CompareReport,

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  agreement,
-  chiSquareSurvival,
   LATENCY_MAX_RELATIVE_ERROR,
   latencyBucketOf,
   latencyOfBucket,
+} from '../db/latency-buckets.js';
+import {
+  agreement,
+  chiSquareSurvival,
   percentilesFromBuckets,
   SRM_THRESHOLD,
   sampleRatioMismatch,

@@ -1,5 +1,5 @@
 import type { DeploymentState } from '../db/deployment-state.js';
-import type { DeploymentStore, StoredDeploymentEvent } from '../db/deployment-store.js';
+import type { DeploymentStore, StoredDeploymentEvent } from '../db/deployments.js';
 import { AppError, conflict, modelNotFound } from '../errors.js';
 import type { ModelHost } from '../models/model-host.js';
 import {

@@ -1,4 +1,4 @@
-import { latencyBucketOf } from '../compare/statistics.js';
+import { latencyBucketOf } from './latency-buckets.js';
 import type { CompareRows } from './stats-queries.js';
 
 /**
@@ -45,7 +45,7 @@ export function foldCompareGroups(
   return { counts, splitRouted };
 }
 
-/** Latency histogram buckets (statistics.ts latencyBucketOf) from counts per exact latency. */
+/** Latency histogram buckets (latency-buckets.ts latencyBucketOf) from counts per exact latency. */
 export function latencyBucketsOf(groups: readonly LatencyGroup[]): CompareRows['latencyBuckets'] {
   return mergeLatencyBuckets(
     groups.map((g) => ({ version: g.version, bucket: latencyBucketOf(g.latencyUs), count: g.n })),

@@ -1,5 +1,5 @@
 import type { DeploymentEvent, DeploymentState } from './deployment-state.js';
-import type { StoredDeploymentEvent } from './deployment-store.js';
+import type { StoredDeploymentEvent } from './deployments.js';
 
 /** A `deployments` row as either dialect's drizzle schema reads it. */
 export interface DeploymentRow extends Omit<DeploymentState, 'split' | 'shadow'> {

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { openPostgresStorage } from './pg/storage.js';
-import { openSqliteStorage } from './sqlite-storage.js';
+import { openSqliteStorage } from './sqlite/storage.js';
 import type { Storage } from './storage.js';
 
 /** The one place that decides where modelgate keeps its state: PostgreSQL if configured, else SQLite. */

@@ -14,7 +14,7 @@ export interface CompareRowsQuery {
 /** Shadow predictions are excluded everywhere but in `shadowPairs`. */
 export interface CompareRows {
   counts: Array<{ version: string; label: string | null; status: string; n: number }>;
-  /** Successful predictions per latency bucket (statistics.ts `latencyBucketOf`). */
+  /** Successful predictions per latency bucket (latency-buckets.ts `latencyBucketOf`). */
   latencyBuckets: Array<{ version: string; bucket: number; count: number }>;
   /** Predictions with feedback, and how many of those were right. */
   feedback: Array<{ version: string; n: number; correct: number }>;

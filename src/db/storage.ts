@@ -1,7 +1,7 @@
-import type { DeploymentStore } from './deployment-store.js';
-import type { FeedbackStore } from './feedback-store.js';
-import type { PredictionLog } from './prediction-log.js';
-import type { RolloutStore } from './rollout-store.js';
+import type { DeploymentStore } from './deployments.js';
+import type { FeedbackStore } from './feedback.js';
+import type { PredictionLog } from './predictions.js';
+import type { RolloutStore } from './rollouts.js';
 import type { StatsQueries } from './stats-queries.js';
 
 export interface StorageHealth {

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { FeedbackStore } from '../db/feedback-store.js';
-import type { PredictionLog } from '../db/prediction-log.js';
+import type { FeedbackStore } from '../db/feedback.js';
+import type { PredictionLog } from '../db/predictions.js';
 import { conflict, invalidInput, notFound } from '../errors.js';
 import { readJson } from '../http/read-json.js';
 import type { ModelHost } from '../models/model-host.js';

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { DeploymentStore } from '../db/deployment-store.js';
+import type { DeploymentStore } from '../db/deployments.js';
 import type { ModelHost } from '../models/model-host.js';
 import type { FlagSource } from './flags.js';
 import { flagName } from './routing.js';

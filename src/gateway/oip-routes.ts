@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
-import type { DeploymentStore } from '../db/deployment-store.js';
+import type { DeploymentStore } from '../db/deployments.js';
+import type { Storage, StorageHealth } from '../db/storage.js';
 import { invalidInput, modelNotFound } from '../errors.js';
 import { readJson } from '../http/read-json.js';
 import type { ModelHost } from '../models/model-host.js';
@@ -13,18 +14,12 @@ const LABEL_OUTPUT = 'label';
  * KServe / Triton Open Inference Protocol v2 (REST), so their clients call
  * modelgate unchanged. An infer without a version is routed like /predict.
  */
-export interface StorageReadiness {
-  kind: 'sqlite' | 'postgres';
-  /** False while the database is unreachable: predictions still flow from the last known state. */
-  ok: boolean;
-  detail?: string;
-  /** Log rows waiting for the database. */
-  pendingRows: number;
-  /** False once the log buffer is full: predictions are refused (503) rather than left unlogged. */
-  accepting: boolean;
+/** What /v2/health/ready reports about storage: its health, which one, and whether it leads. */
+export type StorageReadiness = StorageHealth & {
+  kind: Storage['kind'];
   /** Whether this replica drives progressive rollouts (exactly one does). */
   leads: boolean;
-}
+};
 
 export function oipRoutes(deps: {
   host: ModelHost;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import type { DeploymentStore } from '../db/deployment-store.js';
-import type { PredictionLog, PredictionRecord } from '../db/prediction-log.js';
+import type { DeploymentStore } from '../db/deployments.js';
+import type { PredictionLog, PredictionRecord } from '../db/predictions.js';
 import { AppError, modelNotFound, versionNotFound } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { ModelHost } from '../models/model-host.js';

@@ -1,6 +1,6 @@
 import type { CompareReport, CompareWindow } from '../../compare/report.js';
-import type { DeploymentStore } from '../../db/deployment-store.js';
-import type { RolloutRecord, RolloutStore } from '../../db/rollout-store.js';
+import type { DeploymentStore } from '../../db/deployments.js';
+import type { RolloutRecord, RolloutStore } from '../../db/rollouts.js';
 import { conflict, invalidTransition, modelNotFound } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { ModelHost } from '../../models/model-host.js';

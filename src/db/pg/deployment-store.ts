@@ -2,7 +2,7 @@ import { desc, eq, sql } from 'drizzle-orm';
 import { conflict } from '../../errors.js';
 import { toDeploymentState, toEventRow, toStoredEvent } from '../deployment-rows.js';
 import type { DeploymentState } from '../deployment-state.js';
-import type { DeploymentStore } from '../deployment-store.js';
+import type { DeploymentStore } from '../deployments.js';
 import type { PgDb } from './client.js';
 import { whileReachable } from './errors.js';
 import { deploymentEvents, deployments } from './schema.js';

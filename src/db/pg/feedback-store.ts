@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { FeedbackStore } from '../feedback-store.js';
+import type { FeedbackStore } from '../feedback.js';
 import type { PgDb } from './client.js';
 import { whileReachable } from './errors.js';
 import { feedback, predictions } from './schema.js';

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { AppError } from '../../errors.js';
-import type { PredictionLog, PredictionLogOptions, PredictionRecord } from '../prediction-log.js';
+import type { PredictionLog, PredictionLogOptions, PredictionRecord } from '../predictions.js';
 import type { PgHealth } from './health.js';
 
 const COLUMNS = `id, ts, model, version, route, user_hash, request_id, input, output, label, score,

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { RolloutRecord, RolloutStore } from '../rollout-store.js';
+import type { RolloutRecord, RolloutStore } from '../rollouts.js';
 import type { PgDb } from './client.js';
 import { whileReachable } from './errors.js';
 import { rollouts } from './schema.js';

@@ -1,4 +1,4 @@
-import type { PredictionLogOptions } from '../prediction-log.js';
+import type { PredictionLogOptions } from '../predictions.js';
 import type { Storage } from '../storage.js';
 import { createDb, createPool, migratePostgres } from './client.js';
 import { startDeploymentListener } from './deployment-listener.js';

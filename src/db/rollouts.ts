@@ -1,7 +1,3 @@
-import { eq } from 'drizzle-orm';
-import type { Db } from './client.js';
-import { rollouts } from './schema.js';
-
 export type RolloutStatus = 'running' | 'completed' | 'rolled_back' | 'aborted';
 
 export interface RolloutRecord {
@@ -26,21 +22,4 @@ export interface RolloutStore {
   get(model: string): Promise<RolloutRecord | undefined>;
   running(): Promise<RolloutRecord[]>;
   save(record: RolloutRecord): Promise<void>;
-}
-
-export function createSqliteRolloutStore(db: Db): RolloutStore {
-  return {
-    get: async (model) =>
-      db.select().from(rollouts).where(eq(rollouts.model, model)).get() as
-        | RolloutRecord
-        | undefined,
-    running: async () =>
-      db.select().from(rollouts).where(eq(rollouts.status, 'running')).all() as RolloutRecord[],
-    async save(record) {
-      db.insert(rollouts)
-        .values(record)
-        .onConflictDoUpdate({ target: rollouts.model, set: record })
-        .run();
-    },
-  };
 }

@@ -1,13 +1,7 @@
 import { eq } from 'drizzle-orm';
+import type { FeedbackStore } from '../feedback.js';
 import type { Db } from './client.js';
 import { feedback, predictions } from './schema.js';
-
-export interface FeedbackStore {
-  /** The prediction the feedback is about, or undefined if there is none. */
-  prediction(id: string): Promise<{ model: string; version: string } | undefined>;
-  existing(predictionId: string): Promise<string | undefined>;
-  record(predictionId: string, label: string, ts: number): Promise<void>;
-}
 
 export function createSqliteFeedbackStore(db: Db): FeedbackStore {
   return {

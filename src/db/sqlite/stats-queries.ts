@@ -5,14 +5,14 @@ import {
   type LatencyGroup,
   latencyBucketsOf,
   mergeLatencyBuckets,
-} from './compare-groups.js';
+} from '../compare-groups.js';
 import {
   type CompareRows,
   type CompareRowsQuery,
   MINUTE_MS,
   SPLIT_CHANGING_ACTIONS,
   type StatsQueries,
-} from './stats-queries.js';
+} from '../stats-queries.js';
 
 const SERVED = 'model = @model AND ts >= @since AND ts < @until AND shadow_of IS NULL';
 

@@ -51,7 +51,7 @@ export const predictions = sqliteTable(
 
 /**
  * Served, successful predictions per version, minute and latency bucket
- * (statistics.ts latencyBucketOf), kept by the log writer in the same transaction
+ * (latency-buckets.ts latencyBucketOf), kept by the log writer in the same transaction
  * as the rows. Latency percentiles over a million rows read a few thousand of these
  * instead of sorting every latency; the partial minutes at a window's edges come
  * from the rows themselves, so percentiles stay exact to the millisecond window.

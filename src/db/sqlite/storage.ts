@@ -1,10 +1,11 @@
+import type { PredictionLogOptions } from '../predictions.js';
+import type { Storage } from '../storage.js';
 import { openDatabase } from './client.js';
 import { createSqliteDeploymentStore } from './deployment-store.js';
 import { createSqliteFeedbackStore } from './feedback-store.js';
-import { createSqlitePredictionLog, type PredictionLogOptions } from './prediction-log.js';
+import { createSqlitePredictionLog } from './prediction-log.js';
 import { createSqliteRolloutStore } from './rollout-store.js';
-import { createSqliteStatsQueries } from './sqlite-stats-queries.js';
-import type { Storage } from './storage.js';
+import { createSqliteStatsQueries } from './stats-queries.js';
 
 /** One SQLite file (WAL, migrations applied): everything one machine needs, no other service. */
 export function openSqliteStorage(path: string, logOptions: PredictionLogOptions): Storage {

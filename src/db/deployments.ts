@@ -1,0 +1,26 @@
+import type { DeploymentEvent, DeploymentState } from './deployment-state.js';
+
+export interface StoredDeploymentEvent extends DeploymentEvent {
+  id: number;
+}
+
+/**
+ * Current deployments, read by every request from memory and changed by the
+ * control plane. A change is persisted with its audit event in one transaction
+ * before it becomes visible, so what a request sees has always been committed.
+ */
+export interface DeploymentStore {
+  /** From memory: the request path never waits on the database. */
+  get(model: string): DeploymentState | undefined;
+  all(): DeploymentState[];
+  /**
+   * Persists `next` and `event` atomically, if the stored revision is still
+   * `next.revision - 1` (compare-and-set); otherwise a 409 conflict and nothing changes.
+   */
+  commit(next: DeploymentState, event: DeploymentEvent): Promise<void>;
+  /** Newest first. */
+  events(model: string, limit: number): Promise<StoredDeploymentEvent[]>;
+  remove(model: string): Promise<void>;
+  /** Re-reads one deployment from the database (after a conflict: another replica moved it). */
+  reload(model: string): Promise<DeploymentState | undefined>;
+}
