@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { backoff } from '../../backoff.js';
 import { messageOf } from './errors.js';
 import type { PgHealth } from './health.js';
 
@@ -39,7 +40,7 @@ export async function startDeploymentListener(
 ): Promise<DeploymentListener> {
   let active: pg.Client | undefined;
   let retry: NodeJS.Timeout | undefined;
-  let delay = FIRST_RETRY_MS;
+  const reconnect = backoff({ firstMs: FIRST_RETRY_MS, lastMs: LAST_RETRY_MS });
   let closed = false;
   // Held by the session: lost with the connection, when the server releases it for the next.
   let leader = false;
@@ -69,9 +70,8 @@ export async function startDeploymentListener(
     retry = setTimeout(() => {
       retry = undefined;
       void connect();
-    }, delay);
+    }, reconnect.next());
     retry.unref();
-    delay = Math.min(delay * 2, LAST_RETRY_MS);
   };
 
   const connect = async (): Promise<void> => {
@@ -101,7 +101,7 @@ export async function startDeploymentListener(
       return;
     }
     active = client;
-    delay = FIRST_RETRY_MS;
+    reconnect.reset();
     try {
       pinging = true; // the lock query below must not overlap a ping on this connection
       await tryLead(client).finally(() => {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { backoff } from '../../backoff.js';
 import { AppError } from '../../errors.js';
 import type { PredictionLog, PredictionLogOptions, PredictionRecord } from '../predictions.js';
 import type { PgHealth } from './health.js';
@@ -46,7 +47,7 @@ export function createPgPredictionLog(
   let inFlight: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let immediate: NodeJS.Immediate | undefined;
-  let retryMs = FIRST_RETRY_MS;
+  const retry = backoff({ firstMs: FIRST_RETRY_MS, lastMs: LAST_RETRY_MS });
   let failing = false;
   let closed = false;
 
@@ -135,7 +136,7 @@ export function createPgPredictionLog(
       await write(batch);
       writing = 0;
       committed += batch.length;
-      retryMs = FIRST_RETRY_MS;
+      retry.reset();
       failing = false;
       health.recovered('prediction log');
       const done = waiters.filter((w) => w.rows <= committed);
@@ -190,8 +191,7 @@ export function createPgPredictionLog(
   const afterWrite = (ok: boolean): void => {
     if (closed || queue.length === 0) return;
     if (!ok) {
-      later(retryMs);
-      retryMs = Math.min(retryMs * 2, LAST_RETRY_MS);
+      later(retry.next());
     } else if (waiters.length > 0 || queue.length >= options.flushRows) {
       soon();
     } else {
@@ -241,13 +241,14 @@ export function createPgPredictionLog(
       closed = true;
       clearTimers();
       const deadline = Date.now() + DRAIN_MS;
-      let pause = FIRST_RETRY_MS;
+      const pauses = backoff({ firstMs: FIRST_RETRY_MS, lastMs: LAST_RETRY_MS });
       for (;;) {
         try {
           await inFlight;
           await flushAccepted();
           return;
         } catch (error) {
+          const pause = pauses.next();
           if (Date.now() + pause >= deadline) {
             options.onError?.(
               new Error(
@@ -261,7 +262,6 @@ export function createPgPredictionLog(
             return;
           }
           await new Promise((resolve) => setTimeout(resolve, pause));
-          pause = Math.min(pause * 2, LAST_RETRY_MS);
         }
       }
     },
