@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
 import { errorsToJson, notFoundJson } from './http/errors-to-json.js';
+import { refuseSimpleContentTypes } from './http/simple-content-types.js';
 import type { Metrics } from './metrics.js';
 
 export interface AppDeps {
@@ -23,6 +24,7 @@ export function createApp(deps: AppDeps) {
       status: String(c.res.status),
     });
   });
+  app.use(refuseSimpleContentTypes);
   app.get('/metrics', async (c) =>
     c.body(await deps.metrics.registry.metrics(), 200, {
       'Content-Type': deps.metrics.registry.contentType,

@@ -16,6 +16,7 @@ import { oipRoutes } from './gateway/oip-routes.js';
 import { predictRoutes } from './gateway/predict-routes.js';
 import { createPredictor } from './gateway/predictor.js';
 import { flagName } from './gateway/routing.js';
+import { controlTokenChecker } from './http/control-token.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createModelHost } from './models/model-host.js';
@@ -114,6 +115,7 @@ export async function composeModelgate(
     warn: (message, details) => logger.warn(details ?? {}, message),
   });
 
+  const hasControlToken = controlTokenChecker(config.controlToken);
   const app = createApp({
     logger,
     metrics,
@@ -126,7 +128,7 @@ export async function composeModelgate(
         storage: () => ({ kind: storage.kind, ...storage.health(), leads: storage.leads() }),
       }),
       modelsRoutes({ host, deployments, flags, flagPrefix: config.flagPrefix }),
-      feedbackRoutes({ feedback: storage.feedback, predictionLog, host }),
+      feedbackRoutes({ feedback: storage.feedback, predictionLog, host, hasControlToken }),
       compareRoutes({
         queries,
         flushLog,
@@ -143,8 +145,9 @@ export async function composeModelgate(
       controlRoutes({
         control,
         rollout,
-        token: config.controlToken,
+        hasControlToken,
         actor: config.controlTokenName,
+        unleashConfigured: config.unleash !== null,
       }),
       dashboardRoutes({
         queries,

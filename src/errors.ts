@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'invalid_json'
   | 'invalid_input'
   | 'payload_too_large'
+  | 'unsupported_media_type'
   | 'unauthorized'
   | 'not_found'
   | 'model_not_found'
@@ -17,7 +18,7 @@ export type ErrorCode =
   | 'inference_failed'
   | 'internal';
 
-export type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 415 | 500 | 503;
 
 export class AppError extends Error {
   override readonly name = 'AppError';

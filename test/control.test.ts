@@ -24,11 +24,15 @@ const eventCount = () =>
 describe('control plane auth', () => {
   it('answers 401 without the token and changes nothing', async () => {
     const before = eventCount();
-    // RFC 6750: a header that is not a bearer token at all is a bad request, not a bad token.
+    // Any Authorization that is not the token is one answer: 401, whatever was wrong with it.
     for (const [authorization, status] of [
       [undefined, 401],
       ['Bearer wrong-token-of-some-length', 401],
-      ['Basic dGVzdA==', 400],
+      ['Basic dGVzdA==', 401],
+      ['Bearer', 401],
+      ['Bearer a b c', 401],
+      [`Token ${CONTROL_TOKEN}`, 401],
+      [`Bearer ${CONTROL_TOKEN}x`, 401],
     ] as const) {
       const res = await gw.request('/control/promote', {
         method: 'POST',

@@ -53,6 +53,8 @@ describe('PostgreSQL briefly unreachable', () => {
   it('keeps answering from the last known state, reports it, and logs every row once it is back', async () => {
     let answered = 0;
     for (let i = 0; i < 20; i++) if ((await predict()).status === 200) answered += 1;
+    const servedId = (await predict()).body.predictionId as string;
+    answered += 1;
     await gw.gate.flushLog();
     expect((await ready()).body).toMatchObject({ ready: true, degraded: false });
 
@@ -89,6 +91,17 @@ describe('PostgreSQL briefly unreachable', () => {
     expect((await json(promote)).error.code).toBe('unavailable');
     expect((await predict()).body.version).toBe('v1');
     answered += 1;
+    // Reads that need the database say so with the same retryable 503, not a 500.
+    const compare = await gw.request('/compare/iris');
+    expect({ status: compare.status, code: (await json(compare)).error?.code }).toEqual({
+      status: 503,
+      code: 'unavailable',
+    });
+    const feedback = await gw.post('/feedback', { predictionId: servedId, label: 'setosa' });
+    expect({ status: feedback.status, code: (await json(feedback)).error?.code }).toEqual({
+      status: 503,
+      code: 'unavailable',
+    });
 
     await proxy.up();
     // Ready again after the next write; no longer degraded once every path has reconnected.

@@ -1,4 +1,5 @@
 import { invalidInput } from '../errors.js';
+import { NAME_PATTERN } from '../models/registry.js';
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -13,19 +14,41 @@ export function parseTimePoint(
 ): number | undefined {
   if (value === undefined || value === '') return undefined;
   const relative = /^(\d+(?:\.\d+)?)([smhd])$/.exec(value);
-  if (relative) return now - Number(relative[1]) * (UNITS[relative[2] as string] as number);
-  if (/^\d+$/.test(value)) return Number(value);
-  const parsed = Date.parse(value);
-  if (Number.isNaN(parsed)) {
-    throw invalidInput(`${field}: "${value}" is not a time (use 1h, 30m, 7d, an ISO date or ms)`);
+  const ms = relative
+    ? now - Number(relative[1]) * (UNITS[relative[2] as string] as number)
+    : /^\d+$/.test(value)
+      ? Number(value)
+      : Date.parse(value);
+  if (Number.isNaN(ms)) {
+    throw invalidInput(
+      `${field}: "${shorten(value)}" is not a time (use 1h, 30m, 7d, an ISO date or ms)`,
+    );
   }
-  return parsed;
+  // Beyond what a Date can hold the number is no time at all (400 digits are Infinity),
+  // and PostgreSQL would refuse it as a bigint: a 400 here, not a 500 there.
+  if (!(Math.abs(ms) <= MAX_TIME_MS)) {
+    throw invalidInput(
+      `${field}: "${shorten(value)}" is out of range (at most ±${MAX_TIME_MS} ms from 1970)`,
+    );
+  }
+  return Math.round(ms);
 }
+
+/** ECMAScript's Date range: 100,000,000 days either side of the epoch. */
+const MAX_TIME_MS = 8.64e15;
+
+const shorten = (value: string) => (value.length > 40 ? `${value.slice(0, 40)}…` : value);
 
 export function parseVersionList(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
-  return value
+  const versions = value
     .split(',')
     .map((v) => v.trim())
     .filter(Boolean);
+  for (const version of versions) {
+    if (!NAME_PATTERN.test(version)) {
+      throw invalidInput(`versions: "${shorten(version)}" is not a version name`);
+    }
+  }
+  return versions;
 }

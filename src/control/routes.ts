@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
-import { bearerAuth } from 'hono/bearer-auth';
 import { z } from 'zod';
-import { invalidInput } from '../errors.js';
+import { conflict, invalidInput } from '../errors.js';
+import { requireControlToken } from '../http/control-token.js';
 import { readJson } from '../http/read-json.js';
 import type { DeploymentCommand } from './deployments.js';
 import type { RolloutService } from './rollout/service.js';
@@ -85,8 +85,10 @@ async function parse<T extends z.ZodType>(c: Context, schema: T): Promise<z.infe
 export function controlRoutes(deps: {
   control: ControlService;
   rollout: RolloutService;
-  token: string;
+  hasControlToken: (c: Context) => boolean;
   actor: string;
+  /** Whether UNLEASH_URL is set: without it an `unleash` source would silently serve live. */
+  unleashConfigured: boolean;
 }) {
   const { control } = deps;
   const { actor } = deps;
@@ -96,7 +98,7 @@ export function controlRoutes(deps: {
   };
 
   return new Hono()
-    .use('/control/*', bearerAuth({ token: deps.token }))
+    .use('/control/*', requireControlToken(deps.hasControlToken))
     .get('/control/:model', async (c) => c.json(await control.view(c.req.param('model'))))
     .post('/control/promote', async (c) => {
       const body = await parse(c, schemas.promote);
@@ -116,6 +118,11 @@ export function controlRoutes(deps: {
     })
     .put('/control/source', async (c) => {
       const body = await parse(c, schemas.source);
+      if (body.source === 'unleash' && !deps.unleashConfigured) {
+        throw conflict(
+          'source: "unleash" needs UNLEASH_URL, which this gateway was started without; every request would go to live',
+        );
+      }
       return answer(c, body.model, { type: 'source', source: body.source }, body.reason);
     })
     .put('/control/shadow', async (c) => {

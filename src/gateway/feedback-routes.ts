@@ -1,8 +1,9 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { FeedbackStore } from '../db/feedback.js';
 import type { PredictionLog } from '../db/predictions.js';
 import { conflict, invalidInput, notFound } from '../errors.js';
+import { unauthorized } from '../http/control-token.js';
 import { readJson } from '../http/read-json.js';
 import type { ModelHost } from '../models/model-host.js';
 
@@ -17,6 +18,7 @@ export function feedbackRoutes(deps: {
   feedback: FeedbackStore;
   predictionLog: PredictionLog;
   host: ModelHost;
+  hasControlToken: (c: Context) => boolean;
 }) {
   return new Hono().post('/feedback', async (c) => {
     const parsed = feedbackSchema.safeParse(await readJson(c));
@@ -25,6 +27,12 @@ export function feedbackRoutes(deps: {
       throw invalidInput(`${issue?.path.join('.') || 'body'}: ${issue?.message}`);
     }
     const { predictionId, label, overwrite } = parsed.data;
+    // Rollout guards read this ground truth: rewriting it is an operator's act, not a client's.
+    if (overwrite && !deps.hasControlToken(c)) {
+      throw unauthorized(
+        'overwrite: replacing a label needs the control token (Authorization: Bearer <control token>)',
+      );
+    }
     // The prediction may still sit in the write queue; feedback can follow a response at once.
     await deps.predictionLog.flush();
     const prediction = await deps.feedback.prediction(predictionId);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { invalidInput } from '../errors.js';
 import type { HostedVersion } from '../models/onnx-host.js';
-import { MAX_ROWS, type PredictRows } from './predict-input.js';
+import { FP32_RANGE_MESSAGE, isFp32Finite, MAX_ROWS, type PredictRows } from './predict-input.js';
 
 /** Open Inference Protocol v2 request (KServe / Triton REST). */
 const inferRequestSchema = z.object({
@@ -72,8 +72,8 @@ export function toInferRows(request: InferRequest, hosted: HostedVersion): Predi
   }
   const features = new Float32Array(flat.length);
   flat.forEach((value, i) => {
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw invalidInput(`inputs[0].data[${i}]: expected a finite number`);
+    if (typeof value !== 'number' || !isFp32Finite(value)) {
+      throw invalidInput(`inputs[0].data[${i}]: ${FP32_RANGE_MESSAGE}`);
     }
     features[i] = value;
   });

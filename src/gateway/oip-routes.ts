@@ -4,11 +4,13 @@ import type { Storage, StorageHealth } from '../db/storage.js';
 import { invalidInput, modelNotFound } from '../errors.js';
 import { readJson } from '../http/read-json.js';
 import type { ModelHost } from '../models/model-host.js';
-import type { HostedVersion } from '../models/onnx-host.js';
+import { type HostedVersion, PROBABILITIES_OUTPUT } from '../models/onnx-host.js';
 import { parseInferRequest, stringParameter, toInferRows } from './oip-input.js';
+import { setPredictionHeaders } from './prediction-headers.js';
 import type { Predictor } from './predictor.js';
 
 const LABEL_OUTPUT = 'label';
+const OUTPUT_NAMES: readonly string[] = [PROBABILITIES_OUTPUT, LABEL_OUTPUT];
 
 /**
  * KServe / Triton Open Inference Protocol v2 (REST), so their clients call
@@ -48,6 +50,12 @@ export function oipRoutes(deps: {
     const model = c.req.param('model') as string;
     const request = parseInferRequest(await readJson(c));
     const wanted = request.outputs?.map((o) => o.name);
+    // Checked before routing: a request that will be refused never runs the model or writes a row.
+    for (const name of wanted ?? []) {
+      if (!OUTPUT_NAMES.includes(name)) {
+        throw invalidInput(`outputs: unknown output "${name}" (have ${OUTPUT_NAMES.join(', ')})`);
+      }
+    }
     const userId = c.req.header('x-user-id')?.trim() || stringParameter(request, 'userId');
     const sessionId = stringParameter(request, 'sessionId');
     const result = await predictor.predict({
@@ -60,7 +68,7 @@ export function oipRoutes(deps: {
     const rows = result.outputs.length;
     const outputs = [
       {
-        name: 'probabilities',
+        name: PROBABILITIES_OUTPUT,
         datatype: 'FP32',
         shape: [rows, result.labels.length],
         data: Array.from(result.probabilities),
@@ -72,13 +80,7 @@ export function oipRoutes(deps: {
         data: result.outputs.map((o) => o.label),
       },
     ];
-    for (const name of wanted ?? []) {
-      if (!outputs.some((o) => o.name === name)) {
-        throw invalidInput(`outputs: unknown output "${name}" (have probabilities, label)`);
-      }
-    }
-    c.header('X-Model-Version', result.version);
-    c.header('X-Prediction-Id', result.predictionIds.join(','));
+    setPredictionHeaders(c, result);
     return c.json({
       model_name: result.model,
       model_version: result.version,

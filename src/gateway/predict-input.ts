@@ -3,7 +3,17 @@ import { invalidInput } from '../errors.js';
 
 export const MAX_ROWS = 1000;
 
-const featureValue = z.number({ error: 'expected a number' }).finite('expected a finite number');
+/** The largest finite FP32: anything larger in magnitude becomes ±Infinity inside the model. */
+export const FP32_MAX = 3.4028234663852886e38;
+export const FP32_RANGE_MESSAGE = `expected a finite number within FP32 range (|x| ≤ ${FP32_MAX})`;
+
+/** Whether a JSON number survives the cast to the model's FP32 input unchanged in kind. */
+export const isFp32Finite = (value: number): boolean =>
+  Number.isFinite(value) && Math.abs(value) <= FP32_MAX;
+
+const featureValue = z
+  .number({ error: 'expected a number' })
+  .refine(isFp32Finite, FP32_RANGE_MESSAGE);
 const stickyField = z.string().min(1).max(256).optional();
 
 /** The /predict envelope; rows are checked later against the routed version's features. */

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { readJson } from '../http/read-json.js';
 import { parsePredictBody, toFeatureRows } from './predict-input.js';
+import { setPredictionHeaders } from './prediction-headers.js';
 import type { Predictor } from './predictor.js';
 import { stickyContext } from './sticky-context.js';
 
@@ -15,8 +16,7 @@ export function predictRoutes(predictor: Predictor) {
       requestId: c.get('requestId'),
       toRows: (hosted) => toFeatureRows(body, hosted.features),
     });
-    c.header('X-Model-Version', result.version);
-    c.header('X-Prediction-Id', result.predictionIds.join(','));
+    setPredictionHeaders(c, result);
     return c.json({
       model: result.model,
       version: result.version,

@@ -79,8 +79,16 @@ export function createPredictor(deps: PredictorDeps): Predictor {
     let failure: Error | undefined;
     try {
       probabilities = await hosted.run(rows.features, rows.rows);
+      const bad = firstNonFinite(probabilities);
+      // Finite inputs can still overflow inside the graph; NaN is no probability to serve.
+      if (bad !== -1) {
+        throw new Error(
+          `model returned a non-finite probability (${probabilities[bad]}) in row ${Math.floor(bad / hosted.labels.length)}`,
+        );
+      }
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
+      probabilities = undefined;
     }
     const latencyUs = Number((process.hrtime.bigint() - started) / 1000n);
     const ts = Date.now();
@@ -205,6 +213,13 @@ export function createPredictor(deps: PredictorDeps): Predictor {
       };
     },
   };
+}
+
+function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) return i;
+  }
+  return -1;
 }
 
 /** The label of each row is its most probable class. */

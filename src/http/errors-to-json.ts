@@ -19,12 +19,7 @@ export function errorsToJson(logger: Logger): ErrorHandler {
       const status = error.status as ContentfulStatusCode;
       const code =
         status === 401 ? 'unauthorized' : status === 413 ? 'payload_too_large' : 'bad_request';
-      // hono/bearer-auth answers 401 for a missing or wrong token and 400 for a non-bearer header.
-      const message =
-        status === 401 || (status === 400 && error.res?.headers.has('www-authenticate'))
-          ? 'Authorization: a valid "Bearer <control token>" header is required'
-          : error.message || `HTTP ${status}`;
-      return c.json(body(code, message), status);
+      return c.json(body(code, error.message || `HTTP ${status}`), status);
     }
     logger.error({ err: error, requestId: c.get('requestId') }, 'unexpected error');
     return c.json(

@@ -5,6 +5,8 @@ import { badRequest } from '../../errors.js';
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 export const MIN_INTERVAL_MS = 1000;
+/** setTimeout fires at once for anything longer (a 32-bit signed delay). */
+export const MAX_INTERVAL_MS = 2 ** 31 - 1;
 
 /** `"2m"`, `"30s"`, `"1500ms"`, `"1h"` → ms; at least one second. */
 export function parseInterval(value: string): number {
@@ -12,6 +14,11 @@ export function parseInterval(value: string): number {
   if (!match) throw badRequest(`interval: "${value}" is not a duration (use 30s, 2m, 1h)`);
   const ms = Number(match[1]) * (UNIT_MS[match[2] as string] as number);
   if (ms < MIN_INTERVAL_MS) throw badRequest(`interval: ${value} is below the minimum of 1s`);
+  if (ms > MAX_INTERVAL_MS) {
+    throw badRequest(
+      `interval: ${value} is above the maximum of ${MAX_INTERVAL_MS} ms (about 596h, the longest timer Node.js keeps)`,
+    );
+  }
   return ms;
 }
 

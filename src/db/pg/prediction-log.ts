@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { backoff } from '../../backoff.js';
 import { AppError } from '../../errors.js';
 import type { PredictionLog, PredictionLogOptions, PredictionRecord } from '../predictions.js';
+import { whileReachable } from './errors.js';
 import type { PgHealth } from './health.js';
 
 const COLUMNS = `id, ts, model, version, route, user_hash, request_id, input, output, label, score,
@@ -235,7 +236,8 @@ export function createPgPredictionLog(
     get rowsWritten() {
       return committed;
     },
-    flush: flushAccepted,
+    // A caller waiting for the rows (feedback, compare) gets the outage as a 503 to retry.
+    flush: () => whileReachable(flushAccepted()),
     async close() {
       if (closed) return;
       closed = true;

@@ -11,6 +11,7 @@ import {
   SPLIT_CHANGING_ACTIONS,
   type StatsQueries,
 } from '../stats-queries.js';
+import { whileReachable } from './errors.js';
 
 const SERVED = 'model = $1 AND ts >= $2 AND ts < $3 AND shadow_of IS NULL';
 
@@ -44,7 +45,7 @@ const TRAFFIC = `SELECT version, (ts / ${MINUTE_MS})::float8 AS minute, count(*)
 /** The comparison's GROUP BYs in PostgreSQL. */
 export function createPgStatsQueries(pool: pg.Pool): StatsQueries {
   const rows = async <T>(text: string, values: unknown[]): Promise<T[]> =>
-    (await pool.query({ text, values })).rows as T[];
+    (await whileReachable(pool.query({ text, values }))).rows as T[];
   // The bounds meet bigint columns; for integer ts, ts >= x ⇔ ts >= ⌈x⌉ and ts < x ⇔ ts < ⌈x⌉.
   const ms = Math.ceil;
 
