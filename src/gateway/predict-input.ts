@@ -107,7 +107,8 @@ export function toFeatureRows(body: PredictBody, features: readonly string[]): P
   return { features: packed, rows: rows.length, inputsJson };
 }
 
-function packObjects(
+/** Checks and packs rows given by feature name; `label(i)` names row i in error messages. */
+export function packObjects(
   rows: ReadonlyArray<Record<string, unknown>>,
   features: readonly string[],
   label: (i: number) => string,

@@ -11,7 +11,8 @@ import type { PredictRows } from './predict-input.js';
 import { flagName, type Route, routeRequest } from './routing.js';
 import { shouldShadow } from './shadow-sampling.js';
 
-export type PredictionRoute = Route | 'shadow';
+/** What the log's `route` says: the routing rule, `shadow` for mirrors, `batch` for `npm run score`. */
+export type PredictionRoute = Route | 'shadow' | 'batch';
 
 export interface PredictRequest {
   model: string;
@@ -21,6 +22,12 @@ export interface PredictRequest {
   requestId: string;
   /** Validates and packs the input for the version routing chose (versions may differ in features). */
   toRows: (version: HostedVersion) => PredictRows;
+  /**
+   * Log the rows under this route instead of the routing rule's (the batch scoring job):
+   * routed as any request, but kept apart from live traffic in the sample-ratio test,
+   * and never mirrored to a shadow.
+   */
+  logRoute?: 'batch';
 }
 
 export interface RowOutput {
@@ -191,13 +198,18 @@ export function createPredictor(deps: PredictorDeps): Predictor {
       const rows = request.toRows(hosted);
       const userHash = stickyKey === undefined ? null : hashUserKey(stickyKey);
       const { ids, probabilities, outputs } = await execute(hosted, rows, {
-        route: decision.route,
+        route: request.logRoute ?? decision.route,
         requestId: request.requestId,
         userHash,
       });
 
       const shadow = state.shadow;
-      if (shadow && shadow.version !== decision.version && shouldShadow(shadow.percent, random)) {
+      if (
+        shadow &&
+        request.logRoute === undefined &&
+        shadow.version !== decision.version &&
+        shouldShadow(shadow.percent, random)
+      ) {
         const shadowHosted = deps.host.get(request.model, shadow.version);
         // After the response is on its way: the shadow never delays or changes it.
         if (shadowHosted) setImmediate(() => mirror(shadowHosted, request, ids, userHash));
@@ -205,7 +217,7 @@ export function createPredictor(deps: PredictorDeps): Predictor {
       return {
         model: request.model,
         version: decision.version,
-        route: decision.route,
+        route: request.logRoute ?? decision.route,
         predictionIds: ids,
         outputs,
         labels: hosted.labels,

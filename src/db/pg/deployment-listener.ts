@@ -12,6 +12,8 @@ export interface DeploymentListenerOptions {
   onListening(): Promise<void>;
   health: PgHealth;
   onWarn(message: string, error?: unknown): void;
+  /** False for command-line tools: they must never hold the lock a replica needs to lead. */
+  lead?: boolean;
 }
 
 export interface DeploymentListener {
@@ -47,7 +49,7 @@ export async function startDeploymentListener(
   let pinging = false;
 
   const tryLead = async (client: pg.Client): Promise<void> => {
-    if (leader) return;
+    if (leader || options.lead === false) return;
     const { rows } = await client.query<{ locked: boolean }>(
       'SELECT pg_try_advisory_lock($1) AS locked',
       [LEADER_LOCK],

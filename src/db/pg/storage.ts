@@ -15,6 +15,8 @@ export interface PostgresStorageOptions {
   /** ms between full re-reads of the deployments table: the safety net behind LISTEN/NOTIFY. */
   refreshMs: number;
   onWarn?: (message: string, error?: unknown) => void;
+  /** False for command-line tools (score, export): never take the rollout leader lock. */
+  lead?: boolean;
 }
 
 /**
@@ -44,6 +46,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       onListening: () => deployments.reloadAll(),
       health,
       onWarn,
+      ...(options.lead === false ? { lead: false } : {}),
     });
 
     let refreshing = false;
