@@ -117,16 +117,17 @@ describe('GET /compare/:model', () => {
 
   it('tests accuracy between versions: 80 % vs 90 % on 500 each is significant', async () => {
     const report = await json(await gw.request('/compare/iris'));
-    // pooled p = 0.85, SE = sqrt(0.85 · 0.15 · 2/500) = 0.022583, z = 0.1 / SE = 4.4281
+    // pooled p = 0.85, SE = sqrt(0.85 · 0.15 · 2/500) = 0.022583, z = 0.1 / SE = 4.4281;
+    // Newcombe's interval from SciPy's Wilson bounds: 0.0560012802 to 0.1439819674.
     expect(report.accuracy).toHaveLength(1);
-    expect(report.accuracy[0]).toMatchObject({
-      baseline: 'v1',
-      candidate: 'v2',
-      significant: true,
-    });
-    expect(report.accuracy[0].test.difference).toBeCloseTo(0.1, 10);
-    expect(report.accuracy[0].test.z).toBeCloseTo(4.4281, 3);
-    expect(report.accuracy[0].test.pValue).toBeLessThan(1e-4);
+    const [comparison] = report.accuracy;
+    expect(comparison).toMatchObject({ baseline: 'v1', candidate: 'v2' });
+    expect(comparison.difference).toBeCloseTo(0.1, 10);
+    expect(comparison.fixedHorizon.significant).toBe(true);
+    expect(comparison.fixedHorizon.z).toBeCloseTo(4.4281, 3);
+    expect(comparison.fixedHorizon.pValue).toBeLessThan(1e-4);
+    expect(comparison.fixedHorizon.low).toBeCloseTo(0.0560012802, 8);
+    expect(comparison.fixedHorizon.high).toBeCloseTo(0.1439819674, 8);
   });
 
   it('runs the sample-ratio test against the configured split and the shadow agreement', async () => {
@@ -138,6 +139,9 @@ describe('GET /compare/:model', () => {
       degreesOfFreedom: 1,
       mismatch: false,
     });
+    // Dirichlet-multinomial Bayes factor of 1000 : 1000 against 50 : 50 (SciPy): e^−1.5246.
+    expect(report.sampleRatio.sequential).toMatchObject({ mismatch: false, pValue: 1 });
+    expect(report.sampleRatio.sequential.logBayesFactor).toBeCloseTo(-1.5246421296, 8);
     expect(report.shadow).toEqual([
       expect.objectContaining({ served: 'v1', shadow: 'v2', pairs: 100 }),
     ]);
@@ -163,6 +167,9 @@ describe('GET /compare/:model', () => {
     expect(report.sampleRatio.observed).toEqual({ v1: 300, v2: 200 });
     expect(report.sampleRatio.test.chiSquare).toBeCloseTo(500, 8);
     expect(report.sampleRatio.test.mismatch).toBe(true);
+    // ln BF = 134.798 (SciPy): far past ln(1 / 0.001) = 6.9.
+    expect(report.sampleRatio.sequential.logBayesFactor).toBeCloseTo(134.7979856523, 6);
+    expect(report.sampleRatio.sequential).toMatchObject({ mismatch: true, alpha: 0.001 });
   });
 
   it('filters by window and versions, and rejects a bad window', async () => {
@@ -208,6 +215,38 @@ describe('npm run compare', () => {
     expect(stdout).toContain('accuracy: v2 is 10.0 points higher than v1');
     expect(stdout).toContain('significant (p = ');
     expect(stdout).toContain('shadow: v2 agrees with v1 on 90.0% of 100 mirrored requests');
+  }, 60_000);
+
+  it('sizes a difference with an arm at 100 %: 10/10 against 128/191 (Newcombe, not Wald)', async () => {
+    // A model the gateway does not host, written straight into the log: v1 128 of 191
+    // right, v2 10 of 10. The Wald interval printed "+26.3 to +39.7 points" here.
+    const db = new Database(gw.dbPath);
+    const insert = db.prepare(
+      `INSERT INTO predictions (id, ts, model, version, route, request_id, input, label, latency_us, status)
+       VALUES (?, ?, 'tiny', ?, 'split', 'tiny', '{}', 'yes', 100, 'ok')`,
+    );
+    const feedback = db.prepare('INSERT INTO feedback (prediction_id, label, ts) VALUES (?, ?, ?)');
+    const at = Date.now() - 1000;
+    db.transaction(() => {
+      for (let i = 0; i < 191; i++) {
+        insert.run(`tiny-v1-${i}`, at, 'v1');
+        feedback.run(`tiny-v1-${i}`, i < 128 ? 'yes' : 'no', at);
+      }
+      for (let i = 0; i < 10; i++) {
+        insert.run(`tiny-v2-${i}`, at, 'v2');
+        feedback.run(`tiny-v2-${i}`, 'yes', at);
+      }
+    })();
+    db.close();
+    const { stdout } = await run(
+      'npm',
+      ['run', '--silent', 'compare', '--', '--model', 'tiny', '--db', gw.dbPath],
+      { cwd: PROJECT_ROOT },
+    );
+    // 1 − 128/191 = 33.0 points; Newcombe 1998 method 10 (SciPy Wilson bounds): +4.5 to +39.9.
+    expect(stdout).toContain(
+      'accuracy: v2 is 33.0 points higher than v1 (fixed horizon: 95% CI +4.5 to +39.9 points)',
+    );
   }, 60_000);
 
   it('prints the same report as JSON with --json', async () => {

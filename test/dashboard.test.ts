@@ -140,7 +140,7 @@ describe('dashboard in a real browser', () => {
         0,
       );
     }
-    expect(report.sampleRatio.test.mismatch).toBe(false);
+    expect(report.sampleRatio.sequential.mismatch).toBe(false);
     expect(await card.locator('[data-field="srm"]').count()).toBe(0);
     expect(await field('findings').textContent()).toContain('sample ratio: observed');
     // Read-only until the token is pasted.
@@ -165,7 +165,7 @@ describe('dashboard in a real browser', () => {
 
   it('raises the sample-ratio warning by itself when one client floods a version', async () => {
     await send(300, () => 'bot');
-    expect((await compare()).sampleRatio.test.mismatch).toBe(true);
+    expect((await compare()).sampleRatio.sequential.mismatch).toBe(true);
     // No reload: the page refreshes itself.
     await card.locator('[data-field="srm"]').waitFor({ timeout: 10_000 });
     expect(await field('srm').textContent()).toContain('Sample ratio mismatch');

@@ -69,38 +69,37 @@ export function formatCompareReport(report: CompareReport): string {
     '',
   );
 
+  const points = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`;
   for (const comparison of report.accuracy) {
-    const { test } = comparison;
-    if (!test) {
-      lines.push(
-        `accuracy ${comparison.candidate} vs ${comparison.baseline}: not testable (no variance)`,
-      );
-      continue;
-    }
-    const direction = test.difference >= 0 ? 'higher' : 'lower';
-    const verdict = comparison.significant
-      ? `significant (p = ${pValue(test.pValue)} < 0.05)`
-      : `not significant (p = ${pValue(test.pValue)})`;
-    const points = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`;
+    const { difference, fixedHorizon } = comparison;
+    const direction = difference >= 0 ? 'higher' : 'lower';
+    const verdict =
+      fixedHorizon.pValue === null
+        ? 'not testable (no variance)'
+        : fixedHorizon.significant
+          ? `significant (p = ${pValue(fixedHorizon.pValue)} < 0.05)`
+          : `not significant (p = ${pValue(fixedHorizon.pValue)})`;
     lines.push(
-      `accuracy: ${comparison.candidate} is ${(Math.abs(test.difference) * 100).toFixed(1)} points ${direction} than ${comparison.baseline} ` +
-        `(95% CI ${points(test.low)} to ${points(test.high)} points), ${verdict}`,
+      `accuracy: ${comparison.candidate} is ${(Math.abs(difference) * 100).toFixed(1)} points ${direction} than ${comparison.baseline} ` +
+        `(fixed horizon: 95% CI ${points(fixedHorizon.low)} to ${points(fixedHorizon.high)} points), ${verdict}`,
     );
   }
   if (report.accuracy.length === 0) lines.push('accuracy: needs feedback on at least two versions');
 
   const srm = report.sampleRatio?.test;
-  if (report.sampleRatio && srm) {
+  const sequential = report.sampleRatio?.sequential;
+  if (report.sampleRatio && srm && sequential) {
     const observed = Object.entries(report.sampleRatio.observed)
       .map(([v, n]) => `${v} ${n}`)
       .join(', ');
     const expected = Object.entries(report.sampleRatio.expected)
       .map(([v, w]) => `${v} ${w}`)
       .join(' : ');
+    const figures = `chi² = ${srm.chiSquare.toFixed(1)}, p = ${pValue(srm.pValue)}; always valid: p = ${pValue(sequential.pValue)}`;
     lines.push(
-      srm.mismatch
-        ? `SAMPLE RATIO MISMATCH: observed ${observed} against ${expected} (chi² = ${srm.chiSquare.toFixed(1)}, p = ${pValue(srm.pValue)} < ${srm.threshold}); do not trust the comparison until the cause is found`
-        : `sample ratio: observed ${observed} fits the split ${expected} (p = ${pValue(srm.pValue)})`,
+      srm.mismatch || sequential.mismatch
+        ? `SAMPLE RATIO MISMATCH: observed ${observed} against ${expected} (${figures}; either below ${srm.threshold} flags it); do not trust the comparison until the cause is found`
+        : `sample ratio: observed ${observed} fits the split ${expected} (${figures})`,
     );
   } else {
     lines.push(`sample ratio: not tested (${report.sampleRatioNote ?? 'no split'})`);

@@ -1,10 +1,15 @@
 import type { SplitWeights } from '../db/deployment-state.js';
 import type { CompareRows, StatsQueries } from '../db/stats-queries.js';
 import {
+  type SequentialSampleRatioTest,
+  sequentialSampleRatioTest,
+} from './sequential-sample-ratio.js';
+import {
   type Interval,
-  type ProportionTest,
+  newcombeInterval,
   percentilesFromBuckets,
   type SampleRatioTest,
+  SRM_THRESHOLD,
   sampleRatioMismatch,
   twoProportionZTest,
   wilsonInterval,
@@ -39,11 +44,27 @@ export interface VersionReport {
   accuracy: (Interval & { n: number; correct: number }) | null;
 }
 
+/** A difference candidate − baseline read one way: its interval and two-sided p-value. */
+export interface DifferenceFigures {
+  low: number;
+  high: number;
+  /** Null when there is nothing to test (both versions all right or all wrong). */
+  pValue: number | null;
+  /** pValue < SIGNIFICANCE. */
+  significant: boolean;
+}
+
 export interface AccuracyComparison {
   baseline: string;
   candidate: string;
-  test: ProportionTest | null;
-  significant: boolean;
+  /** Accuracy of the candidate − accuracy of the baseline (0.02 = 2 points). */
+  difference: number;
+  /**
+   * Valid when read once, at a sample size fixed in advance: Newcombe's hybrid score
+   * interval (statistics.ts) and the two-proportion z-test. Reading it again and again
+   * as feedback arrives and stopping at the first "significant" inflates the error rate.
+   */
+  fixedHorizon: DifferenceFigures & { z: number | null };
 }
 
 export interface ShadowAgreement {
@@ -58,7 +79,13 @@ export interface SampleRatioReport {
   observed: Record<string, number>;
   /** Counted from the later of the window start and the last change of the split. */
   since: number;
+  /** Pearson's chi-square: valid when read once (the CLI prints it). */
   test: SampleRatioTest | null;
+  /**
+   * Lindon & Malek's sequential test (sequential-sample-ratio.ts) at alpha = SRM_THRESHOLD:
+   * valid however often it is read while the counts grow from the split change.
+   */
+  sequential: SequentialSampleRatioTest | null;
 }
 
 export interface CompareReport {
@@ -169,11 +196,19 @@ function compareAccuracy(versions: VersionReport[]): AccuracyComparison[] {
     const a = baseline.accuracy as { correct: number; n: number };
     const b = candidate.accuracy as { correct: number; n: number };
     const test = twoProportionZTest(a.correct, a.n, b.correct, b.n);
+    // Both sides have feedback here, so the interval exists even when the test does not.
+    const interval = newcombeInterval(a.correct, a.n, b.correct, b.n) as Interval;
     return {
       baseline: baseline.version,
       candidate: candidate.version,
-      test,
-      significant: test !== null && test.pValue < SIGNIFICANCE,
+      difference: interval.estimate,
+      fixedHorizon: {
+        low: interval.low,
+        high: interval.high,
+        z: test?.z ?? null,
+        pValue: test?.pValue ?? null,
+        significant: test !== null && test.pValue < SIGNIFICANCE,
+      },
     };
   });
 }
@@ -194,8 +229,9 @@ function sampleRatio(
   for (const row of rows.splitRouted) if (keep(row.version)) observed[row.version] = row.n;
   const expected = Object.fromEntries(Object.entries(split.weights).filter(([v]) => keep(v)));
   const test = sampleRatioMismatch(observed, expected);
+  const sequential = sequentialSampleRatioTest(observed, expected, SRM_THRESHOLD);
   return {
-    sampleRatio: { expected, observed, since: from, test },
+    sampleRatio: { expected, observed, since: from, test, sequential },
     sampleRatioNote: test === null ? 'no traffic routed by the split since it was set' : null,
   };
 }

@@ -7,6 +7,7 @@ import {
 import {
   agreement,
   chiSquareSurvival,
+  newcombeInterval,
   percentilesFromBuckets,
   SRM_THRESHOLD,
   sampleRatioMismatch,
@@ -77,22 +78,23 @@ describe('twoProportionZTest', () => {
   it('matches a hand computation: 45/100 vs 60/100', () => {
     // pooled p = 105/200 = 0.525; SE = sqrt(0.525 · 0.475 · (1/100 + 1/100)) = 0.070622
     // z = 0.15 / 0.070622 = 2.12398; two-sided p = 2 · (1 − Φ(2.12398)) = 0.03367
-    // unpooled SE = sqrt(0.45·0.55/100 + 0.6·0.4/100) = sqrt(0.004875) = 0.069821;
-    // 95 % CI = 0.15 ± 1.959964 · SE
+    // The interval is Newcombe's (SciPy Wilson bounds combined by hand): 0.0117–0.2804.
     const test = twoProportionZTest(45, 100, 60, 100);
     expect(test?.difference).toBeCloseTo(0.15, 10);
     expect(test?.z).toBeCloseTo(2.12398, 4);
     expect(test?.pValue).toBeCloseTo(0.03367, 4);
-    expect(test?.low).toBeCloseTo(0.15 - 1.959964 * 0.0698212, 4);
-    expect(test?.high).toBeCloseTo(0.15 + 1.959964 * 0.0698212, 4);
+    expect(test?.low).toBeCloseTo(0.0117239353, 8);
+    expect(test?.high).toBeCloseTo(0.280448521, 8);
   });
 
   it('matches the Physicians’ Health Study example (Agresti)', () => {
     // Agresti, An Introduction to Categorical Data Analysis (2nd ed., 2007), §2.2:
     // myocardial infarction in 189 of 11,034 on placebo and 104 of 11,037 on aspirin;
     // difference 0.0077 with SE 0.0015, 95 % CI (0.005, 0.011) for placebo − aspirin.
-    // Here p2 − p1 = aspirin − placebo, so the signs flip. z² is Pearson's X² of the
-    // 2×2 table: 25.0139, p = 5.6919e-7 (SciPy chi2_contingency, correction=False).
+    // Here p2 − p1 = aspirin − placebo, so the signs flip; with this many events the
+    // Newcombe interval agrees with Agresti's Wald one to the third decimal. z² is
+    // Pearson's X² of the 2×2 table: 25.0139, p = 5.6919e-7 (SciPy chi2_contingency,
+    // correction=False).
     const test = twoProportionZTest(189, 11034, 104, 11037);
     expect(test?.difference).toBeCloseTo(-0.0077, 4);
     expect(test?.low).toBeCloseTo(-0.011, 3);
@@ -118,13 +120,14 @@ describe('twoProportionZTest', () => {
     expect(ba?.pValue).toBeCloseTo(ab?.pValue ?? 0, 10);
   });
 
-  it('tests but cannot size a difference between 0/10 and 10/10', () => {
-    // pooled 0.5: z = 1 / sqrt(0.25 · 0.2) = 4.4721, p = 7.7442e-6 (SciPy);
-    // the unpooled SE is 0 so the Wald interval collapses to the point 1.
+  it('tests and sizes a difference between 0/10 and 10/10', () => {
+    // pooled 0.5: z = 1 / sqrt(0.25 · 0.2) = 4.4721, p = 7.7442e-6 (SciPy). The Wald
+    // interval collapsed to the point 1 here; Newcombe's is 0.6075–1 (Newcombe 1998, (h)).
     const test = twoProportionZTest(0, 10, 10, 10);
     expect(test?.z).toBeCloseTo(4.472136, 6);
     expect((test?.pValue ?? 0) / 7.744216431e-6).toBeCloseTo(1, 6);
-    expect([test?.low, test?.high]).toEqual([1, 1]);
+    expect(test?.low).toBeCloseTo(0.6075, 4);
+    expect(test?.high).toBe(1);
   });
 
   it('gives p = 1 for equal proportions and null when there is nothing to test', () => {
@@ -134,6 +137,51 @@ describe('twoProportionZTest', () => {
     expect(twoProportionZTest(10, 10, 20, 20)).toBeNull();
     expect(twoProportionZTest(0, 10, 0, 20)).toBeNull();
     expect(() => twoProportionZTest(11, 10, 5, 10)).toThrow(RangeError);
+  });
+});
+
+describe('newcombeInterval', () => {
+  // Newcombe RG (1998), "Interval estimation for the difference between independent
+  // proportions: comparison of eleven methods", Statistics in Medicine 17:873–890,
+  // Table II, method 10, for p1 − p2; here the arguments are (s2, n2, s1, n1) so that
+  // newcombeInterval's p2 − p1 is Newcombe's p1 − p2. Every row also agrees to 1e-8
+  // with SciPy 1.17.1's Wilson bounds combined by the formula (e.g. (a): 0.0524314724).
+  const table: Array<[string, [number, number, number, number], number, number]> = [
+    ['(a) 56/70 − 48/80', [48, 80, 56, 70], 0.0524, 0.3339],
+    ['(b) 9/10 − 3/10', [3, 10, 9, 10], 0.1705, 0.809],
+    ['(d) 5/56 − 0/29', [0, 29, 5, 56], -0.0381, 0.1926],
+    ['(e) 0/10 − 0/20', [0, 20, 0, 10], -0.1611, 0.2775],
+    ['(f) 0/10 − 0/10', [0, 10, 0, 10], -0.2775, 0.2775],
+    ['(g) 10/10 − 0/20', [0, 20, 10, 10], 0.6791, 1],
+    ['(h) 10/10 − 0/10', [0, 10, 10, 10], 0.6075, 1],
+  ];
+  for (const [name, [s1, n1, s2, n2], low, high] of table) {
+    it(`${name} → ${low} to ${high}`, () => {
+      const interval = newcombeInterval(s1, n1, s2, n2);
+      expect(interval?.estimate).toBeCloseTo(s2 / n2 - s1 / n1, 12);
+      expect(interval?.low).toBeCloseTo(low, 4);
+      expect(interval?.high).toBeCloseTo(high, 4);
+    });
+  }
+
+  it('keeps the uncertainty of the arm at 100 %: 10/10 against 128/191', () => {
+    // The CLI printed "+26.3 to +39.7 points" here (Wald: the 10/10 arm has SE 0). Wilson
+    // for 10/10 reaches down to 72.2 %, so the difference may be as small as 4.5 points.
+    // SciPy Wilson bounds combined: 0.0453054695 to 0.3992989180.
+    const interval = newcombeInterval(128, 191, 10, 10);
+    expect(interval?.estimate).toBeCloseTo(10 / 10 - 128 / 191, 12);
+    expect(interval?.low).toBeCloseTo(0.0453054695, 8);
+    expect(interval?.high).toBeCloseTo(0.399298918, 8);
+    expect(twoProportionZTest(128, 191, 10, 10)?.low).toBeCloseTo(0.0453054695, 8);
+  });
+
+  it('honours the confidence level and is null without observations', () => {
+    // 45/100 vs 60/100 at 99 %: −0.0308988447 to 0.3177329699 (SciPy Wilson bounds).
+    const at99 = newcombeInterval(45, 100, 60, 100, 0.99);
+    expect(at99?.low).toBeCloseTo(-0.0308988447, 8);
+    expect(at99?.high).toBeCloseTo(0.3177329699, 8);
+    expect(newcombeInterval(0, 0, 5, 10)).toBeNull();
+    expect(() => newcombeInterval(11, 10, 5, 10)).toThrow(RangeError);
   });
 });
 

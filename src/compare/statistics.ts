@@ -67,9 +67,9 @@ export interface ProportionTest {
   /** p2 − p1: positive when the second version does better. */
   difference: number;
   /**
-   * Interval of the difference at the given confidence (95 % by default), Wald with the
-   * unpooled standard error. It collapses to a point when both sides are at 0 or 1
-   * (e.g. 0/10 against 10/10); the test below is still meaningful then.
+   * Interval of the difference at the given confidence (95 % by default): Newcombe's
+   * hybrid score interval (see `newcombeInterval`), which, unlike the Wald interval,
+   * carries the uncertainty of an arm at 0 % or 100 %.
    */
   low: number;
   high: number;
@@ -77,6 +77,37 @@ export interface ProportionTest {
   z: number;
   /** Two-sided p-value of z; z² equals Pearson's chi-square of the 2×2 table. */
   pValue: number;
+}
+
+/**
+ * Newcombe's hybrid score interval for a difference of proportions p2 − p1 (Newcombe
+ * 1998, "Interval estimation for the difference between independent proportions:
+ * comparison of eleven methods", Statistics in Medicine 17:873–890, method 10): each
+ * side's distance to its own Wilson bound, combined in quadrature,
+ *   low  = d − √((p2 − l2)² + (u1 − p1)²),   high = d + √((u2 − p2)² + (p1 − l1)²).
+ * The Wald interval d ± z·SE drops an arm whose observed rate is 0 or 1 (its SE is 0),
+ * so 10/10 against 128/191 looked certain to ±7 points; Wilson bounds do not collapse.
+ * `estimate` is d = p2 − p1. Null when either side has n = 0.
+ * Throws a RangeError unless 0 ≤ s ≤ n on both sides and 0 < confidence < 1.
+ */
+export function newcombeInterval(
+  s1: number,
+  n1: number,
+  s2: number,
+  n2: number,
+  confidence = 0.95,
+): Interval | null {
+  const first = wilsonInterval(s1, n1, confidence);
+  const second = wilsonInterval(s2, n2, confidence);
+  if (!first || !second) return null;
+  const p1 = first.estimate;
+  const p2 = second.estimate;
+  const d = p2 - p1;
+  return {
+    estimate: d,
+    low: Math.max(-1, d - Math.hypot(p2 - second.low, first.high - p1)),
+    high: Math.min(1, d + Math.hypot(second.high - p2, p1 - first.low)),
+  };
 }
 
 /**
@@ -103,12 +134,11 @@ export function twoProportionZTest(
   if (pooledSe === 0) return null;
   const difference = p2 - p1;
   const z = difference / pooledSe;
-  const se = Math.sqrt((p1 * (1 - p1)) / n1 + (p2 * (1 - p2)) / n2);
-  const margin = zFor(confidence) * se;
+  const interval = newcombeInterval(s1, n1, s2, n2, confidence) as Interval;
   return {
     difference,
-    low: difference - margin,
-    high: difference + margin,
+    low: interval.low,
+    high: interval.high,
     z,
     pValue: 2 * normalCdf(-Math.abs(z), 0, 1),
   };

@@ -147,13 +147,13 @@ function actions(model, control) {
 
 function srmBanner(report) {
   const srm = report.sampleRatio;
-  if (!srm?.test?.mismatch) return '';
+  if (!srm?.sequential?.mismatch) return '';
   const observed = Object.entries(srm.observed)
     .map(([v, n]) => `${v} ${n}`)
     .join(', ');
   return `<p class="srm" role="alert" data-field="srm"><strong>Sample ratio mismatch.</strong>
-    Observed ${esc(observed)} against the split ${esc(weights(srm.expected))}
-    (χ² = ${srm.test.chiSquare.toFixed(1)}, p = ${pValue(srm.test.pValue)} &lt; ${srm.test.threshold}).
+    Observed ${esc(observed)} since ${esc(dateTime(srm.since))} against the split ${esc(weights(srm.expected))}
+    (always-valid p = ${pValue(srm.sequential.pValue)} &lt; ${srm.sequential.alpha}).
     The assignment is broken (a bot, a cache, a client pinning a version): do not trust the
     comparison until the cause is found.</p>`;
 }
@@ -186,30 +186,29 @@ function versionTable(model, report, names, colors) {
 function findings(report) {
   const lines = [];
   for (const c of report.accuracy) {
-    const t = c.test;
-    if (!t) {
-      lines.push(`accuracy ${c.candidate} vs ${c.baseline}: not testable (no variance)`);
-      continue;
-    }
-    const verdict = c.significant
-      ? `<strong>significant</strong> (p = ${pValue(t.pValue)} &lt; 0.05)`
-      : `not significant (p = ${pValue(t.pValue)})`;
+    const t = c.fixedHorizon;
+    const verdict =
+      t.pValue === null
+        ? 'not testable (no variance)'
+        : t.significant
+          ? `<strong>significant</strong> (p = ${pValue(t.pValue)} &lt; 0.05)`
+          : `not significant (p = ${pValue(t.pValue)})`;
     lines.push(
-      `accuracy: ${esc(c.candidate)} is ${(Math.abs(t.difference) * 100).toFixed(1)} points ` +
-        `${t.difference >= 0 ? 'higher' : 'lower'} than ${esc(c.baseline)} ` +
-        `(95% CI ${points(t.low)} to ${points(t.high)} points), ${verdict}`,
+      `accuracy: ${esc(c.candidate)} is ${(Math.abs(c.difference) * 100).toFixed(1)} points ` +
+        `${c.difference >= 0 ? 'higher' : 'lower'} than ${esc(c.baseline)} ` +
+        `(fixed horizon: 95% CI ${points(t.low)} to ${points(t.high)} points), ${verdict}`,
     );
   }
   if (report.accuracy.length === 0) lines.push('accuracy: needs feedback on at least two versions');
   const srm = report.sampleRatio;
-  if (srm?.test && !srm.test.mismatch) {
+  if (srm?.sequential && !srm.sequential.mismatch) {
     const observed = Object.entries(srm.observed)
       .map(([v, n]) => `${v} ${n}`)
       .join(', ');
     lines.push(
-      `sample ratio: observed ${esc(observed)} fits the split ${esc(weights(srm.expected))} (p = ${pValue(srm.test.pValue)})`,
+      `sample ratio: observed ${esc(observed)} fits the split ${esc(weights(srm.expected))} (always-valid p = ${pValue(srm.sequential.pValue)})`,
     );
-  } else if (!srm?.test) {
+  } else if (!srm?.sequential) {
     lines.push(`sample ratio: not tested (${esc(report.sampleRatioNote ?? 'no split')})`);
   }
   for (const s of report.shadow) {
