@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { validationMessage } from './validation-message.js';
 
 /**
  * The only reader of the environment. Every setting is optional; a bad value
@@ -81,9 +82,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const variable = String(issue?.path[0] ?? 'environment');
-    throw new ConfigError(`invalid ${variable}: ${issue?.message ?? 'bad value'}`);
+    throw new ConfigError(`invalid ${validationMessage(parsed.error.issues, 'environment')}`);
   }
   const e = parsed.data;
   return {

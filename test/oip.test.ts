@@ -113,7 +113,7 @@ describe('Open Inference Protocol v2', () => {
         { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 'x', 4] }] },
         'inputs[0].data[2]',
       ],
-      [{ nope: true }, 'body.inputs'],
+      [{ nope: true }, 'inputs: '],
     ];
     for (const [body, field] of cases) {
       const res = await gw.post('/v2/models/iris/infer', body);

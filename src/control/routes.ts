@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { conflict, invalidInput } from '../errors.js';
 import { requireControlToken } from '../http/control-token.js';
 import { readJson } from '../http/read-json.js';
+import { validationMessage } from '../validation-message.js';
 import type { DeploymentCommand } from './deployments.js';
 import type { RolloutService } from './rollout/service.js';
 import type { ControlService } from './service.js';
@@ -73,11 +74,7 @@ const schemas = {
 
 async function parse<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
   const parsed = schema.safeParse(await readJson(c));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.map(String).join('.') || 'body';
-    throw invalidInput(`${path}: ${issue?.message}`);
-  }
+  if (!parsed.success) throw invalidInput(validationMessage(parsed.error.issues));
   return parsed.data;
 }
 

@@ -6,6 +6,7 @@ import { conflict, invalidInput, notFound } from '../errors.js';
 import { unauthorized } from '../http/control-token.js';
 import { readJson } from '../http/read-json.js';
 import type { ModelHost } from '../models/model-host.js';
+import { validationMessage } from '../validation-message.js';
 
 const feedbackSchema = z.object({
   predictionId: z.string().min(1).max(64),
@@ -22,10 +23,7 @@ export function feedbackRoutes(deps: {
 }) {
   return new Hono().post('/feedback', async (c) => {
     const parsed = feedbackSchema.safeParse(await readJson(c));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw invalidInput(`${issue?.path.join('.') || 'body'}: ${issue?.message}`);
-    }
+    if (!parsed.success) throw invalidInput(validationMessage(parsed.error.issues));
     const { predictionId, label, overwrite } = parsed.data;
     // Rollout guards read this ground truth: rewriting it is an operator's act, not a client's.
     if (overwrite && !deps.hasControlToken(c)) {

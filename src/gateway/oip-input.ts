@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { invalidInput } from '../errors.js';
 import type { HostedVersion } from '../models/onnx-host.js';
+import { validationMessage } from '../validation-message.js';
 import { FP32_RANGE_MESSAGE, isFp32Finite, MAX_ROWS, type PredictRows } from './predict-input.js';
 
 /** Open Inference Protocol v2 request (KServe / Triton REST). */
@@ -25,14 +26,7 @@ export type InferRequest = z.infer<typeof inferRequestSchema>;
 
 export function parseInferRequest(body: unknown): InferRequest {
   const parsed = inferRequestSchema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.reduce<string>(
-      (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : `${acc}.${String(key)}`),
-      'body',
-    );
-    throw invalidInput(`${path}: ${issue?.message}`);
-  }
+  if (!parsed.success) throw invalidInput(validationMessage(parsed.error.issues));
   return parsed.data;
 }
 

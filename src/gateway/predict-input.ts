@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { invalidInput } from '../errors.js';
+import { validationMessage } from '../validation-message.js';
 
 export const MAX_ROWS = 1000;
 
@@ -45,15 +46,6 @@ export interface PredictRows {
   inputsJson: string[];
 }
 
-const describeIssue = (issue: z.core.$ZodIssue | undefined, root: string): string => {
-  if (!issue) return `${root}: invalid`;
-  const path = issue.path.reduce<string>(
-    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : `${acc}.${String(key)}`),
-    root,
-  );
-  return `${path}: ${issue.message}`;
-};
-
 export function parsePredictBody(body: unknown): PredictBody {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalidInput('body: expected a JSON object with "inputs" or "instances"');
@@ -65,12 +57,10 @@ export function parsePredictBody(body: unknown): PredictBody {
   if (!parsed.success) {
     // A union reports its branches' issues together; report the branch the body chose.
     const branch = 'instances' in body ? 'instances' : 'inputs';
-    const issue =
-      parsed.error.issues
-        .flatMap((i) => (i.code === 'invalid_union' ? i.errors.flat() : [i]))
-        .find((i) => i.path[0] === branch || i.path[0] === 'userId' || i.path[0] === 'sessionId') ??
-      parsed.error.issues[0];
-    throw invalidInput(describeIssue(issue, 'body'));
+    const chosen = parsed.error.issues
+      .flatMap((i) => (i.code === 'invalid_union' ? i.errors.flat() : [i]))
+      .find((i) => i.path[0] === branch || i.path[0] === 'userId' || i.path[0] === 'sessionId');
+    throw invalidInput(validationMessage(chosen ? [chosen] : parsed.error.issues));
   }
   return parsed.data;
 }
@@ -98,7 +88,7 @@ export function toFeatureRows(body: PredictBody, features: readonly string[]): P
       const feature = features[j] as string;
       const parsed = featureValue.safeParse(value);
       if (!parsed.success)
-        throw invalidInput(describeIssue(parsed.error.issues[0], `inputs[${i}][${j}]`));
+        throw invalidInput(validationMessage(parsed.error.issues, `inputs[${i}][${j}]`));
       packed[i * width + j] = parsed.data;
       named[feature] = parsed.data;
     });
@@ -128,7 +118,7 @@ export function packObjects(
       if (!(feature in row)) throw invalidInput(`${label(i)}.${feature}: missing feature`);
       const parsed = featureValue.safeParse(row[feature]);
       if (!parsed.success) {
-        throw invalidInput(describeIssue(parsed.error.issues[0], `${label(i)}.${feature}`));
+        throw invalidInput(validationMessage(parsed.error.issues, `${label(i)}.${feature}`));
       }
       packed[i * width + j] = parsed.data;
       named[feature] = parsed.data;

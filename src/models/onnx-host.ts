@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { AppError } from '../errors.js';
+import { validationMessage } from '../validation-message.js';
 import { type BatchOptions, createBatcher } from './batcher.js';
 import { type ModelManifest, modelManifestSchema } from './manifest.js';
 import type { ModelLocation } from './registry.js';
@@ -57,8 +58,7 @@ function readManifest(location: ModelLocation): ModelManifest {
   }
   const parsed = modelManifestSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw loadFailed(location, `model.json ${issue?.path.join('.')}: ${issue?.message}`);
+    throw loadFailed(location, `model.json ${validationMessage(parsed.error.issues, 'top level')}`);
   }
   return parsed.data;
 }
