@@ -71,7 +71,11 @@ export async function composeModelgate(
     deployments,
     rollouts,
     host,
-    compare: (window) => loadCompareReport({ queries, flushLog }, window, null),
+    windowRows: async (query) => {
+      // Read-your-writes, as for /compare: the step's window includes what was just served.
+      await flushLog();
+      return queries.compareRows(query);
+    },
     logger,
     leads: () => storage.leads(),
     ...(overrides.rolloutTimer ? { timer: overrides.rolloutTimer } : {}),

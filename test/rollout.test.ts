@@ -30,7 +30,8 @@ describe('progressive rollout', () => {
         version: 'v2',
         steps: [10, 50, 100],
         interval: '2m',
-        guards: { errorRate: { maxIncreasePoints: 1, minSamples: 20 } },
+        // ~40 requests reach v2 at 10 %: only a wide margin can be shown that soon.
+        guards: { errorRate: { margin: 0.5 } },
       });
       expect(started.status).toBe(200);
       const view = await json(started);
@@ -96,7 +97,7 @@ describe('progressive rollout', () => {
         version: 'v9',
         steps: [50, 100],
         interval: '1s',
-        guards: { errorRate: { maxIncreasePoints: 5, minSamples: 10 } },
+        guards: { errorRate: { margin: 0.05 } },
       });
       expect(started.status).toBe(200);
 
@@ -171,7 +172,26 @@ describe('progressive rollout', () => {
         [{ ...start, steps: [0, 100] }, 400, 'steps[0]'],
         [{ ...start, interval: '300ms' }, 400, 'interval'],
         [{ ...start, interval: 'whenever' }, 400, 'interval'],
-        [{ ...start, guards: { errorRate: { maxIncreasePoints: -1 } } }, 400, 'guards.errorRate'],
+        [{ ...start, guards: { errorRate: { margin: -1 } } }, 400, 'guards.errorRate.margin'],
+        [{ ...start, alpha: 0.7 }, 400, 'alpha'],
+        [{ ...start, maxStepDuration: 'later' }, 400, 'maxStepDuration'],
+        [{ ...start, maxStepDuration: '30s' }, 400, 'shorter than the interval'],
+        // The fixed-threshold fields: each 400 names what replaced it.
+        [
+          { ...start, guards: { errorRate: { maxIncreasePoints: 1 } } },
+          400,
+          'guards.errorRate.maxIncreasePoints: replaced by "margin"',
+        ],
+        [
+          { ...start, guards: { accuracy: { alpha: 0.05 } } },
+          400,
+          'guards.accuracy.alpha: replaced by the rollout\'s top-level "alpha"',
+        ],
+        [
+          { ...start, guards: { latencyP95: { maxRatio: 1.5, minSamples: 30 } } },
+          400,
+          'guards.latencyP95.minSamples: removed',
+        ],
         [{ ...start, model: 'tulips' }, 404, 'tulips'],
       ];
       for (const [body, status, mentions] of bad) {

@@ -5,6 +5,7 @@ import { requireControlToken } from '../http/control-token.js';
 import { readJson } from '../http/read-json.js';
 import { validationMessage } from '../validation-message.js';
 import type { DeploymentCommand } from './deployments.js';
+import { RETIRED_GUARD_FIELDS } from './rollout/plan.js';
 import type { RolloutService } from './rollout/service.js';
 import type { ControlService } from './service.js';
 
@@ -12,6 +13,8 @@ const name = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a model or version name');
 const reason = z.string().max(500).optional();
+/** A non-inferiority margin in the metric's own unit: 0.02 is 2 points of a rate. */
+const margin = (max: number) => z.number().gt(0, 'expected > 0').max(max, `expected ≤ ${max}`);
 const schemas = {
   promote: z.object({ model: name, version: name, reason }),
   rollback: z.object({ model: name, reason }),
@@ -39,38 +42,47 @@ const schemas = {
     version: name,
     steps: z.array(z.number()).min(1, 'expected at least one step'),
     interval: z.string(),
+    alpha: z.number().gt(0, 'expected > 0').lt(0.5, 'expected < 0.5').optional(),
+    maxStepDuration: z.string().optional(),
+    onInconclusive: z.enum(['hold', 'rollback']).optional(),
     guards: z
-      .strictObject({
-        errorRate: z
-          .strictObject({
-            maxIncreasePoints: z.number().min(0),
-            minSamples: z.number().int().min(1).optional(),
-          })
-          .optional(),
-        latencyP95: z
-          .strictObject({
-            maxRatio: z.number().min(1),
-            minSamples: z.number().int().min(1).optional(),
-          })
-          .optional(),
-        shadowDisagreement: z
-          .strictObject({
-            maxPercent: z.number().min(0).max(100),
-            minSamples: z.number().int().min(1).optional(),
-          })
-          .optional(),
-        accuracy: z
-          .strictObject({
-            alpha: z.number().gt(0).lt(1).optional(),
-            minSamples: z.number().int().min(1).optional(),
-          })
-          .optional(),
-      })
+      .preprocess(
+        retiredGuardFields,
+        z.strictObject({
+          errorRate: z.strictObject({ margin: margin(1) }).optional(),
+          latencyP95: z.strictObject({ maxRatio: z.number().gt(1, 'expected > 1') }).optional(),
+          shadowDisagreement: z
+            .strictObject({
+              maxPercent: z.number().gt(0, 'expected > 0').max(100, 'expected ≤ 100'),
+            })
+            .optional(),
+          accuracy: z.strictObject({ margin: margin(1) }).optional(),
+          value: z
+            .strictObject({
+              margin: z.number().gt(0, 'expected > 0').finite(),
+              better: z.enum(['higher', 'lower']),
+            })
+            .optional(),
+        }),
+      )
       .default({}),
     reason,
   }),
   abort: z.object({ model: name, reason }),
 };
+
+/** The guard fields of the fixed-threshold rules: a 400 that names what replaced each. */
+function retiredGuardFields(guards: unknown, ctx: z.core.$RefinementCtx) {
+  if (typeof guards !== 'object' || guards === null) return guards;
+  for (const [guard, config] of Object.entries(guards)) {
+    if (typeof config !== 'object' || config === null) continue;
+    for (const field of Object.keys(config)) {
+      const replacement = RETIRED_GUARD_FIELDS[field];
+      if (replacement) ctx.addIssue({ code: 'custom', message: replacement, path: [guard, field] });
+    }
+  }
+  return guards;
+}
 
 async function parse<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
   const parsed = schema.safeParse(await readJson(c));

@@ -1,27 +1,65 @@
 /**
- * Rollout guards: candidate vs live over the current step's window → pass,
- * fail (with the guard and its numbers) or wait (not enough data yet). Pure.
+ * Rollout guards as non-inferiority tests on anytime-valid confidence sequences
+ * (src/stats/confidence-sequence.ts; method and assumptions in docs/statistics.md).
+ *
+ * Each guard holds an interval for one quantity — candidate − live for accuracy, error
+ * rate and numeric outcomes; candidate / live for p95 latency; the candidate's share of
+ * disagreement with live for shadows — valid however often it is looked at:
+ *   fail — the interval shows the candidate worse than live (all of it on the worse side
+ *          of 0, or above the limit for latency and disagreement): roll back;
+ *   pass — the interval shows it no worse than the margin allows (all of it on the better
+ *          side of −margin / below the limit): non-inferior;
+ *   wait — neither yet.
+ * The step's alpha is split evenly across the configured guards (Bonferroni); each guard's
+ * interval is two-sided at its share, so both directions are covered. Pure.
  */
-import { twoProportionZTest } from '../../compare/statistics.js';
+import {
+  type Bounds,
+  bernoulliSequence,
+  differenceOf,
+  type MeanSummary,
+  meanSequence,
+  type QuantileBucket,
+  quantileSequence,
+  ratioOf,
+} from '../../stats/confidence-sequence.js';
 
 export interface GuardConfig {
-  /** Fail when the candidate's error rate exceeds live's by more than this many points. */
-  errorRate?: { maxIncreasePoints: number; minSamples?: number };
-  /** Fail when the candidate's p95 latency exceeds live's by more than this factor. */
-  latencyP95?: { maxRatio: number; minSamples?: number };
-  /** Fail when the candidate disagrees with live on more than this % of shadowed requests. */
-  shadowDisagreement?: { maxPercent: number; minSamples?: number };
-  /** Fail when the candidate's feedback accuracy is lower than live's with p < `alpha`. */
-  accuracy?: { alpha?: number; minSamples?: number };
+  /** Feedback accuracy: non-inferior when candidate − live > −margin (0.02 = 2 points). */
+  accuracy?: { margin: number };
+  /** Error rate: non-inferior when candidate − live < +margin (0.01 = 1 point). */
+  errorRate?: { margin: number };
+  /** p95 latency of successful requests: fails when candidate / live is surely above maxRatio. */
+  latencyP95?: { maxRatio: number };
+  /** Shadow disagreement with live: fails when surely above maxPercent % of shadowed requests. */
+  shadowDisagreement?: { maxPercent: number };
+  /** Mean numeric feedback `value`: non-inferior within `margin` in the `better` direction. */
+  value?: { margin: number; better: 'higher' | 'lower' };
 }
 
-export const DEFAULT_MIN_SAMPLES = 30;
+export type GuardName = keyof GuardConfig;
+export const GUARD_NAMES: readonly GuardName[] = [
+  'errorRate',
+  'latencyP95',
+  'shadowDisagreement',
+  'accuracy',
+  'value',
+];
+
+/**
+ * The numeric-outcome sequence is asymptotic: below this many values per arm it can
+ * undercover (docs/statistics.md), so the value guard waits for them.
+ */
+export const VALUE_BURN_IN = 30;
 
 export interface VersionWindow {
   requests: number;
   errors: number;
-  p95Ms: number | null;
+  /** Latencies of successful requests, buckets in increasing order, edges in ms. */
+  latency: QuantileBucket[];
   accuracy: { n: number; correct: number } | null;
+  /** Numeric feedback (`value`) of the window's predictions. */
+  value: MeanSummary | null;
 }
 
 export interface WindowStats {
@@ -31,15 +69,21 @@ export interface WindowStats {
   shadow: { pairs: number; same: number } | null;
 }
 
-export type GuardName = keyof GuardConfig;
-
 export interface GuardReading {
   guard: GuardName;
-  status: 'pass' | 'fail' | 'insufficient';
-  /** The numbers behind the status, for the audit log and GET /control/:model. */
+  status: 'pass' | 'fail' | 'wait';
+  /** Point estimates, for people: live and candidate (their rates, means or p95 in ms). */
   live: number | null;
   candidate: number | null;
+  /**
+   * The always-valid interval the status is read from: candidate − live (accuracy,
+   * errorRate, value), candidate / live (latencyP95), disagreement share (shadowDisagreement).
+   */
+  interval: Bounds;
+  /** The margin or limit the interval is judged against, in the guard's own unit. */
   limit: number;
+  /** This guard's share of the step's alpha. */
+  alpha: number;
   samples: { live: number; candidate: number };
   detail: string;
 }
@@ -50,95 +94,157 @@ export interface GuardDecision {
   tripped: GuardReading[];
 }
 
-const rate = (errors: number, n: number) => (n === 0 ? 0 : errors / n);
-const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
+const round = (x: number | null, digits = 4) =>
+  x === null || !Number.isFinite(x) ? x : Math.round(x * 10 ** digits) / 10 ** digits;
+const points = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}`;
+const span = (b: Bounds, show: (x: number) => string) => `[${show(b.lower)}, ${show(b.upper)}]`;
 
-export function evaluateGuards(stats: WindowStats, guards: GuardConfig): GuardDecision {
-  const readings: GuardReading[] = [];
-  const { live, candidate } = stats;
+/** Candidate − live of two Bernoulli rates, each arm's sequence at alpha/2. */
+function rateDifference(
+  live: { successes: number; n: number },
+  candidate: { successes: number; n: number },
+  alpha: number,
+): Bounds {
+  return differenceOf(
+    bernoulliSequence(candidate.successes, candidate.n, alpha / 2),
+    bernoulliSequence(live.successes, live.n, alpha / 2),
+  );
+}
 
+const rate = (successes: number, n: number) => (n === 0 ? null : successes / n);
+
+type Judge = (stats: WindowStats, alpha: number) => GuardReading;
+
+function judges(guards: GuardConfig): Judge[] {
+  const list: Judge[] = [];
   if (guards.errorRate) {
-    const { maxIncreasePoints, minSamples = DEFAULT_MIN_SAMPLES } = guards.errorRate;
-    const samples = { live: live.requests, candidate: candidate.requests };
-    const liveRate = rate(live.errors, live.requests);
-    const candidateRate = rate(candidate.errors, candidate.requests);
-    const enough = samples.live >= minSamples && samples.candidate >= minSamples;
-    const increase = (candidateRate - liveRate) * 100;
-    readings.push({
-      guard: 'errorRate',
-      status: !enough ? 'insufficient' : increase > maxIncreasePoints ? 'fail' : 'pass',
-      live: round(liveRate),
-      candidate: round(candidateRate),
-      limit: maxIncreasePoints,
-      samples,
-      detail: `error rate ${(candidateRate * 100).toFixed(2)}% vs live ${(liveRate * 100).toFixed(2)}% (+${increase.toFixed(2)} points, limit +${maxIncreasePoints})`,
+    const { margin } = guards.errorRate;
+    list.push(({ live, candidate }, alpha) => {
+      const interval = rateDifference(
+        { successes: live.errors, n: live.requests },
+        { successes: candidate.errors, n: candidate.requests },
+        alpha,
+      );
+      const status = interval.lower > 0 ? 'fail' : interval.upper < margin ? 'pass' : 'wait';
+      return {
+        guard: 'errorRate',
+        status,
+        live: round(rate(live.errors, live.requests)),
+        candidate: round(rate(candidate.errors, candidate.requests)),
+        interval,
+        limit: margin,
+        alpha,
+        samples: { live: live.requests, candidate: candidate.requests },
+        detail: `error rate difference ${span(interval, points)} points (fails above 0, passes below ${points(margin)})`,
+      };
     });
   }
-
   if (guards.latencyP95) {
-    const { maxRatio, minSamples = DEFAULT_MIN_SAMPLES } = guards.latencyP95;
-    const samples = {
-      live: live.requests - live.errors,
-      candidate: candidate.requests - candidate.errors,
-    };
-    const enough =
-      samples.live >= minSamples &&
-      samples.candidate >= minSamples &&
-      live.p95Ms !== null &&
-      candidate.p95Ms !== null;
-    const ratio = enough ? (candidate.p95Ms as number) / (live.p95Ms as number) : null;
-    readings.push({
-      guard: 'latencyP95',
-      status: ratio === null ? 'insufficient' : ratio > maxRatio ? 'fail' : 'pass',
-      live: live.p95Ms,
-      candidate: candidate.p95Ms,
-      limit: maxRatio,
-      samples,
-      detail:
-        ratio === null
-          ? 'p95 latency: not enough successful requests yet'
-          : `p95 latency ${candidate.p95Ms?.toFixed(3)} ms vs live ${live.p95Ms?.toFixed(3)} ms (×${ratio.toFixed(2)}, limit ×${maxRatio})`,
+    const { maxRatio } = guards.latencyP95;
+    list.push(({ live, candidate }, alpha) => {
+      const l = quantileSequence(live.latency, 0.95, alpha / 2);
+      const c = quantileSequence(candidate.latency, 0.95, alpha / 2);
+      const interval = ratioOf(c, l);
+      const status =
+        interval.lower > maxRatio ? 'fail' : interval.upper <= maxRatio ? 'pass' : 'wait';
+      const count = (w: VersionWindow) => w.latency.reduce((sum, b) => sum + b.count, 0);
+      const mid = (b: Bounds) =>
+        Number.isFinite(b.upper) && b.lower > 0 ? Math.sqrt(b.lower * b.upper) : null;
+      return {
+        guard: 'latencyP95',
+        status,
+        live: round(mid(l), 3),
+        candidate: round(mid(c), 3),
+        interval,
+        limit: maxRatio,
+        alpha,
+        samples: { live: count(live), candidate: count(candidate) },
+        detail: `p95 latency ratio ${span(interval, (x) => `×${x.toFixed(2)}`)} (fails above ×${maxRatio}, passes within it)`,
+      };
     });
   }
-
   if (guards.shadowDisagreement) {
-    const { maxPercent, minSamples = DEFAULT_MIN_SAMPLES } = guards.shadowDisagreement;
-    const pairs = stats.shadow?.pairs ?? 0;
-    const disagreement = pairs === 0 ? 0 : (pairs - (stats.shadow?.same ?? 0)) / pairs;
-    const enough = pairs >= minSamples;
-    readings.push({
-      guard: 'shadowDisagreement',
-      status: !enough ? 'insufficient' : disagreement * 100 > maxPercent ? 'fail' : 'pass',
-      live: null,
-      candidate: round(disagreement),
-      limit: maxPercent,
-      samples: { live: pairs, candidate: pairs },
-      detail: `disagrees with live on ${(disagreement * 100).toFixed(1)}% of ${pairs} shadowed requests (limit ${maxPercent}%)`,
+    const { maxPercent } = guards.shadowDisagreement;
+    list.push(({ shadow }, alpha) => {
+      const pairs = shadow?.pairs ?? 0;
+      const differ = pairs - (shadow?.same ?? 0);
+      const interval = bernoulliSequence(differ, pairs, alpha);
+      const limit = maxPercent / 100;
+      const status = interval.lower > limit ? 'fail' : interval.upper <= limit ? 'pass' : 'wait';
+      return {
+        guard: 'shadowDisagreement',
+        status,
+        live: null,
+        candidate: round(rate(differ, pairs)),
+        interval,
+        limit: maxPercent,
+        alpha,
+        samples: { live: pairs, candidate: pairs },
+        detail: `disagrees with live on ${span(interval, (x) => `${(x * 100).toFixed(1)}%`)} of shadowed requests (${pairs} pairs; fails above ${maxPercent}%)`,
+      };
     });
   }
-
   if (guards.accuracy) {
-    const { alpha = 0.05, minSamples = DEFAULT_MIN_SAMPLES } = guards.accuracy;
-    const a = live.accuracy;
-    const b = candidate.accuracy;
-    const samples = { live: a?.n ?? 0, candidate: b?.n ?? 0 };
-    const enough = samples.live >= minSamples && samples.candidate >= minSamples;
-    const test = enough && a && b ? twoProportionZTest(a.correct, a.n, b.correct, b.n) : null;
-    const worse = test !== null && test.difference < 0 && test.pValue < alpha;
-    readings.push({
-      guard: 'accuracy',
-      status: !enough ? 'insufficient' : worse ? 'fail' : 'pass',
-      live: a && a.n > 0 ? round(a.correct / a.n) : null,
-      candidate: b && b.n > 0 ? round(b.correct / b.n) : null,
-      limit: alpha,
-      samples,
-      detail: test
-        ? `accuracy ${(100 * (b?.correct ?? 0)) / (b?.n || 1)}% vs live ${(100 * (a?.correct ?? 0)) / (a?.n || 1)}% (p = ${test.pValue.toPrecision(3)}, fails below ${alpha} when lower)`
-        : 'accuracy: not enough feedback yet',
+    const { margin } = guards.accuracy;
+    list.push(({ live, candidate }, alpha) => {
+      const a = live.accuracy ?? { n: 0, correct: 0 };
+      const b = candidate.accuracy ?? { n: 0, correct: 0 };
+      const interval = rateDifference(
+        { successes: a.correct, n: a.n },
+        { successes: b.correct, n: b.n },
+        alpha,
+      );
+      const status = interval.upper < 0 ? 'fail' : interval.lower > -margin ? 'pass' : 'wait';
+      return {
+        guard: 'accuracy',
+        status,
+        live: round(rate(a.correct, a.n)),
+        candidate: round(rate(b.correct, b.n)),
+        interval,
+        limit: margin,
+        alpha,
+        samples: { live: a.n, candidate: b.n },
+        detail: `accuracy difference ${span(interval, points)} points (fails below 0, passes above ${points(-margin)})`,
+      };
     });
   }
+  if (guards.value) {
+    const { margin, better } = guards.value;
+    list.push(({ live, candidate }, alpha) => {
+      const sequence = (v: MeanSummary | null): Bounds =>
+        v && v.n >= VALUE_BURN_IN
+          ? meanSequence(v, alpha / 2)
+          : { lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY };
+      const interval = differenceOf(sequence(candidate.value), sequence(live.value));
+      // Oriented so that "worse" is below 0 whichever direction is better.
+      const worse = better === 'higher' ? interval.upper < 0 : interval.lower > 0;
+      const within = better === 'higher' ? interval.lower > -margin : interval.upper < margin;
+      const show = (x: number) => (Number.isFinite(x) ? x.toPrecision(4) : String(x));
+      return {
+        guard: 'value',
+        status: worse ? 'fail' : within ? 'pass' : 'wait',
+        live: round(live.value?.mean ?? null),
+        candidate: round(candidate.value?.mean ?? null),
+        interval,
+        limit: margin,
+        alpha,
+        samples: { live: live.value?.n ?? 0, candidate: candidate.value?.n ?? 0 },
+        detail: `value difference ${span(interval, show)} (${better} is better; passes within ${margin})`,
+      };
+    });
+  }
+  return list;
+}
 
+/** Judges every configured guard at `alpha` (the step's), split evenly between them. */
+export function evaluateGuards(
+  stats: WindowStats,
+  guards: GuardConfig,
+  alpha: number,
+): GuardDecision {
+  const list = judges(guards);
+  const readings = list.map((judge) => judge(stats, alpha / list.length));
   const tripped = readings.filter((r) => r.status === 'fail');
-  const waiting = readings.some((r) => r.status === 'insufficient');
-  return { decision: tripped.length > 0 ? 'fail' : waiting ? 'wait' : 'pass', readings, tripped };
+  const passed = readings.every((r) => r.status === 'pass');
+  return { decision: tripped.length > 0 ? 'fail' : passed ? 'pass' : 'wait', readings, tripped };
 }

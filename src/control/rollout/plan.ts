@@ -1,6 +1,8 @@
 /** Parsing and validating a rollout request, and the split each step applies. Pure. */
 import type { SplitWeights } from '../../db/deployment-state.js';
 import { badRequest } from '../../errors.js';
+import { DEFAULT_ALPHA, type RolloutPolicy } from './decision.js';
+import type { GuardConfig } from './guards.js';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -10,13 +12,17 @@ export const MAX_INTERVAL_MS = 2 ** 31 - 1;
 
 /** `"2m"`, `"30s"`, `"1500ms"`, `"1h"` → ms; at least one second. */
 export function parseInterval(value: string): number {
+  return parseDuration('interval', value);
+}
+
+function parseDuration(field: string, value: string): number {
   const match = DURATION.exec(value.trim());
-  if (!match) throw badRequest(`interval: "${value}" is not a duration (use 30s, 2m, 1h)`);
+  if (!match) throw badRequest(`${field}: "${value}" is not a duration (use 30s, 2m, 1h)`);
   const ms = Number(match[1]) * (UNIT_MS[match[2] as string] as number);
-  if (ms < MIN_INTERVAL_MS) throw badRequest(`interval: ${value} is below the minimum of 1s`);
+  if (ms < MIN_INTERVAL_MS) throw badRequest(`${field}: ${value} is below the minimum of 1s`);
   if (ms > MAX_INTERVAL_MS) {
     throw badRequest(
-      `interval: ${value} is above the maximum of ${MAX_INTERVAL_MS} ms (about 596h, the longest timer Node.js keeps)`,
+      `${field}: ${value} is above the maximum of ${MAX_INTERVAL_MS} ms (about 596h, the longest timer Node.js keeps)`,
     );
   }
   return ms;
@@ -44,4 +50,44 @@ export function validateSteps(steps: readonly number[]): number[] {
  */
 export function stepSplit(live: string, candidate: string, percent: number): SplitWeights {
   return { [live]: 100 - percent, [candidate]: percent };
+}
+
+/**
+ * Fields of the fixed-threshold guards (before confidence sequences) → what replaced
+ * them, so that an old request gets a 400 that says what to send instead.
+ */
+export const RETIRED_GUARD_FIELDS: Readonly<Record<string, string>> = {
+  maxIncreasePoints:
+    'replaced by "margin", a fraction (0.01 = 1 point): the guard passes once the always-valid interval of candidate − live is below it',
+  alpha:
+    'replaced by the rollout\'s top-level "alpha" (default 0.05), shared by all guards and steps',
+  minSamples:
+    'removed: a guard waits until its confidence sequence decides; set the rollout\'s "maxStepDuration" to bound the wait',
+};
+
+export interface PolicyRequest {
+  alpha?: number | undefined;
+  maxStepDuration?: string | undefined;
+  onInconclusive?: 'hold' | 'rollback' | undefined;
+  guards: GuardConfig;
+}
+
+/** The request's decision settings, validated, with the defaults filled in. */
+export function rolloutPolicy(request: PolicyRequest, intervalMs: number): RolloutPolicy {
+  const alpha = request.alpha ?? DEFAULT_ALPHA;
+  if (!(alpha > 0 && alpha < 0.5))
+    throw badRequest(`alpha: expected within (0, 0.5), got ${alpha}`);
+  const maxStepDurationMs =
+    request.maxStepDuration === undefined
+      ? null
+      : parseDuration('maxStepDuration', request.maxStepDuration);
+  if (maxStepDurationMs !== null && maxStepDurationMs < intervalMs) {
+    throw badRequest(`maxStepDuration: ${request.maxStepDuration} is shorter than the interval`);
+  }
+  return {
+    alpha,
+    guards: request.guards,
+    maxStepDurationMs,
+    onInconclusive: request.onInconclusive ?? 'hold',
+  };
 }

@@ -1,12 +1,14 @@
-import type { CompareReport, CompareWindow } from '../../compare/report.js';
 import type { DeploymentStore } from '../../db/deployments.js';
 import type { RolloutRecord, RolloutStore } from '../../db/rollouts.js';
+import type { CompareRows, CompareRowsQuery } from '../../db/stats-queries.js';
 import { conflict, invalidTransition, modelNotFound } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { ModelHost } from '../../models/model-host.js';
 import type { ChangeMeta, ControlService } from '../service.js';
-import { evaluateGuards, type GuardConfig, type WindowStats } from './guards.js';
-import { parseInterval, stepSplit, validateSteps } from './plan.js';
+import { decideStep, type RolloutPolicy } from './decision.js';
+import type { GuardConfig } from './guards.js';
+import { parseInterval, rolloutPolicy, stepSplit, validateSteps } from './plan.js';
+import { windowStats } from './window.js';
 
 /** setTimeout by another name, so tests can fire steps without sleeping. */
 export interface RolloutTimer {
@@ -24,6 +26,10 @@ export interface RolloutRequest {
   version: string;
   steps: number[];
   interval: string;
+  /** The rollout's error budget (default 0.05), split across its judged steps and guards. */
+  alpha?: number | undefined;
+  maxStepDuration?: string | undefined;
+  onInconclusive?: 'hold' | 'rollback' | undefined;
   guards: GuardConfig;
 }
 
@@ -49,8 +55,8 @@ export function createRolloutService(deps: {
   deployments: DeploymentStore;
   rollouts: RolloutStore;
   host: ModelHost;
-  /** The comparison over everything logged so far (flushed first). */
-  compare: (window: CompareWindow) => Promise<CompareReport>;
+  /** The aggregated log rows of a window (flushed first): what the guards read. */
+  windowRows: (query: CompareRowsQuery) => Promise<CompareRows>;
   logger: Logger;
   /** Whether this replica drives rollouts (storage.leads()): exactly one does. */
   leads: () => boolean;
@@ -101,34 +107,13 @@ export function createRolloutService(deps: {
     await deps.rollouts.save(record);
   };
 
-  const windowStats = async (record: RolloutRecord): Promise<WindowStats> => {
-    const report = await deps.compare({
-      model: record.model,
-      since: record.stepStartedAt,
-      versions: [record.baseline, record.candidate],
-    });
-    const of = (version: string) => {
-      const v = report.versions.find((r) => r.version === version);
-      return {
-        requests: v?.requests ?? 0,
-        errors: v?.errors ?? 0,
-        p95Ms: v?.latencyMs.p95 ?? null,
-        accuracy: v?.accuracy ? { n: v.accuracy.n, correct: v.accuracy.correct } : null,
-      };
-    };
-    const pair = report.shadow.find(
-      (s) =>
-        (s.served === record.baseline && s.shadow === record.candidate) ||
-        (s.served === record.candidate && s.shadow === record.baseline),
+  /** The step's window: the split is constant within it (see decision.ts). */
+  const stepStats = async (record: RolloutRecord) =>
+    windowStats(
+      await deps.windowRows({ model: record.model, since: record.stepStartedAt, until: now() + 1 }),
+      record.baseline,
+      record.candidate,
     );
-    return {
-      live: of(record.baseline),
-      candidate: of(record.candidate),
-      shadow: pair
-        ? { pairs: pair.pairs, same: Math.round((pair.agreement?.estimate ?? 0) * pair.pairs) }
-        : null,
-    };
-  };
 
   const moveTo = async (record: RolloutRecord, stepIndex: number, meta: ChangeMeta) => {
     const percent = record.steps[stepIndex] as number;
@@ -162,6 +147,7 @@ export function createRolloutService(deps: {
       deps.host.require(model, request.version);
       const steps = validateSteps(request.steps);
       const intervalMs = parseInterval(request.interval);
+      const policy = rolloutPolicy(request, intervalMs);
       if ((await deps.rollouts.get(model))?.status === 'running') {
         throw conflict(`a rollout of "${model}" is already running; abort it first`);
       }
@@ -175,7 +161,8 @@ export function createRolloutService(deps: {
         steps,
         stepIndex: 0,
         intervalMs,
-        guards: request.guards as Record<string, unknown>,
+        // The whole decision policy (alpha, guards, step limit) lives in the guards column.
+        guards: policy as unknown as Record<string, unknown>,
         status: 'running',
         stepStartedAt: now(),
         nextEvaluationAt: null,
@@ -209,13 +196,37 @@ export function createRolloutService(deps: {
     async evaluate(model) {
       const record = await deps.rollouts.get(model);
       if (record?.status !== 'running') return;
-      const { decision, readings, tripped } = evaluateGuards(
-        await windowStats(record),
-        record.guards as GuardConfig,
-      );
+      const policy = record.guards as unknown as RolloutPolicy;
+      if (typeof policy.alpha !== 'number' || typeof policy.guards !== 'object') {
+        // Started by a version whose guards compared raw rates: it cannot be judged now.
+        await deps.control.apply(
+          model,
+          { type: 'rollout_halt', action: 'rollout_abort', candidate: record.candidate },
+          { actor: ROLLOUT_ACTOR, reason: 'started with the retired fixed-threshold guards' },
+        );
+        await finish(
+          record,
+          'aborted',
+          'started with the retired fixed-threshold guards; start it again',
+        );
+        return;
+      }
+      const step = decideStep({
+        stats: await stepStats(record),
+        policy,
+        steps: record.steps,
+        stepElapsedMs: now() - record.stepStartedAt,
+      });
+      const { readings, tripped } = step.guards;
       record.readings = readings;
-      if (decision === 'fail') {
-        const reason = tripped.map((r) => `${r.guard}: ${r.detail}`).join('; ');
+      if (step.action === 'rollback') {
+        const reason =
+          tripped.length > 0
+            ? tripped.map((r) => `${r.guard}: ${r.detail}`).join('; ')
+            : `step inconclusive after maxStepDuration (onInconclusive: rollback): ${readings
+                .filter((r) => r.status === 'wait')
+                .map((r) => r.guard)
+                .join(', ')} still waiting`;
         deps.logger.warn(
           { model, candidate: record.candidate, tripped },
           `rollout rolled back: ${reason}`,
@@ -226,15 +237,25 @@ export function createRolloutService(deps: {
             type: 'rollout_halt',
             action: 'rollout_guard_tripped',
             candidate: record.candidate,
-            detail: { step: record.steps[record.stepIndex], tripped, readings },
+            detail: {
+              step: record.steps[record.stepIndex],
+              alpha: step.stepAlpha,
+              inconclusive: step.inconclusive,
+              tripped,
+              readings,
+            },
           },
           { actor: ROLLOUT_ACTOR, reason: `guard tripped: ${reason}` },
         );
         await finish(record, 'rolled_back', reason);
         return;
       }
-      if (decision === 'wait') {
-        // Not enough traffic to judge: stay on this step and look again after another interval.
+      if (step.action === 'wait') {
+        // Not shown either way yet: stay on this step and look again after another interval
+        // (always-valid sequences may be looked at as often as this).
+        if (step.inconclusive) {
+          deps.logger.warn({ model }, 'rollout step inconclusive past maxStepDuration: holding');
+        }
         await schedule(record, record.intervalMs);
         return;
       }
