@@ -1,6 +1,5 @@
 import type { Hono } from 'hono';
 import { createApp } from './app.js';
-import { loadCompareReport } from './compare/report.js';
 import { compareRoutes } from './compare/routes.js';
 import type { Config } from './config.js';
 import { createRolloutService, type RolloutTimer } from './control/rollout/service.js';
