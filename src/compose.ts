@@ -6,8 +6,7 @@ import { createRolloutService, type RolloutTimer } from './control/rollout/servi
 import { controlRoutes } from './control/routes.js';
 import { createControlService } from './control/service.js';
 import { dashboardRoutes } from './dashboard/routes.js';
-import { openStorage } from './db/open-storage.js';
-import type { Storage } from './db/storage.js';
+import { type DrainReport, type OpenedStorage, openStorage } from './db/open-storage.js';
 import { feedbackRoutes } from './gateway/feedback-routes.js';
 import { createNoFlags, createUnleashFlags } from './gateway/flags.js';
 import { modelsRoutes } from './gateway/models-routes.js';
@@ -24,9 +23,13 @@ export interface Modelgate {
   app: Hono;
   /** Commits every queued prediction row now (tests and read-your-writes queries). */
   flushLog(): Promise<void>;
-  storage: Storage;
-  /** Drains the prediction log and releases every session; call once, after the server stops accepting. */
-  close(): Promise<void>;
+  storage: OpenedStorage;
+  /**
+   * Drains the prediction log (until `deadline`, epoch ms; default MODELGATE_SHUTDOWN_TIMEOUT
+   * from now), spills what it could not write, and releases every session. Call once,
+   * after the server has stopped accepting and every open request has answered.
+   */
+  close(deadline?: number): Promise<DrainReport>;
 }
 
 export class StartupError extends Error {
@@ -168,19 +171,21 @@ export async function composeModelgate(
   }, config.dbRefreshMs);
   rolloutSync.unref();
 
-  let closed = false;
+  let closing: Promise<DrainReport> | undefined;
   return {
     app,
     flushLog,
     storage,
-    async close() {
-      if (closed) return;
-      closed = true;
-      clearInterval(rolloutSync);
-      rollout.close();
-      flags.close();
-      await storage.close();
-      await host.close();
+    close(deadline) {
+      closing ??= (async () => {
+        clearInterval(rolloutSync);
+        rollout.close();
+        flags.close();
+        const drained = await storage.close(deadline);
+        await host.close();
+        return drained;
+      })();
+      return closing;
     },
   };
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
 import { z } from 'zod';
 import { validationMessage } from './validation-message.js';
 
@@ -34,6 +35,8 @@ const envSchema = z.object({
   MODELGATE_LOG_FLUSH_ROWS: integer(500, 1, 100_000),
   MODELGATE_LOG_FLUSH_MS: integer(10, 1, 60_000),
   MODELGATE_LOG_MAX_QUEUE: integer(100_000, 1000, 10_000_000),
+  MODELGATE_SHUTDOWN_TIMEOUT: integer(30, 1, 3600),
+  MODELGATE_SPILL_DIR: z.string().min(1).optional(),
   UNLEASH_URL: z.url().optional(),
   UNLEASH_API_TOKEN: z.string().optional(),
   UNLEASH_APP_NAME: z.string().min(1).default('modelgate'),
@@ -69,6 +72,10 @@ export interface Config {
   flagPrefix: string;
   batch: { windowUs: number; maxRows: number };
   predictionLog: { flushRows: number; flushMs: number; maxQueue: number };
+  /** From SIGTERM to exit at most: open requests are cut, unwritten rows spilled. */
+  shutdownTimeoutMs: number;
+  /** Where rows that could not be written at shutdown wait for the next start. */
+  spillDir: string;
   unleash: UnleashConfig | null;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
@@ -102,6 +109,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       flushMs: e.MODELGATE_LOG_FLUSH_MS,
       maxQueue: e.MODELGATE_LOG_MAX_QUEUE,
     },
+    shutdownTimeoutMs: e.MODELGATE_SHUTDOWN_TIMEOUT * 1000,
+    // Beside the SQLite file: on the volume that holds the log (./data with PostgreSQL).
+    spillDir:
+      e.MODELGATE_SPILL_DIR ??
+      (e.MODELGATE_DATABASE_URL || e.MODELGATE_DB === ':memory:'
+        ? './data'
+        : dirname(e.MODELGATE_DB)),
     unleash: e.UNLEASH_URL
       ? {
           url: e.UNLEASH_URL,

@@ -1,6 +1,8 @@
+import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { composeModelgate, StartupError } from './compose.js';
 import { ConfigError, readConfig } from './config.js';
+import { stoppable } from './http/stop-serving.js';
 import { createLogger } from './logger.js';
 
 /** Composition root: read config, build, serve, and drain on SIGTERM/SIGINT. */
@@ -20,30 +22,41 @@ async function main(): Promise<void> {
   }
   const server = serve(
     { fetch: modelgate.app.fetch, port: config.port, hostname: config.host },
-    (info) => logger.info({ port: info.port, host: config.host }, 'modelgate listening'),
-  );
+    (info) =>
+      logger.info({ port: info.port, host: config.host, pid: process.pid }, 'modelgate listening'),
+  ) as Server;
+  const serving = stoppable(server);
 
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
+    // One deadline for everything: open requests, then the log's last writes.
+    const deadline = Date.now() + config.shutdownTimeoutMs;
     logger.info({ signal }, 'stopping: finishing open requests and draining the prediction log');
-    // close() waits for in-flight requests, so every 200 already answered has its row queued.
-    server.close(async () => {
-      clearInterval(idleSweep);
-      await modelgate.close();
+    // Resolves once every open request has answered, so every row owed is queued.
+    const { cut } = await serving.stop(deadline);
+    if (cut) logger.warn('shutdown deadline: requests still open were cut (never answered)');
+    const drain = await modelgate.close(deadline);
+    if (drain.unwritten === 0) {
       logger.info('stopped');
       process.exit(0);
-    });
-    // Keep-alive sockets turn idle only after their response; close each as it does.
-    const closeIdle = () => {
-      if ('closeIdleConnections' in server) server.closeIdleConnections();
-    };
-    const idleSweep = setInterval(closeIdle, 50);
-    closeIdle();
+    }
+    const message = drain.spillFile
+      ? `${drain.unwritten} prediction rows could not be written by the deadline; saved to ${drain.spillFile}, written into the log at the next start`
+      : `${drain.unwritten} prediction rows could not be written, and saving them failed (${drain.spillError}): they are lost`;
+    logger.error({ unwritten: drain.unwritten, spillFile: drain.spillFile }, message);
+    process.stderr.write(`modelgate: ${message}\n`);
+    process.exit(1);
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  const onSignal = (signal: NodeJS.Signals) => {
+    stop(signal).catch((error: unknown) => {
+      process.stderr.write(`modelgate: stop failed: ${(error as Error).stack ?? error}\n`);
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }
 
 main().catch((error: unknown) => {

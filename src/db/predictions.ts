@@ -18,20 +18,30 @@ export interface PredictionRecord {
   shadowOf: string | null;
 }
 
-/** Where predictions go. Appends never block on I/O and never drop a row. */
+/**
+ * Where predictions go. Appends never block on I/O and never drop a row: a row is
+ * either accepted (and then written, or handed back by close) or refused with a 503
+ * before the prediction is answered.
+ */
 export interface PredictionLog {
+  /** Queues rows; throws a 503 `unavailable` AppError once `maxQueue` rows wait, or after close. */
   append(records: readonly PredictionRecord[]): void;
   /** Rows accepted but not yet committed. */
   readonly queueDepth: number;
   readonly rowsWritten: number;
   /**
-   * Writes everything queued now; before answering queries that must see it.
-   * The SQLite log has committed by the time this returns (the promise is only
-   * the shape shared with PostgreSQL).
+   * Writes everything queued now; before answering queries that must see it. Rejects
+   * with a 503 `unavailable` AppError if a write fails.
    */
   flush(): Promise<void>;
-  /** Drains the queue and stops the timer; appends after close are written at once. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting and writes every queued row, retrying with backoff until `deadline`
+   * (epoch ms; default 30 s from now). Resolves with the rows it could not write by then
+   * (none, normally).
+   */
+  close(deadline?: number): Promise<PredictionRecord[]>;
+  /** Writes `rows` at once, skipping ids already logged (spill files at start). */
+  replay(rows: readonly PredictionRecord[]): Promise<void>;
 }
 
 export interface PredictionLogOptions {
@@ -39,7 +49,10 @@ export interface PredictionLogOptions {
   flushRows: number;
   /** ...or once the oldest row has waited this long. */
   flushMs: number;
-  /** Past this depth the request path writes synchronously: back-pressure instead of unbounded memory. */
+  /** Past this depth appends are refused (503): bounded memory, no prediction unlogged. */
   maxQueue: number;
+  /** The first failed write of a burst (not every retry). */
   onError?: (error: unknown, pendingRows: number) => void;
+  /** The first successful write after `failedAttempts` failed ones. */
+  onRecovered?: (failedAttempts: number) => void;
 }

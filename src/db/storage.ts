@@ -1,19 +1,22 @@
 import type { DeploymentStore } from './deployments.js';
 import type { FeedbackStore } from './feedback.js';
-import type { PredictionLog } from './predictions.js';
+import type { PredictionLog, PredictionRecord } from './predictions.js';
 import type { RolloutStore } from './rollouts.js';
 import type { StatsQueries } from './stats-queries.js';
 
 export interface StorageHealth {
-  /** False while the database cannot be reached: predictions still flow, control changes fail. */
+  /**
+   * False while a write to storage fails (database unreachable, disk full, file locked):
+   * predictions still flow into the log's queue, control changes answer 503.
+   */
   ok: boolean;
   /** Why not, in words, for /v2/health/ready. */
   detail?: string;
   /** Log rows accepted but not yet committed. */
   pendingRows: number;
   /**
-   * False once the log has refused a prediction for want of room (the database has
-   * been away too long), until a write succeeds again: the replica is then not ready.
+   * False once the log has refused a prediction for want of room (writes have failed
+   * too long), until a write succeeds again: the replica is then not ready.
    */
   accepting: boolean;
 }
@@ -37,6 +40,9 @@ export interface Storage {
    * replica holding the leader lock, taken over within a refresh if it goes away.
    */
   leads(): boolean;
-  /** Drains the prediction log and closes the connection(s). */
-  close(): Promise<void>;
+  /**
+   * Drains the prediction log (retrying until `deadline`, epoch ms) and closes the
+   * connection(s). Resolves with the rows that could not be written by then.
+   */
+  close(deadline?: number): Promise<PredictionRecord[]>;
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
@@ -16,15 +17,38 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Who gets the signal: the whole process group (a terminal's Ctrl-C), the npm process
+ * alone (a supervisor running `npm start` as PID 1), or the node process alone (a
+ * supervisor running `node dist/main.js`).
+ */
+export type SignalTarget = 'group' | 'npm' | 'node';
+
 export interface ChildGateway {
   url: string;
   child: ChildProcess;
+  /** The node process serving (npm's child). */
+  nodePid: number;
   output: () => string;
   /**
-   * Sends `signal` to the whole process group (npm, tsx, node), as a terminal's
-   * Ctrl-C or a supervisor does, and resolves once every process in it has exited.
+   * Sends `signal` to `target` (default: the group) and resolves, with npm's exit code,
+   * once every process of the group has exited.
    */
-  stop(signal: NodeJS.Signals): Promise<void>;
+  stop(signal: NodeJS.Signals, target?: SignalTarget): Promise<number | null>;
+  /** Resolves with npm's exit code (which is node's) when the gateway exits on its own. */
+  exited: Promise<number | null>;
+}
+
+/** Children of a process, from Linux's /proc. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(' ')
+      .filter((s) => s.trim() !== '')
+      .map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /** Starts modelgate exactly as a user does: `npm start`, configured by env. */
@@ -43,23 +67,13 @@ export async function startChildGateway(env: Record<string, string>): Promise<Ch
   child.stderr?.on('data', (chunk) => {
     output += chunk;
   });
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const groupAlive = () => {
     try {
       process.kill(-(child.pid as number), 0);
       return true;
     } catch {
       return false;
-    }
-  };
-  const stop = async (signal: NodeJS.Signals) => {
-    process.kill(-(child.pid as number), signal);
-    const deadline = Date.now() + 30_000;
-    while (groupAlive()) {
-      if (Date.now() > deadline) {
-        process.kill(-(child.pid as number), 'SIGKILL');
-        throw new Error(`modelgate did not stop within 30 s:\n${output}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
     }
   };
   const url = `http://127.0.0.1:${port}`;
@@ -77,5 +91,23 @@ export async function startChildGateway(env: Record<string, string>): Promise<Ch
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, child, output: () => output, stop };
+  // `npm start` execs node in place of its shell, so node is npm's only child.
+  const nodePid = childrenOf(child.pid as number)[0];
+  if (nodePid === undefined) throw new Error(`no node process under npm start:\n${output}`);
+
+  const stop = async (signal: NodeJS.Signals, target: SignalTarget = 'group') => {
+    const pid =
+      target === 'group' ? -(child.pid as number) : target === 'npm' ? child.pid : nodePid;
+    process.kill(pid as number, signal);
+    const stopDeadline = Date.now() + 60_000;
+    while (groupAlive()) {
+      if (Date.now() > stopDeadline) {
+        process.kill(-(child.pid as number), 'SIGKILL');
+        throw new Error(`modelgate did not stop within 60 s:\n${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return exited;
+  };
+  return { url, child, nodePid, output: () => output, stop, exited };
 }

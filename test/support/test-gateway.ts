@@ -46,6 +46,8 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     MODELGATE_MODELS_DIR: modelsDir,
     MODELGATE_CONTROL_TOKEN: CONTROL_TOKEN,
     MODELGATE_CONTROL_TOKEN_NAME: 'tester',
+    // Never ./data: a spill file there would be replayed into another test's database.
+    MODELGATE_SPILL_DIR: join(dir, 'spill'),
     LOG_LEVEL: 'silent',
     ...options.env,
   });

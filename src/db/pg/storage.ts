@@ -1,4 +1,4 @@
-import type { PredictionLogOptions } from '../predictions.js';
+import type { PredictionLogOptions, PredictionRecord } from '../predictions.js';
 import type { Storage } from '../storage.js';
 import { createDb, createPool, migratePostgres } from './client.js';
 import { startDeploymentListener } from './deployment-listener.js';
@@ -8,6 +8,10 @@ import { createPgHealth } from './health.js';
 import { createPgPredictionLog } from './prediction-log.js';
 import { createPgRolloutStore } from './rollout-store.js';
 import { createPgStatsQueries } from './stats-queries.js';
+
+/** How long close() waits for connections to end once the log is drained. */
+const CLOSE_CONNECTIONS_MS = 2_000;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 export interface PostgresStorageOptions {
   url: string;
@@ -71,7 +75,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     refresh.unref();
 
     const predictionLog = createPgPredictionLog(pool, { ...options.log, health });
-    let closing: Promise<void> | undefined;
+    let closing: Promise<PredictionRecord[]> | undefined;
 
     return {
       kind: 'postgres',
@@ -82,12 +86,15 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       queries: createPgStatsQueries(pool),
       health: () => health.report(predictionLog.queueDepth),
       leads: () => listener.isLeader(),
-      close() {
+      close(deadline) {
         closing ??= (async () => {
           clearInterval(refresh);
-          await predictionLog.close();
-          await listener.close();
-          await pool.end();
+          const unwritten = await predictionLog.close(deadline);
+          // A connection stuck on a database that stopped answering must not hold the
+          // process: the rows are accounted for by now.
+          const released = Promise.all([listener.close(), pool.end()]);
+          await Promise.race([released, sleep(CLOSE_CONNECTIONS_MS)]);
+          return unwritten;
         })();
         return closing;
       },

@@ -10,6 +10,9 @@ export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Data
 
 const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../../migrations');
 
+/** How long a statement waits for another process's lock once serving. */
+export const SERVING_BUSY_TIMEOUT_MS = 5;
+
 /** Opens (creating if needed) the SQLite file in WAL mode and applies pending migrations. */
 export function openDatabase(path: string): Db {
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
@@ -17,6 +20,7 @@ export function openDatabase(path: string): Db {
   sqlite.pragma('journal_mode = WAL');
   // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the tail.
   sqlite.pragma('synchronous = NORMAL');
+  // Start-up may wait for another process's lock (a migration, a backup)...
   sqlite.pragma('busy_timeout = 5000');
   // The log writer's small, frequent transactions touch the same index pages again and
   // again: a 32 MiB page cache and checkpoints every ~40 MB of WAL (not ~4 MB) keep those
@@ -25,5 +29,9 @@ export function openDatabase(path: string): Db {
   sqlite.pragma('wal_autocheckpoint = 10000');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder });
+  // ...but once serving, every statement runs on the event loop: a lock held elsewhere
+  // must fail fast (SQLITE_BUSY), not freeze every request. The log retries with backoff;
+  // a control change answers 503.
+  sqlite.pragma(`busy_timeout = ${SERVING_BUSY_TIMEOUT_MS}`);
   return db;
 }

@@ -1,4 +1,5 @@
 import type { PredictionLogOptions } from '../predictions.js';
+import type { LogObserver } from '../queued-log.js';
 import type { Storage } from '../storage.js';
 import { openDatabase } from './client.js';
 import { createSqliteDeploymentStore } from './deployment-store.js';
@@ -10,7 +11,22 @@ import { createSqliteStatsQueries } from './stats-queries.js';
 /** One SQLite file (WAL, migrations applied): everything one machine needs, no other service. */
 export function openSqliteStorage(path: string, logOptions: PredictionLogOptions): Storage {
   const db = openDatabase(path);
-  const predictionLog = createSqlitePredictionLog(db.$client, logOptions);
+  // The log is the one path that writes on its own, so its last attempt is the file's health.
+  let failure: string | null = null;
+  let refusing = false;
+  const observer: LogObserver = {
+    failed: (error) => {
+      failure = error instanceof Error ? error.message : String(error);
+    },
+    recovered: () => {
+      failure = null;
+      refusing = false;
+    },
+    refused: () => {
+      refusing = true;
+    },
+  };
+  const predictionLog = createSqlitePredictionLog(db.$client, { ...logOptions, observer });
   return {
     kind: 'sqlite',
     deployments: createSqliteDeploymentStore(db),
@@ -20,10 +36,20 @@ export function openSqliteStorage(path: string, logOptions: PredictionLogOptions
     queries: createSqliteStatsQueries(db.$client),
     // A local file is reachable as long as the process is.
     leads: () => true,
-    health: () => ({ ok: true, pendingRows: predictionLog.queueDepth, accepting: true }),
-    async close() {
-      await predictionLog.close();
+    health: () => {
+      const pendingRows = predictionLog.queueDepth;
+      if (failure === null) return { ok: true, pendingRows, accepting: !refusing };
+      return {
+        ok: false,
+        detail: `sqlite: cannot write the prediction log: ${failure}; ${pendingRows} log rows buffered`,
+        pendingRows,
+        accepting: !refusing,
+      };
+    },
+    async close(deadline) {
+      const unwritten = await predictionLog.close(deadline);
       db.$client.close();
+      return unwritten;
     },
   };
 }
