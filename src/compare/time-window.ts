@@ -1,5 +1,5 @@
 import { invalidInput } from '../errors.js';
-import { NAME_PATTERN } from '../models/registry.js';
+import { isName } from '../names.js';
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -46,7 +46,7 @@ export function parseVersionList(value: string | undefined): string[] | undefine
     .map((v) => v.trim())
     .filter(Boolean);
   for (const version of versions) {
-    if (!NAME_PATTERN.test(version)) {
+    if (!isName(version)) {
       throw invalidInput(`versions: "${shorten(version)}" is not a version name`);
     }
   }

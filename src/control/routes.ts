@@ -3,27 +3,25 @@ import { z } from 'zod';
 import { conflict, invalidInput } from '../errors.js';
 import { requireControlToken } from '../http/control-token.js';
 import { readJson } from '../http/read-json.js';
+import { nameSchema } from '../names.js';
 import { validationMessage } from '../validation-message.js';
 import type { DeploymentCommand } from './deployments.js';
 import { RETIRED_GUARD_FIELDS } from './rollout/plan.js';
 import type { RolloutService } from './rollout/service.js';
 import type { ControlService } from './service.js';
 
-const name = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a model or version name');
 const reason = z.string().max(500).optional();
 /** A non-inferiority margin in the metric's own unit: 0.02 is 2 points of a rate. */
 const margin = (max: number) => z.number().gt(0, 'expected > 0').max(max, `expected ≤ ${max}`);
 const schemas = {
-  promote: z.object({ model: name, version: name, reason }),
-  rollback: z.object({ model: name, reason }),
-  flip: z.object({ model: name, reason }),
+  promote: z.object({ model: nameSchema, version: nameSchema, reason }),
+  rollback: z.object({ model: nameSchema, reason }),
+  flip: z.object({ model: nameSchema, reason }),
   split: z.object({
-    model: name,
+    model: nameSchema,
     weights: z
       .record(
-        name,
+        nameSchema,
         z
           .number()
           .int('expected a whole number')
@@ -33,13 +31,18 @@ const schemas = {
       .refine((w) => Object.keys(w).length > 0, 'expected at least one version'),
     reason,
   }),
-  source: z.object({ model: name, source: z.enum(['local', 'unleash']), reason }),
-  shadow: z.object({ model: name, version: name, percent: z.number().min(0).max(100), reason }),
-  load: z.object({ model: name, version: name, reason }),
-  unload: z.object({ model: name, version: name, reason }),
+  source: z.object({ model: nameSchema, source: z.enum(['local', 'unleash']), reason }),
+  shadow: z.object({
+    model: nameSchema,
+    version: nameSchema,
+    percent: z.number().min(0).max(100),
+    reason,
+  }),
+  load: z.object({ model: nameSchema, version: nameSchema, reason }),
+  unload: z.object({ model: nameSchema, version: nameSchema, reason }),
   rollout: z.object({
-    model: name,
-    version: name,
+    model: nameSchema,
+    version: nameSchema,
     steps: z.array(z.number()).min(1, 'expected at least one step'),
     interval: z.string(),
     alpha: z.number().gt(0, 'expected > 0').lt(0.5, 'expected < 0.5').optional(),
@@ -68,7 +71,7 @@ const schemas = {
       .default({}),
     reason,
   }),
-  abort: z.object({ model: name, reason }),
+  abort: z.object({ model: nameSchema, reason }),
 };
 
 /** The guard fields of the fixed-threshold rules: a 400 that names what replaced each. */

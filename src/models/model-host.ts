@@ -1,13 +1,8 @@
 import { AppError, modelNotFound, versionNotFound } from '../errors.js';
+import { isName } from '../names.js';
 import type { BatchOptions } from './batcher.js';
 import { type HostedVersion, loadVersion } from './onnx-host.js';
-import {
-  compareVersions,
-  locateVersion,
-  type ModelLocation,
-  NAME_PATTERN,
-  scanModelsDir,
-} from './registry.js';
+import { compareVersions, locateVersion, type ModelLocation, scanModelsDir } from './registry.js';
 
 /** Every loaded model version in this process, by model and version. */
 export interface ModelHost {
@@ -74,7 +69,7 @@ export async function createModelHost(
         ['model', model],
         ['version', version],
       ] as const) {
-        if (!NAME_PATTERN.test(value)) {
+        if (!isName(value)) {
           throw new AppError(400, 'bad_request', `${field}: "${value}" is not a valid name`);
         }
       }

@@ -1,8 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-
-/** Model and version names become URL segments and log values: keep them plain. */
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+import { isName } from '../names.js';
 
 export interface ModelLocation {
   model: string;
@@ -17,7 +15,7 @@ export function compareVersions(a: string, b: string): number {
 
 const isDir = (path: string) => existsSync(path) && statSync(path).isDirectory();
 const subdirs = (path: string) =>
-  readdirSync(path).filter((entry) => NAME_PATTERN.test(entry) && isDir(join(path, entry)));
+  readdirSync(path).filter((entry) => isName(entry) && isDir(join(path, entry)));
 
 /** Finds every `<model>/<version>/model.onnx` with its model.json under `modelsDir`. */
 export function scanModelsDir(modelsDir: string): ModelLocation[] {
