@@ -29,6 +29,7 @@ const envSchema = z.object({
     .string()
     .regex(/^[\w.@-]{1,64}$/)
     .default('operator'),
+  MODELGATE_USER_HASH_KEY: z.string().min(16, 'at least 16 characters').optional(),
   MODELGATE_FLAG_PREFIX: z.string().default('modelgate.'),
   MODELGATE_BATCH_WINDOW_US: integer(500, 0, 100_000),
   MODELGATE_BATCH_MAX_ROWS: integer(1000, 1, 100_000),
@@ -69,6 +70,8 @@ export interface Config {
   controlTokenName: string;
   /** True when the token was generated here and must be shown to the operator once. */
   controlTokenGenerated: boolean;
+  /** HMAC key for the stored user hash; null = generated once and kept in the database. */
+  userHashKey: string | null;
   flagPrefix: string;
   batch: { windowUs: number; maxRows: number };
   predictionLog: { flushRows: number; flushMs: number; maxQueue: number };
@@ -102,6 +105,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     controlToken: e.MODELGATE_CONTROL_TOKEN ?? randomBytes(24).toString('base64url'),
     controlTokenGenerated: e.MODELGATE_CONTROL_TOKEN === undefined,
     controlTokenName: e.MODELGATE_CONTROL_TOKEN_NAME,
+    userHashKey: e.MODELGATE_USER_HASH_KEY ?? null,
     flagPrefix: e.MODELGATE_FLAG_PREFIX,
     batch: { windowUs: e.MODELGATE_BATCH_WINDOW_US, maxRows: e.MODELGATE_BATCH_MAX_ROWS },
     predictionLog: {

@@ -1,3 +1,7 @@
+import { createHash, createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
 
@@ -114,6 +118,67 @@ describe('prediction log', () => {
     expect(hashes[0]).toBe(hashes[1]);
     expect(hashes[0]).not.toBeNull();
     expect(hashes[2]).toBeNull();
+  });
+
+  it('hashes the user key with a keyed HMAC, the key generated once and kept in the database', async () => {
+    const { predictionId } = await json(
+      await gw.post('/predict/iris', { inputs: IRIS_ROW }, { 'x-user-id': 'bob@example.com' }),
+    );
+    const [row] = gw.query<{ user_hash: string }>(
+      'SELECT user_hash FROM predictions WHERE id = ?',
+      predictionId,
+    );
+    const [secret] = gw.query<{ value: string }>(
+      "SELECT value FROM secrets WHERE name = 'user_hash_key'",
+    );
+    expect(secret?.value.length).toBeGreaterThanOrEqual(32);
+    const hmac = (key: string) =>
+      createHmac('sha256', key).update('bob@example.com').digest('hex').slice(0, 32);
+    expect(row?.user_hash).toBe(hmac(secret?.value as string));
+    // A guessed address hashed without the key does not match.
+    const plain = createHash('sha256').update('bob@example.com').digest('hex').slice(0, 32);
+    expect(row?.user_hash).not.toBe(plain);
+  });
+
+  it('keeps the generated key across a restart', async () => {
+    const hashOf = async (gate: TestGateway) => {
+      const { predictionId } = await json(
+        await gate.post('/predict/iris', { inputs: IRIS_ROW }, { 'x-user-id': 'dave' }),
+      );
+      return gate.query<{ user_hash: string }>(
+        'SELECT user_hash FROM predictions WHERE id = ?',
+        predictionId,
+      )[0]?.user_hash;
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'modelgate-hash-'));
+    try {
+      const before = await createTestGateway({ dir });
+      const first = await hashOf(before);
+      await before.close();
+      const after = await createTestGateway({ dir });
+      expect(await hashOf(after)).toBe(first);
+      await after.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('uses MODELGATE_USER_HASH_KEY when it is set', async () => {
+    const key = 'a-user-hash-key-of-some-length';
+    const first = await createTestGateway({ env: { MODELGATE_USER_HASH_KEY: key } });
+    try {
+      const { predictionId } = await json(
+        await first.post('/predict/iris', { inputs: IRIS_ROW }, { 'x-user-id': 'carol' }),
+      );
+      expect(
+        first.query<{ user_hash: string }>(
+          'SELECT user_hash FROM predictions WHERE id = ?',
+          predictionId,
+        )[0]?.user_hash,
+      ).toBe(createHmac('sha256', key).update('carol').digest('hex').slice(0, 32));
+    } finally {
+      await first.close();
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +74,35 @@ describe('two replicas on one PostgreSQL', () => {
     );
     await client.end();
     expect(rows[0].n).toBe(1);
+  });
+
+  it('stores one user under the same keyed hash on both replicas (one generated key, shared)', async () => {
+    const ids: string[] = [];
+    for (const gateway of [a, b]) {
+      const res = await fetch(`${gateway.url}/predict/iris`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-user-id': 'erin@example.com' },
+        body: JSON.stringify({ inputs: IRIS_ROW }),
+      });
+      ids.push((await json(res)).predictionId);
+    }
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const hashes = async () =>
+        (
+          await client.query('SELECT user_hash FROM predictions WHERE id = ANY($1)', [ids])
+        ).rows.map((r) => r.user_hash as string);
+      await within(2000, async () => (await hashes()).length === 2);
+      const [first, second] = await hashes();
+      expect(first).toBe(second);
+      const { rows } = await client.query("SELECT value FROM secrets WHERE name = 'user_hash_key'");
+      expect(first).toBe(
+        createHmac('sha256', rows[0].value).update('erin@example.com').digest('hex').slice(0, 32),
+      );
+    } finally {
+      await client.end();
+    }
   });
 
   it('serves a promote made on A from B within a second', async () => {

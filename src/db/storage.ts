@@ -2,6 +2,7 @@ import type { DeploymentStore } from './deployments.js';
 import type { FeedbackStore } from './feedback.js';
 import type { PredictionLog, PredictionRecord } from './predictions.js';
 import type { RolloutStore } from './rollouts.js';
+import type { SecretStore } from './secrets.js';
 import type { StatsQueries } from './stats-queries.js';
 
 export interface StorageHealth {
@@ -33,6 +34,7 @@ export interface Storage {
   feedback: FeedbackStore;
   rollouts: RolloutStore;
   queries: StatsQueries;
+  secrets: SecretStore;
   health(): StorageHealth;
   /**
    * Whether this process runs the jobs that must run once for all replicas (the

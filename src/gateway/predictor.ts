@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import type { DeploymentStore } from '../db/deployments.js';
 import type { PredictionLog, PredictionRecord } from '../db/predictions.js';
@@ -54,6 +53,8 @@ export interface PredictorDeps {
   predictionLog: PredictionLog;
   metrics: Metrics;
   flagPrefix: string;
+  /** Only this keyed hash of the user's key is ever stored. */
+  hashUserKey: (key: string) => string;
   warn: (message: string, details?: Record<string, unknown>) => void;
   random?: () => number;
 }
@@ -61,10 +62,6 @@ export interface PredictorDeps {
 export interface Predictor {
   predict(request: PredictRequest): Promise<PredictResult>;
 }
-
-/** Only a hash of the user's key is ever stored. */
-export const hashUserKey = (key: string): string =>
-  createHash('sha256').update(key).digest('hex').slice(0, 32);
 
 export function createPredictor(deps: PredictorDeps): Predictor {
   const random = deps.random ?? Math.random;
@@ -196,7 +193,7 @@ export function createPredictor(deps: PredictorDeps): Predictor {
       const hosted = deps.host.get(request.model, decision.version);
       if (!hosted) throw versionNotFound(request.model, decision.version);
       const rows = request.toRows(hosted);
-      const userHash = stickyKey === undefined ? null : hashUserKey(stickyKey);
+      const userHash = stickyKey === undefined ? null : deps.hashUserKey(stickyKey);
       const { ids, probabilities, outputs } = await execute(hosted, rows, {
         route: request.logRoute ?? decision.route,
         requestId: request.requestId,

@@ -106,3 +106,12 @@ export const rollouts = pgTable('rollouts', {
   finishedAt: ms('finished_at'),
   outcome: text('outcome'),
 });
+
+/**
+ * Values every replica must agree on, created once by whichever asks first (the
+ * user-hash key when MODELGATE_USER_HASH_KEY is unset).
+ */
+export const secrets = pgTable('secrets', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+});

@@ -7,6 +7,7 @@ import { createPgFeedbackStore } from './feedback-store.js';
 import { createPgHealth } from './health.js';
 import { createPgPredictionLog } from './prediction-log.js';
 import { createPgRolloutStore } from './rollout-store.js';
+import { createPgSecretStore } from './secret-store.js';
 import { createPgStatsQueries } from './stats-queries.js';
 
 /** How long close() waits for connections to end once the log is drained. */
@@ -84,6 +85,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       feedback: createPgFeedbackStore(db),
       rollouts: createPgRolloutStore(db),
       queries: createPgStatsQueries(pool),
+      secrets: createPgSecretStore(db),
       health: () => health.report(predictionLog.queueDepth),
       leads: () => listener.isLeader(),
       close(deadline) {

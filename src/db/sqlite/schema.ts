@@ -125,3 +125,12 @@ export const rollouts = sqliteTable('rollouts', {
   finishedAt: integer('finished_at'),
   outcome: text('outcome'),
 });
+
+/**
+ * Values every process sharing this database must agree on, created once by
+ * whichever asks first (the user-hash key when MODELGATE_USER_HASH_KEY is unset).
+ */
+export const secrets = sqliteTable('secrets', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+});

@@ -6,6 +6,7 @@ import { createSqliteDeploymentStore } from './deployment-store.js';
 import { createSqliteFeedbackStore } from './feedback-store.js';
 import { createSqlitePredictionLog } from './prediction-log.js';
 import { createSqliteRolloutStore } from './rollout-store.js';
+import { createSqliteSecretStore } from './secret-store.js';
 import { createSqliteStatsQueries } from './stats-queries.js';
 
 /** One SQLite file (WAL, migrations applied): everything one machine needs, no other service. */
@@ -34,6 +35,7 @@ export function openSqliteStorage(path: string, logOptions: PredictionLogOptions
     feedback: createSqliteFeedbackStore(db),
     rollouts: createSqliteRolloutStore(db),
     queries: createSqliteStatsQueries(db.$client),
+    secrets: createSqliteSecretStore(db),
     // A local file is reachable as long as the process is.
     leads: () => true,
     health: () => {
