@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Hono } from 'hono';
 import { createApp } from './app.js';
 import { compareRoutes } from './compare/routes.js';
@@ -15,7 +14,7 @@ import { oipRoutes } from './gateway/oip-routes.js';
 import { predictRoutes } from './gateway/predict-routes.js';
 import { createPredictor } from './gateway/predictor.js';
 import { flagName } from './gateway/routing.js';
-import { createUserHasher, USER_HASH_SECRET } from './gateway/user-hash.js';
+import { userHasherFor } from './gateway/user-hash.js';
 import { controlTokenChecker } from './http/control-token.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -113,12 +112,6 @@ export async function composeModelgate(
     liveVersions: () => deployments.all().map((s) => ({ model: s.model, version: s.live })),
   });
 
-  // Every replica must hash a user alike, so a generated key lives in the shared database.
-  const userHashKey =
-    config.userHashKey ??
-    (await storage.secrets.getOrCreate(USER_HASH_SECRET, () =>
-      randomBytes(32).toString('base64url'),
-    ));
   const predictor = createPredictor({
     host,
     deployments,
@@ -126,7 +119,7 @@ export async function composeModelgate(
     predictionLog,
     metrics,
     flagPrefix: config.flagPrefix,
-    hashUserKey: createUserHasher(userHashKey),
+    hashUserKey: await userHasherFor(config.userHashKey, storage.secrets),
     warn: (message, details) => logger.warn(details ?? {}, message),
   });
 

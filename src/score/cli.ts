@@ -8,6 +8,7 @@ import { openStorage } from '../db/open-storage.js';
 import { AppError, badRequest, modelNotFound, versionNotFound } from '../errors.js';
 import { createNoFlags, createUnleashFlags, type FlagSource } from '../gateway/flags.js';
 import { createPredictor } from '../gateway/predictor.js';
+import { userHasherFor } from '../gateway/user-hash.js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { createModelHost } from '../models/model-host.js';
@@ -64,6 +65,7 @@ async function main(): Promise<number> {
       predictionLog: storage.predictionLog,
       metrics: createMetrics(),
       flagPrefix: config.flagPrefix,
+      hashUserKey: await userHasherFor(config.userHashKey, storage.secrets),
       warn: (message, details) => logger.warn(details ?? {}, message),
     });
     const requestId = `score-${uuidv7()}`;
