@@ -1,7 +1,6 @@
+import { parseDuration } from '../duration.js';
 import { invalidInput } from '../errors.js';
 import { isName } from '../names.js';
-
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /**
  * A point in time as people type it: `1h` / `30m` / `7d` (that long before
@@ -13,12 +12,9 @@ export function parseTimePoint(
   now: number,
 ): number | undefined {
   if (value === undefined || value === '') return undefined;
-  const relative = /^(\d+(?:\.\d+)?)([smhd])$/.exec(value);
-  const ms = relative
-    ? now - Number(relative[1]) * (UNITS[relative[2] as string] as number)
-    : /^\d+$/.test(value)
-      ? Number(value)
-      : Date.parse(value);
+  const ago = parseDuration(value);
+  const ms =
+    ago !== undefined ? now - ago : /^\d+$/.test(value) ? Number(value) : Date.parse(value);
   if (Number.isNaN(ms)) {
     throw invalidInput(
       `${field}: "${shorten(value)}" is not a time (use 1h, 30m, 7d, an ISO date or ms)`,

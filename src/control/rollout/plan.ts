@@ -1,24 +1,24 @@
 /** Parsing and validating a rollout request, and the split each step applies. Pure. */
 import type { SplitWeights } from '../../db/deployment-state.js';
+import { parseDuration } from '../../duration.js';
 import { badRequest } from '../../errors.js';
 import { DEFAULT_ALPHA, type RolloutPolicy } from './decision.js';
 import type { GuardConfig } from './guards.js';
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 export const MIN_INTERVAL_MS = 1000;
 /** setTimeout fires at once for anything longer (a 32-bit signed delay). */
 export const MAX_INTERVAL_MS = 2 ** 31 - 1;
 
 /** `"2m"`, `"30s"`, `"1500ms"`, `"1h"` → ms; at least one second. */
 export function parseInterval(value: string): number {
-  return parseDuration('interval', value);
+  return durationField('interval', value);
 }
 
-function parseDuration(field: string, value: string): number {
-  const match = DURATION.exec(value.trim());
-  if (!match) throw badRequest(`${field}: "${value}" is not a duration (use 30s, 2m, 1h)`);
-  const ms = Number(match[1]) * (UNIT_MS[match[2] as string] as number);
+function durationField(field: string, value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    throw badRequest(`${field}: "${value}" is not a duration (use 30s, 2m, 1h)`);
+  }
   if (ms < MIN_INTERVAL_MS) throw badRequest(`${field}: ${value} is below the minimum of 1s`);
   if (ms > MAX_INTERVAL_MS) {
     throw badRequest(
@@ -80,7 +80,7 @@ export function rolloutPolicy(request: PolicyRequest, intervalMs: number): Rollo
   const maxStepDurationMs =
     request.maxStepDuration === undefined
       ? null
-      : parseDuration('maxStepDuration', request.maxStepDuration);
+      : durationField('maxStepDuration', request.maxStepDuration);
   if (maxStepDurationMs !== null && maxStepDurationMs < intervalMs) {
     throw badRequest(`maxStepDuration: ${request.maxStepDuration} is shorter than the interval`);
   }
