@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import { createApp } from './app.js';
+import { configuredSplitOf } from './compare/report.js';
 import { compareRoutes } from './compare/routes.js';
 import type { Config } from './config.js';
 import { createRolloutService, type RolloutTimer } from './control/rollout/service.js';
@@ -143,11 +144,8 @@ export async function composeModelgate(
         configuredSplit: (model) => {
           const state = deployments.get(model);
           if (!state) return undefined;
-          const weights =
-            state.source === 'unleash'
-              ? (flags.variantWeights(flagName(config.flagPrefix, model)) ?? null)
-              : state.split;
-          return { source: state.source, weights, pinned: state.pinned };
+          const unleashWeights = flags.variantWeights(flagName(config.flagPrefix, model)) ?? null;
+          return configuredSplitOf(state, unleashWeights);
         },
       }),
       controlRoutes({

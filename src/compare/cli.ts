@@ -1,13 +1,13 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import Database from 'better-sqlite3';
-import { readConfig } from '../config.js';
-import { openPostgresStorage } from '../db/pg/storage.js';
-import { createSqliteStatsQueries } from '../db/sqlite/stats-queries.js';
+import { type Config, readConfig } from '../config.js';
+import { openStorage } from '../db/open-storage.js';
+import { createLogger } from '../logger.js';
 import { formatCompareReport } from './format.js';
 import {
   type CompareReport,
   type CompareWindow,
-  type ConfiguredSplit,
+  configuredSplitOf,
   loadCompareReport,
 } from './report.js';
 import { parseTimePoint, parseVersionList } from './time-window.js';
@@ -34,82 +34,51 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
-  const config = readConfig();
-  const window = (now: number) => ({
-    model: values.model as string,
+  const config = databaseOf(readConfig(), values.db);
+  const now = Date.now();
+  const window: CompareWindow = {
+    model: values.model,
     since: parseTimePoint('--since', values.since, now),
     until: parseTimePoint('--until', values.until, now),
     versions: parseVersionList(values.versions),
-  });
-  const report =
-    config.databaseUrl && !values.db
-      ? await compareInPostgres(config.databaseUrl, window)
-      : await compareInSqliteFile(values.db ?? config.dbPath, window);
+  };
+  const report = await compare(config, window, now);
   process.stdout.write(
     values.json ? `${JSON.stringify(report, null, 2)}\n` : formatCompareReport(report),
   );
 }
 
-type WindowAt = (now: number) => CompareWindow;
+/** `--db path` reads that SQLite file; otherwise the database the gateway is configured with. */
+function databaseOf(config: Config, dbPath: string | undefined): Config {
+  const chosen = dbPath ? { ...config, dbPath, databaseUrl: null } : config;
+  // Opening a SQLite path that does not exist would create an empty log and compare nothing.
+  if (!chosen.databaseUrl && !existsSync(chosen.dbPath)) {
+    throw new Error(`no database at ${chosen.dbPath}`);
+  }
+  return chosen;
+}
 
-/** The replicas' shared database: the deployment (and its local split) as every replica sees it. */
-async function compareInPostgres(url: string, window: WindowAt): Promise<CompareReport> {
-  const storage = await openPostgresStorage({
-    url,
-    // Nothing is logged from here; the log settings only have to be valid.
-    log: { flushRows: 500, flushMs: 10, maxQueue: 1000 },
-    refreshMs: 60_000,
-  });
+/**
+ * Through the same Storage as the gateway, opened as a tool: it never takes the
+ * PostgreSQL rollout lead, and leaves spill files to the gateway.
+ */
+async function compare(config: Config, window: CompareWindow, now: number): Promise<CompareReport> {
+  // stderr: stdout carries the report (JSON with --json).
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 2);
+  const storage = await openStorage(config, logger, { tool: true });
   try {
-    const now = Date.now();
-    const at = window(now);
-    const state = storage.deployments.get(at.model);
-    const split: ConfiguredSplit | null = state
-      ? {
-          source: state.source,
-          weights: state.source === 'local' ? state.split : null,
-          pinned: state.pinned,
-        }
-      : null;
+    const state = storage.deployments.get(window.model);
+    // An Unleash split lives in Unleash; GET /compare on the gateway knows it, the database does not.
+    const split = state ? configuredSplitOf(state, null) : null;
     return await loadCompareReport(
+      // Nothing is logged from here: there is no queue of ours to flush.
       { queries: storage.queries, flushLog: async () => {} },
-      at,
+      window,
       split,
       now,
     );
   } finally {
     await storage.close();
-  }
-}
-
-/** Reads the SQLite file directly (read-only), so it works with the gateway running or not. */
-async function compareInSqliteFile(dbPath: string, window: WindowAt): Promise<CompareReport> {
-  const now = Date.now();
-  const at = window(now);
-  const sqlite = new Database(dbPath, { readonly: true, fileMustExist: true });
-  const state = sqlite
-    .prepare('SELECT source, split, pinned FROM deployments WHERE model = ?')
-    .get(at.model) as
-    | { source: 'local' | 'unleash'; split: string | null; pinned: number }
-    | undefined;
-  // An Unleash split lives in Unleash; GET /compare on the gateway knows it, the file does not.
-  const split: ConfiguredSplit | null = state
-    ? {
-        source: state.source,
-        weights: state.source === 'local' && state.split ? JSON.parse(state.split) : null,
-        pinned: state.pinned === 1,
-      }
-    : null;
-  try {
-    return await loadCompareReport(
-      // Read-only: the gateway's queue is its own business; the file has what it committed.
-      { queries: createSqliteStatsQueries(sqlite), flushLog: async () => {} },
-      at,
-      split,
-      now,
-    );
-  } finally {
-    sqlite.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import type { SplitWeights } from '../db/deployment-state.js';
+import type { DeploymentState, SplitWeights } from '../db/deployment-state.js';
 import type { CompareRows, StatsQueries } from '../db/stats-queries.js';
 import {
   type SequentialSampleRatioTest,
@@ -30,6 +30,22 @@ export interface ConfiguredSplit {
   source: 'local' | 'unleash';
   weights: SplitWeights | null;
   pinned: boolean;
+}
+
+/**
+ * The split `state` tells the gateway to apply. With source `unleash` the weights live
+ * in Unleash: `unleashWeights` as the gateway last fetched them, or null where they are
+ * not known (the CLI, which reads only the database).
+ */
+export function configuredSplitOf(
+  state: DeploymentState,
+  unleashWeights: SplitWeights | null,
+): ConfiguredSplit {
+  return {
+    source: state.source,
+    weights: state.source === 'unleash' ? unleashWeights : state.split,
+    pinned: state.pinned,
+  };
 }
 
 export interface VersionReport {
