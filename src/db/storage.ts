@@ -1,5 +1,6 @@
 import type { DeploymentStore } from './deployments.js';
 import type { FeedbackStore } from './feedback.js';
+import type { LogArchive } from './log-archive.js';
 import type { PredictionLog, PredictionRecord } from './predictions.js';
 import type { RolloutStore } from './rollouts.js';
 import type { SecretStore } from './secrets.js';
@@ -35,6 +36,8 @@ export interface Storage {
   rollouts: RolloutStore;
   queries: StatsQueries;
   secrets: SecretStore;
+  /** Reading the log out in pages (export) and deleting its oldest rows (retention). */
+  archive: LogArchive;
   health(): StorageHealth;
   /**
    * Whether this process runs the jobs that must run once for all replicas (the

@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { PredictionWithFeedback } from '../db/log-archive.js';
 import { splitCsvLine } from '../score/input-rows.js';
-import {
-  CSV_COLUMNS,
-  csvCell,
-  csvHeader,
-  csvLine,
-  type ExportedPrediction,
-  jsonLine,
-} from './format.js';
+import { CSV_COLUMNS, csvCell, csvHeader, csvLine, jsonLine } from './format.js';
 
-const row: ExportedPrediction = {
+const row: PredictionWithFeedback = {
   id: '0199-a',
   ts: Date.UTC(2026, 0, 2, 3, 4, 5, 6),
   model: 'iris',

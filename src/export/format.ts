@@ -1,28 +1,9 @@
+import type { PredictionWithFeedback } from '../db/log-archive.js';
+
 /**
  * One logged prediction with its feedback, as `npm run export` writes it: a CSV line
  * (input and output as JSON text cells) or a JSON line (input and output as objects).
  */
-export interface ExportedPrediction {
-  id: string;
-  ts: number;
-  model: string;
-  version: string;
-  route: string;
-  userHash: string | null;
-  requestId: string;
-  /** JSON text, as logged. */
-  input: string;
-  output: string | null;
-  label: string | null;
-  score: number | null;
-  latencyUs: number;
-  status: string;
-  error: string | null;
-  shadowOf: string | null;
-  feedbackLabel: string | null;
-  feedbackTs: number | null;
-}
-
 export type ExportFormat = 'csv' | 'jsonl';
 
 export const CSV_COLUMNS = [
@@ -55,7 +36,7 @@ export function csvCell(value: string | number | null): string {
 
 export const csvHeader = (): string => `${CSV_COLUMNS.join(',')}\n`;
 
-export function csvLine(row: ExportedPrediction): string {
+export function csvLine(row: PredictionWithFeedback): string {
   return `${[
     row.id,
     new Date(row.ts).toISOString(),
@@ -80,7 +61,7 @@ export function csvLine(row: ExportedPrediction): string {
     .join(',')}\n`;
 }
 
-export function jsonLine(row: ExportedPrediction): string {
+export function jsonLine(row: PredictionWithFeedback): string {
   return `${JSON.stringify({
     id: row.id,
     time: new Date(row.ts).toISOString(),

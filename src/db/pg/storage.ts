@@ -5,6 +5,7 @@ import { startDeploymentListener } from './deployment-listener.js';
 import { createPgDeploymentStore, DEPLOYMENTS_CHANNEL } from './deployment-store.js';
 import { createPgFeedbackStore } from './feedback-store.js';
 import { createPgHealth } from './health.js';
+import { createPgLogArchive } from './log-archive.js';
 import { createPgPredictionLog } from './prediction-log.js';
 import { createPgRolloutStore } from './rollout-store.js';
 import { createPgSecretStore } from './secret-store.js';
@@ -86,6 +87,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       rollouts: createPgRolloutStore(db),
       queries: createPgStatsQueries(pool),
       secrets: createPgSecretStore(db),
+      archive: createPgLogArchive(pool),
       health: () => health.report(predictionLog.queueDepth),
       leads: () => listener.isLeader(),
       close(deadline) {

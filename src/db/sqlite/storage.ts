@@ -4,6 +4,7 @@ import type { Storage } from '../storage.js';
 import { openDatabase } from './client.js';
 import { createSqliteDeploymentStore } from './deployment-store.js';
 import { createSqliteFeedbackStore } from './feedback-store.js';
+import { createSqliteLogArchive } from './log-archive.js';
 import { createSqlitePredictionLog } from './prediction-log.js';
 import { createSqliteRolloutStore } from './rollout-store.js';
 import { createSqliteSecretStore } from './secret-store.js';
@@ -36,6 +37,7 @@ export function openSqliteStorage(path: string, logOptions: PredictionLogOptions
     rollouts: createSqliteRolloutStore(db),
     queries: createSqliteStatsQueries(db.$client),
     secrets: createSqliteSecretStore(db),
+    archive: createSqliteLogArchive(db.$client),
     // A local file is reachable as long as the process is.
     leads: () => true,
     health: () => {
