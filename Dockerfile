@@ -17,7 +17,8 @@ RUN npm ci --no-audit --no-fund \
 
 FROM node:20-bookworm-slim
 ENV MODELGATE_MODELS_DIR=/models \
-    MODELGATE_DB=/data/modelgate.db
+    MODELGATE_DB=/data/modelgate.db \
+    MODELGATE_SPILL_DIR=/data/spill
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
@@ -27,7 +28,8 @@ COPY migrations ./migrations
 COPY migrations-pg ./migrations-pg
 # The bundled models are an image layer; mount a volume over /models to serve your own.
 COPY models /models
-# The SQLite log (and spill files) live on a volume; the image itself is read-only at run time.
+# The SQLite log and spill files (rows a drain could not write) live on a volume: the
+# image itself is read-only at run time.
 RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
 # The `node` user (uid 1000) of the base image: never root.

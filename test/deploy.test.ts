@@ -19,15 +19,28 @@ import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 // check what can drift away from the code: the start command, probe paths, variable
 // names and values, ports, and the stop timing.
 
-/** The gateway's default drain deadline (README "Operations"), in seconds. */
-const SHUTDOWN_TIMEOUT_S = 30;
+const packageJson = z
+  .object({ scripts: z.object({ start: z.string() }) })
+  .parse(JSON.parse(readRepoFile('package.json')));
+/** `npm start` (`exec` only replaces npm's shell with node). */
+const productionStart = packageJson.scripts.start.replace(/^exec /, '').split(' ');
 
-const productionStart = ['node', 'dist/main.js'];
+/** The drain deadline after SIGTERM that `env` gives the gateway, in seconds. */
+const shutdownSeconds = (env: Record<string, string>) => readConfig(env).shutdownTimeoutMs / 1000;
 
 const stages = dockerfileStages(readRepoFile('Dockerfile'));
 const runtime = stages.at(-1) ?? [];
 const instruction = (keyword: string) => runtime.filter((i) => i.keyword === keyword);
 const lastArgs = (keyword: string) => instruction(keyword).at(-1)?.args ?? '';
+const imageEnv: Record<string, string> = Object.assign(
+  {},
+  ...instruction('ENV').map((i) => envPairs(i.args)),
+);
+const imageVolumes: string[] = instruction('VOLUME').flatMap((i) => JSON.parse(i.args));
+/** Whether `path` is inside one of `mounts`: rows spilled there outlive the container. */
+const onVolume = (path: string, mounts: string[]) =>
+  mounts.some((mount) => path === mount || path.startsWith(`${mount}/`));
+const POSTGRES_URL = 'postgres://modelgate@postgres:5432/modelgate';
 
 const probePaths = new Set<string>();
 let gateway: TestGateway;
@@ -60,6 +73,7 @@ describe('Dockerfile', () => {
       'node:20-bookworm-slim',
     ]);
     // Exec form, no shell or npm in between: node itself receives SIGTERM.
+    expect(productionStart).toEqual(['node', 'dist/main.js']);
     expect(JSON.parse(lastArgs('CMD'))).toEqual(productionStart);
     expect(lastArgs('STOPSIGNAL')).toBe('SIGTERM');
     expect(instruction('ENTRYPOINT')).toEqual([]);
@@ -89,12 +103,19 @@ describe('Dockerfile', () => {
   });
 
   it('sets only variables the config reads, with values it accepts, and exposes its port', () => {
-    const env = Object.assign({}, ...instruction('ENV').map((i) => envPairs(i.args)));
-    expectKnownVariables(Object.keys(env), 'the Dockerfile');
-    const config = readConfig(env);
+    expectKnownVariables(Object.keys(imageEnv), 'the Dockerfile');
+    const config = readConfig(imageEnv);
     expect(lastArgs('EXPOSE')).toBe(String(config.port));
-    expect(runtime.some((i) => i.keyword === 'VOLUME' && i.args.includes('/data'))).toBe(true);
     expect(config.modelsDir).toBe('/models');
+    // The SQLite log, and spill files with either storage, on the image's volume.
+    expect(onVolume(config.dbPath, imageVolumes)).toBe(true);
+    expect(onVolume(config.spillDir, imageVolumes)).toBe(true);
+    expect(
+      onVolume(
+        readConfig({ ...imageEnv, MODELGATE_DATABASE_URL: POSTGRES_URL }).spillDir,
+        imageVolumes,
+      ),
+    ).toBe(true);
   });
 
   it('copies only paths that exist and that .dockerignore lets into the build context', () => {
@@ -129,6 +150,7 @@ const container = z.object({
   livenessProbe: z.object({ httpGet: z.object({ path: z.string(), port: z.string() }) }),
   startupProbe: z.object({ httpGet: z.object({ path: z.string(), port: z.string() }) }).optional(),
   lifecycle: z.object({ preStop: z.object({ exec: z.object({ command: z.array(z.string()) }) }) }),
+  volumeMounts: z.array(z.object({ name: z.string(), mountPath: z.string() })),
 });
 const k8sObject = z.object({
   apiVersion: z.string(),
@@ -205,6 +227,12 @@ describe('Kubernetes manifests (deploy/k8s, kustomize)', () => {
     expect(config.databaseUrl).not.toBeNull();
     expect(config.controlTokenGenerated).toBe(false);
     expect(main.ports.map((p) => p.containerPort)).toEqual([config.port]);
+    expect(
+      onVolume(
+        config.spillDir,
+        main.volumeMounts.map((m) => m.mountPath),
+      ),
+    ).toBe(true);
   });
 
   it('routes the Service to the container port and selects the pods, as does the budget', () => {
@@ -242,7 +270,9 @@ describe('Kubernetes manifests (deploy/k8s, kustomize)', () => {
     const [sleep, seconds] = main.lifecycle.preStop.exec.command;
     expect(sleep).toBe('sleep');
     expect(Number(seconds)).toBeGreaterThan(0);
-    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(Number(seconds) + SHUTDOWN_TIMEOUT_S);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(
+      Number(seconds) + shutdownSeconds(env),
+    );
   });
 });
 
@@ -279,12 +309,16 @@ describe('compose.yaml', () => {
         ]),
       );
       expectKnownVariables(Object.keys(env), `compose service ${name}`);
-      const config = readConfig(env);
+      // The image's ENV, then the service's environment, as the container gets them.
+      const config = readConfig({ ...imageEnv, ...env });
       expect(config.databaseUrl).toMatch(/@postgres:5432\//);
       expect(config.unleash?.url).toMatch(/^http:\/\/unleash:4242\//);
       expect(composeSeconds(service.stop_grace_period ?? '10s')).toBeGreaterThan(
-        SHUTDOWN_TIMEOUT_S,
+        shutdownSeconds({ ...imageEnv, ...env }),
       );
+      const mounts = (service.volumes ?? []).map((volume) => volume.split(':')[1] ?? '');
+      expect(onVolume(config.spillDir, mounts)).toBe(true);
+      expect(onVolume(config.modelsDir, mounts)).toBe(true);
     }
   });
 
