@@ -96,7 +96,7 @@ describe('rollout decisions over HTTP (non-inferiority on confidence sequences)'
   it('rolls back a candidate 15 points less accurate, with the interval in the audit', async () => {
     const { gw, clock } = await gatewayWithTwin();
     try {
-      await trafficWithFeedback(gw, 80, (version) => (version === 'v3' ? 0.75 : 0.9), seeded(8));
+      await trafficWithFeedback(gw, 200, (version) => (version === 'v3' ? 0.75 : 0.9), seeded(8));
       await clock.fireAll();
       const view = await json(await gw.control('GET', '/control/iris'));
       expect(view.rollout.status).toBe('rolled_back');

@@ -16,7 +16,12 @@
  *   McAuliffe & Sekhon 2021, Annals of Statistics 49(2), "Time-uniform, nonparametric,
  *   nonasymptotic confidence sequences", §3 conjugate mixtures).
  * - `bernoulliExcludes(successes, n, p, alpha)`: whether that CS excludes p, without
- *   solving for its ends (one log-beta; what the quantile sequence scans with).
+ *   solving for its ends (one log-beta; what the quantile sequence scans with);
+ *   `bernoulliAbove` / `bernoulliBelow`: whether it lies wholly above / below a point;
+ *   `bernoulliEnd`: one end only.
+ * - `differenceAbove` / `differenceBelow`: whether the difference interval of two
+ *   Bernoulli arms (below) lies wholly above / below a point, solving one end instead
+ *   of four: what the guards decide with; the interval itself is for display.
  * - `meanSequence({n, mean, variance}, alpha)` → {lower, upper}: asymptotic CS for the
  *   mean of numeric outcomes (Waudby-Smith, Arnold, Wu & Ramdas 2024, Annals of
  *   Statistics, "Time-uniform central limit theory and asymptotic confidence
@@ -148,19 +153,91 @@ function solveSide(
 
 /** Exact two-sided CS for a Bernoulli mean from `successes` of `n` (see the header). */
 export function bernoulliSequence(successes: number, n: number, alpha: number): Bounds {
+  return {
+    lower: bernoulliEnd(successes, n, alpha, -1),
+    upper: bernoulliEnd(successes, n, alpha, 1),
+  };
+}
+
+/** One end of bernoulliSequence: −1 the lower, +1 the upper. */
+export function bernoulliEnd(successes: number, n: number, alpha: number, side: 1 | -1): number {
   checkAlpha(alpha);
   checkCounts(successes, n);
-  if (n === 0) return { lower: 0, upper: 1 };
+  if (n === 0) return side === 1 ? 1 : 0;
   const c = threshold(successes, n, alpha);
   const failures = n - successes;
   // All one outcome: h is monotone and the open end has a closed form.
-  if (successes === 0) return { lower: 0, upper: -Math.expm1(-c / n) };
-  if (failures === 0) return { lower: Math.exp(-c / n), upper: 1 };
-  const thetaHat = Math.log(successes / failures);
-  return {
-    lower: solveSide(successes, n, c, thetaHat, -1),
-    upper: solveSide(successes, n, c, thetaHat, 1),
-  };
+  if (side === -1) {
+    if (successes === 0) return 0;
+    if (failures === 0) return Math.exp(-c / n);
+  } else {
+    if (failures === 0) return 1;
+    if (successes === 0) return -Math.expm1(-c / n);
+  }
+  return solveSide(successes, n, c, Math.log(successes / failures), side);
+}
+
+/**
+ * Whether the whole CS lies above x (its lower end > x), without solving for the end:
+ * the CS is an interval around the estimate, so that holds exactly when x is below the
+ * estimate and excluded. What makes the guards' decisions cheap (npm run simulate).
+ */
+export function bernoulliAbove(successes: number, n: number, x: number, alpha: number): boolean {
+  if (x < 0) return true;
+  if (n === 0 || x >= 1) return false;
+  return x < successes / n && bernoulliExcludes(successes, n, x, alpha);
+}
+
+/** Whether the whole CS lies below x (its upper end < x). */
+export function bernoulliBelow(successes: number, n: number, x: number, alpha: number): boolean {
+  if (x > 1) return true;
+  if (n === 0 || x <= 0) return false;
+  return x > successes / n && bernoulliExcludes(successes, n, x, alpha);
+}
+
+export interface Proportion {
+  successes: number;
+  n: number;
+}
+
+/**
+ * Whether candidate − live, from one Bernoulli CS per arm at alpha/2 each, lies wholly
+ * above d: L_cand − U_live > d ⟺ L_cand > U_live + d. One end solved instead of four.
+ */
+export function differenceAbove(
+  candidate: Proportion,
+  live: Proportion,
+  d: number,
+  alpha: number,
+): boolean {
+  // The interval holds both estimates' difference: it cannot lie above d unless that does.
+  if (
+    candidate.n > 0 &&
+    live.n > 0 &&
+    candidate.successes / candidate.n - live.successes / live.n <= d
+  ) {
+    return false;
+  }
+  const liveUpper = bernoulliEnd(live.successes, live.n, alpha / 2, 1);
+  return bernoulliAbove(candidate.successes, candidate.n, liveUpper + d, alpha / 2);
+}
+
+/** Whether candidate − live lies wholly below d: U_cand < L_live + d. */
+export function differenceBelow(
+  candidate: Proportion,
+  live: Proportion,
+  d: number,
+  alpha: number,
+): boolean {
+  if (
+    candidate.n > 0 &&
+    live.n > 0 &&
+    candidate.successes / candidate.n - live.successes / live.n >= d
+  ) {
+    return false;
+  }
+  const liveLower = bernoulliEnd(live.successes, live.n, alpha / 2, -1);
+  return bernoulliBelow(candidate.successes, candidate.n, liveLower + d, alpha / 2);
 }
 
 export interface MeanSummary {

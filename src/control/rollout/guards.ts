@@ -16,6 +16,8 @@
 import {
   type Bounds,
   bernoulliSequence,
+  differenceAbove,
+  differenceBelow,
   differenceOf,
   type MeanSummary,
   meanSequence,
@@ -113,6 +115,47 @@ function rateDifference(
 
 const rate = (successes: number, n: number) => (n === 0 ? null : successes / n);
 
+/**
+ * A reading whose interval and detail are worked out when first read. The service
+ * stores and audits every reading (JSON.stringify goes through toJSON); the simulation
+ * reads none, and the rate guards decide without them (differenceAbove/Below): solving
+ * all four ends at every one of its hundreds of millions of evaluations would not fit.
+ */
+class LazyReading implements GuardReading {
+  #interval: Bounds | undefined;
+  constructor(
+    readonly guard: GuardName,
+    readonly status: GuardReading['status'],
+    readonly live: number | null,
+    readonly candidate: number | null,
+    readonly limit: number,
+    readonly alpha: number,
+    readonly samples: { live: number; candidate: number },
+    private readonly computeInterval: () => Bounds,
+    private readonly describe: (interval: Bounds) => string,
+  ) {}
+  get interval(): Bounds {
+    this.#interval ??= this.computeInterval();
+    return this.#interval;
+  }
+  get detail(): string {
+    return this.describe(this.interval);
+  }
+  toJSON(): GuardReading {
+    const { guard, status, live, candidate, interval, limit, alpha, samples, detail } = this;
+    return { guard, status, live, candidate, interval, limit, alpha, samples, detail };
+  }
+}
+
+function reading(
+  fields: Omit<GuardReading, 'interval' | 'detail'>,
+  interval: () => Bounds,
+  detail: (interval: Bounds) => string,
+): GuardReading {
+  const { guard, status, live, candidate, limit, alpha, samples } = fields;
+  return new LazyReading(guard, status, live, candidate, limit, alpha, samples, interval, detail);
+}
+
 type Judge = (stats: WindowStats, alpha: number) => GuardReading;
 
 function judges(guards: GuardConfig): Judge[] {
@@ -120,23 +163,27 @@ function judges(guards: GuardConfig): Judge[] {
   if (guards.errorRate) {
     const { margin } = guards.errorRate;
     list.push(({ live, candidate }, alpha) => {
-      const interval = rateDifference(
-        { successes: live.errors, n: live.requests },
-        { successes: candidate.errors, n: candidate.requests },
-        alpha,
+      const l = { successes: live.errors, n: live.requests };
+      const c = { successes: candidate.errors, n: candidate.requests };
+      const status = differenceAbove(c, l, 0, alpha)
+        ? 'fail'
+        : differenceBelow(c, l, margin, alpha)
+          ? 'pass'
+          : 'wait';
+      return reading(
+        {
+          guard: 'errorRate',
+          status,
+          live: round(rate(live.errors, live.requests)),
+          candidate: round(rate(candidate.errors, candidate.requests)),
+          limit: margin,
+          alpha,
+          samples: { live: live.requests, candidate: candidate.requests },
+        },
+        () => rateDifference(l, c, alpha),
+        (interval) =>
+          `error rate difference ${span(interval, points)} points (fails above 0, passes below ${points(margin)})`,
       );
-      const status = interval.lower > 0 ? 'fail' : interval.upper < margin ? 'pass' : 'wait';
-      return {
-        guard: 'errorRate',
-        status,
-        live: round(rate(live.errors, live.requests)),
-        candidate: round(rate(candidate.errors, candidate.requests)),
-        interval,
-        limit: margin,
-        alpha,
-        samples: { live: live.requests, candidate: candidate.requests },
-        detail: `error rate difference ${span(interval, points)} points (fails above 0, passes below ${points(margin)})`,
-      };
     });
   }
   if (guards.latencyP95) {
@@ -189,23 +236,27 @@ function judges(guards: GuardConfig): Judge[] {
     list.push(({ live, candidate }, alpha) => {
       const a = live.accuracy ?? { n: 0, correct: 0 };
       const b = candidate.accuracy ?? { n: 0, correct: 0 };
-      const interval = rateDifference(
-        { successes: a.correct, n: a.n },
-        { successes: b.correct, n: b.n },
-        alpha,
+      const l = { successes: a.correct, n: a.n };
+      const c = { successes: b.correct, n: b.n };
+      const status = differenceBelow(c, l, 0, alpha)
+        ? 'fail'
+        : differenceAbove(c, l, -margin, alpha)
+          ? 'pass'
+          : 'wait';
+      return reading(
+        {
+          guard: 'accuracy',
+          status,
+          live: round(rate(a.correct, a.n)),
+          candidate: round(rate(b.correct, b.n)),
+          limit: margin,
+          alpha,
+          samples: { live: a.n, candidate: b.n },
+        },
+        () => rateDifference(l, c, alpha),
+        (interval) =>
+          `accuracy difference ${span(interval, points)} points (fails below 0, passes above ${points(-margin)})`,
       );
-      const status = interval.upper < 0 ? 'fail' : interval.lower > -margin ? 'pass' : 'wait';
-      return {
-        guard: 'accuracy',
-        status,
-        live: round(rate(a.correct, a.n)),
-        candidate: round(rate(b.correct, b.n)),
-        interval,
-        limit: margin,
-        alpha,
-        samples: { live: a.n, candidate: b.n },
-        detail: `accuracy difference ${span(interval, points)} points (fails below 0, passes above ${points(-margin)})`,
-      };
     });
   }
   if (guards.value) {
@@ -220,29 +271,37 @@ function judges(guards: GuardConfig): Judge[] {
       const worse = better === 'higher' ? interval.upper < 0 : interval.lower > 0;
       const within = better === 'higher' ? interval.lower > -margin : interval.upper < margin;
       const show = (x: number) => (Number.isFinite(x) ? x.toPrecision(4) : String(x));
-      return {
-        guard: 'value',
-        status: worse ? 'fail' : within ? 'pass' : 'wait',
-        live: round(live.value?.mean ?? null),
-        candidate: round(candidate.value?.mean ?? null),
-        interval,
-        limit: margin,
-        alpha,
-        samples: { live: live.value?.n ?? 0, candidate: candidate.value?.n ?? 0 },
-        detail: `value difference ${span(interval, show)} (${better} is better; passes within ${margin})`,
-      };
+      return reading(
+        {
+          guard: 'value',
+          status: worse ? 'fail' : within ? 'pass' : 'wait',
+          live: round(live.value?.mean ?? null),
+          candidate: round(candidate.value?.mean ?? null),
+          limit: margin,
+          alpha,
+          samples: { live: live.value?.n ?? 0, candidate: candidate.value?.n ?? 0 },
+        },
+        () => interval,
+        (b) => `value difference ${span(b, show)} (${better} is better; passes within ${margin})`,
+      );
     });
   }
   return list;
 }
 
 /** Judges every configured guard at `alpha` (the step's), split evenly between them. */
+const judgesOf = new WeakMap<GuardConfig, Judge[]>();
+
 export function evaluateGuards(
   stats: WindowStats,
   guards: GuardConfig,
   alpha: number,
 ): GuardDecision {
-  const list = judges(guards);
+  let list = judgesOf.get(guards);
+  if (!list) {
+    list = judges(guards);
+    judgesOf.set(guards, list);
+  }
   const readings = list.map((judge) => judge(stats, alpha / list.length));
   const tripped = readings.filter((r) => r.status === 'fail');
   const passed = readings.every((r) => r.status === 'pass');
