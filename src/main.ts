@@ -33,7 +33,10 @@ async function main(): Promise<void> {
     stopping = true;
     // One deadline for everything: open requests, then the log's last writes.
     const deadline = Date.now() + config.shutdownTimeoutMs;
-    logger.info({ signal }, 'stopping: finishing open requests and draining the prediction log');
+    logger.info(
+      { signal, pendingRows: modelgate.storage.predictionLog.queueDepth },
+      'stopping: finishing open requests and draining the prediction log',
+    );
     // Resolves once every open request has answered, so every row owed is queued.
     const { cut } = await serving.stop(deadline);
     if (cut) logger.warn('shutdown deadline: requests still open were cut (never answered)');
