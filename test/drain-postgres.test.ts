@@ -2,8 +2,12 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildGateway, startChildGateway } from './support/child-gateway.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ChildGateway,
+  killLeftoverGateways,
+  startChildGateway,
+} from './support/child-gateway.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { IRIS_ROW, json } from './support/test-gateway.js';
@@ -17,6 +21,7 @@ beforeAll(async () => {
   proxy = await startTcpProxy(database.url);
 }, 30_000);
 
+afterEach(killLeftoverGateways);
 afterAll(async () => {
   await proxy?.close();
   await database?.drop();

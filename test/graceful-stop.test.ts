@@ -3,11 +3,16 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
-import { type SignalTarget, startChildGateway } from './support/child-gateway.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  killLeftoverGateways,
+  type SignalTarget,
+  startChildGateway,
+} from './support/child-gateway.js';
 import { IRIS_ROW, json } from './support/test-gateway.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'modelgate-stop-'));
+afterEach(killLeftoverGateways);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const countRows = (dbPath: string): number => {
@@ -96,8 +101,9 @@ describe('graceful stop of `npm start`', () => {
           req.on('error', reject);
         },
       );
-      req.write(body.slice(0, 10));
-      return { response, finish: () => req.end(body.slice(10)) };
+      // Resolves once the head and the first bytes are in the kernel, on the server's side.
+      const sent = new Promise<void>((done) => req.write(body.slice(0, 10), () => done()));
+      return { response, sent, finish: () => req.end(body.slice(10)) };
     };
     // Before the stop: keep-alive, as usual.
     const before = await new Promise<string | undefined>((resolve, reject) => {
@@ -111,8 +117,9 @@ describe('graceful stop of `npm start`', () => {
     expect(before).toBe('keep-alive');
     const answered = slowPrediction();
     const neverFinished = slowPrediction();
-    // One full round trip on a third connection: the server reads sockets in the order
-    // their data arrived, so by its answer it has parsed both slow requests' heads.
+    await Promise.all([answered.sent, neverFinished.sent]);
+    // Then one full round trip on a third connection, opened after both heads arrived:
+    // by its answer the server has read them, so both requests are open in it.
     expect((await fetch(`${gateway.url}/v2/health/live`)).status).toBe(200);
     const started = Date.now();
     process.kill(gateway.nodePid, 'SIGTERM');

@@ -3,8 +3,13 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
-import { type ChildGateway, PROJECT_ROOT, startChildGateway } from './support/child-gateway.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  type ChildGateway,
+  killLeftoverGateways,
+  PROJECT_ROOT,
+  startChildGateway,
+} from './support/child-gateway.js';
 import { IRIS_ROW, json } from './support/test-gateway.js';
 
 const TOKEN = 'sqlite-trouble-token-0123456';
@@ -14,6 +19,7 @@ const tempDir = (prefix: string) => {
   dirs.push(dir);
   return dir;
 };
+afterEach(killLeftoverGateways);
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
@@ -98,6 +104,7 @@ describe('SQLite on a full disk', () => {
       expect(await gateway.stop('SIGTERM', 'node')).toBe(0);
       expect(countRows(dbPath)).toBe(answered);
     } finally {
+      await killLeftoverGateways(); // a gateway left running would keep the mount busy
       execFileSync('umount', [disk]);
     }
   }, 180_000);

@@ -81,10 +81,17 @@ export async function replaySpillFiles(
   let rows = 0;
   const files = spillFilesIn(dir);
   for (const file of files) {
-    const records = readSpillFile(file);
+    let records: PredictionRecord[];
+    try {
+      records = readSpillFile(file);
+    } catch (error) {
+      // Replicas sharing the directory: another one starting at the same time took it.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
     await replay(records);
     rows += records.length;
-    rmSync(file);
+    rmSync(file, { force: true });
   }
   return { files: files.length, rows };
 }

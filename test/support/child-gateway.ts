@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
@@ -40,6 +40,30 @@ export interface ChildGateway {
   exited: Promise<number | null>;
 }
 
+/** Process groups of every gateway started here, until they exit. */
+const running = new Set<number>();
+
+/**
+ * SIGKILLs every gateway of this test file still running: for afterEach, so a test that
+ * fails half-way leaves no process behind (nor a busy mount under its database).
+ */
+export async function killLeftoverGateways(): Promise<void> {
+  const alive = (group: number) => {
+    try {
+      process.kill(-group, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const group of running) if (alive(group)) process.kill(-group, 'SIGKILL');
+  // Until the kernel has reaped them: their open files keep a mount busy.
+  for (const group of running) {
+    while (alive(group)) await new Promise((r) => setTimeout(r, 20));
+  }
+  running.clear();
+}
+
 /** Children of a process, from Linux's /proc. */
 function childrenOf(pid: number): number[] {
   try {
@@ -69,6 +93,8 @@ export async function startChildGateway(env: Record<string, string>): Promise<Ch
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  const group = child.pid as number;
+  running.add(group);
   let output = '';
   child.stdout?.on('data', (chunk) => {
     output += chunk;
