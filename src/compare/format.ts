@@ -1,9 +1,5 @@
+import { counts, ms, pct, points, pValue, weights } from './number-format.js';
 import type { CompareReport } from './report.js';
-
-const pct = (x: number | null | undefined, digits = 1) =>
-  x === null || x === undefined ? '–' : `${(x * 100).toFixed(digits)}%`;
-const ms = (x: number | null) => (x === null ? '–' : x < 1 ? x.toFixed(3) : x.toFixed(2));
-const pValue = (p: number) => (p < 0.0001 ? p.toExponential(1) : p.toFixed(4));
 
 function table(rows: string[][]): string {
   const widths =
@@ -69,7 +65,6 @@ export function formatCompareReport(report: CompareReport): string {
     '',
   );
 
-  const points = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`;
   for (const comparison of report.accuracy) {
     const { difference, fixedHorizon } = comparison;
     const direction = difference >= 0 ? 'higher' : 'lower';
@@ -89,12 +84,8 @@ export function formatCompareReport(report: CompareReport): string {
   const srm = report.sampleRatio?.test;
   const sequential = report.sampleRatio?.sequential;
   if (report.sampleRatio && srm && sequential) {
-    const observed = Object.entries(report.sampleRatio.observed)
-      .map(([v, n]) => `${v} ${n}`)
-      .join(', ');
-    const expected = Object.entries(report.sampleRatio.expected)
-      .map(([v, w]) => `${v} ${w}`)
-      .join(' : ');
+    const observed = counts(report.sampleRatio.observed);
+    const expected = weights(report.sampleRatio.expected);
     const figures = `chi² = ${srm.chiSquare.toFixed(1)}, p = ${pValue(srm.pValue)}; always valid: p = ${pValue(sequential.pValue)}`;
     lines.push(
       srm.mismatch || sequential.mismatch

@@ -18,8 +18,9 @@ export function dashboardRoutes(deps: {
   /** Whether the gateway has a deployment of this model; others answer 404. */
   hasModel: (model: string) => boolean;
 }) {
-  // Plain browser JavaScript, read once: no build step at run time.
-  const script = readFileSync(new URL('./client.js', import.meta.url), 'utf8');
+  // client.ts as `npm run build` bundles it, read once: no build step at run time. The
+  // path is the same from src/dashboard (tsx, tests) and from dist/dashboard (npm start).
+  const script = readFileSync(new URL('../../dist/dashboard/client.js', import.meta.url), 'utf8');
   const traffic = createTrafficQuery(deps.queries);
 
   return new Hono()

@@ -1,7 +1,56 @@
-// The modelgate dashboard. Plain browser JavaScript served as is by GET /dashboard.js: no
-// build step, no dependencies. Every figure shown comes from the gateway's APIs (/models,
-// /compare/:model, /control/:model and /dashboard/api/traffic/:model); this script only
-// formats and draws them, and refreshes every few seconds.
+// The modelgate dashboard, in the browser. Type-checked against the DOM and the gateway's
+// own response types (tsconfig.dashboard.json), bundled with its one import by esbuild
+// into dist/dashboard/client.js at `npm run build`, and served as GET /dashboard.js.
+// Every figure shown comes from the gateway's APIs (/models, /compare/:model,
+// /control/:model and /dashboard/api/traffic/:model); this script only formats and draws
+// them, and refreshes every few seconds.
+
+import { counts, ms, pct, points, pValue, weights } from '../compare/number-format.js';
+import type { CompareReport } from '../compare/report.js';
+import type { DeploymentState } from '../db/deployment-state.js';
+import type { StoredDeploymentEvent } from '../db/deployments.js';
+import type { RolloutRecord } from '../db/rollouts.js';
+import type { TrafficSeries } from './traffic.js';
+
+/** A model as GET /models describes it (the fields drawn here). */
+interface ModelView {
+  name: string;
+  versions: Array<{ version: string }>;
+  live: string | null;
+  standby: string | null;
+  pinned: boolean;
+  split: Record<string, number> | null;
+  splitSource: 'local' | 'unleash';
+  flag: string;
+  shadow: { version: string; percent: number } | null;
+}
+
+/** GET /control/:model, or why it could not be read. */
+type ControlView =
+  | {
+      deployment: DeploymentState;
+      events: StoredDeploymentEvent[];
+      rollout: RolloutRecord | null;
+      error?: undefined;
+    }
+  | { error: ApiError };
+
+interface LoadedModel {
+  model: ModelView;
+  report: CompareReport;
+  traffic: TrafficSeries;
+  control: ControlView | null;
+}
+
+/** A failed API call: the gateway's error message and the HTTP status. */
+class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
 
 const REFRESH_MS = 3000;
 const WINDOW = '1h';
@@ -9,56 +58,61 @@ const TRAFFIC_MINUTES = 60;
 const TOKEN_KEY = 'modelgate.controlToken';
 const COLORS = ['#2563eb', '#ea580c', '#7c3aed', '#0d9488', '#db2777', '#65a30d'];
 
-// ---- formatting (the same as `npm run compare`) ----
+// ---- formatting (numbers as `npm run compare` writes them: compare/number-format.ts) ----
 
-const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const esc = (value) => String(value).replace(/[&<>"']/g, (ch) => ESCAPES[ch]);
-const pct = (x, digits = 1) =>
-  x === null || x === undefined ? '–' : `${(x * 100).toFixed(digits)}%`;
-const ms = (x) => (x === null || x === undefined ? '–' : x < 1 ? x.toFixed(3) : x.toFixed(2));
-const pValue = (p) => (p < 0.0001 ? p.toExponential(1) : p.toFixed(4));
-const points = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`;
-const two = (n) => String(n).padStart(2, '0');
-const hhmm = (t) => {
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
+const two = (n: number) => String(n).padStart(2, '0');
+const hhmm = (t: number) => {
   const d = new Date(t);
   return `${two(d.getHours())}:${two(d.getMinutes())}`;
 };
-const clock = (t) => `${hhmm(t)}:${two(new Date(t).getSeconds())}`;
-const dateTime = (t) => {
+const clock = (t: number) => `${hhmm(t)}:${two(new Date(t).getSeconds())}`;
+const dateTime = (t: number) => {
   const d = new Date(t);
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${clock(t)}`;
 };
-const weights = (w) =>
-  Object.entries(w)
-    .map(([version, weight]) => `${version} ${weight}`)
-    .join(' : ');
 
 // ---- the gateway's APIs ----
 
 const getToken = () => sessionStorage.getItem(TOKEN_KEY) ?? '';
 
-async function api(path, init = {}) {
+/** The gateway's JSON answer, typed as the caller expects it; an ApiError if it is not 2xx. */
+async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   const res = await fetch(path, { cache: 'no-store', ...init });
-  const body = await res.json().catch(() => null);
+  const body: unknown = await res.json().catch(() => null);
   if (!res.ok) {
-    const error = new Error(body?.error?.message ?? `${res.status} ${res.statusText}`);
-    error.status = res.status;
-    throw error;
+    const message = (body as { error?: { message?: string } } | null)?.error?.message;
+    throw new ApiError(message ?? `${res.status} ${res.statusText}`, res.status);
   }
-  return body;
+  return body as T;
 }
 
-const withToken = (init = {}) => ({
+const withToken = (init: RequestInit & { headers?: Record<string, string> } = {}): RequestInit => ({
   ...init,
   headers: { ...init.headers, authorization: `Bearer ${getToken()}` },
 });
 
-async function loadModel(model) {
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+async function loadModel(model: ModelView): Promise<LoadedModel> {
   const name = encodeURIComponent(model.name);
   const [report, traffic, control] = await Promise.all([
-    api(`/compare/${name}?since=${WINDOW}`),
-    api(`/dashboard/api/traffic/${name}?minutes=${TRAFFIC_MINUTES}`),
-    getToken() ? api(`/control/${name}`, withToken()).catch((error) => ({ error })) : null,
+    api<CompareReport>(`/compare/${name}?since=${WINDOW}`),
+    api<TrafficSeries>(`/dashboard/api/traffic/${name}?minutes=${TRAFFIC_MINUTES}`),
+    getToken()
+      ? api<ControlView>(`/control/${name}`, withToken()).catch(
+          (error: unknown): ControlView => ({
+            error: error instanceof ApiError ? error : new ApiError(messageOf(error), 0),
+          }),
+        )
+      : null,
   ]);
   return { model, report, traffic, control };
 }
@@ -66,7 +120,7 @@ async function loadModel(model) {
 // ---- drawing ----
 
 /** Hosted versions first, then any version that still has traffic in the window. */
-function versionsOf(model, report, traffic) {
+function versionsOf(model: ModelView, report: CompareReport, traffic: TrafficSeries) {
   const names = model.versions.map((v) => v.version);
   for (const v of [...report.versions, ...traffic.versions]) {
     if (!names.includes(v.version)) names.push(v.version);
@@ -74,15 +128,15 @@ function versionsOf(model, report, traffic) {
   return names;
 }
 
-function badges(model, version) {
-  const out = [];
+function badges(model: ModelView, version: string) {
+  const out: string[] = [];
   if (version === model.live) out.push('<span class="badge live">live</span>');
   if (version === model.standby) out.push('<span class="badge standby">standby</span>');
   if (model.shadow?.version === version) out.push('<span class="badge shadow">shadow</span>');
   return out.join(' ');
 }
 
-function facts(model, report) {
+function facts(model: ModelView, report: CompareReport) {
   const split =
     model.splitSource === 'unleash'
       ? report.sampleRatio
@@ -112,12 +166,12 @@ function facts(model, report) {
   </dl>`;
 }
 
-function actions(model, control) {
+function actions(model: ModelView, control: ControlView | null) {
   const disabled = getToken() ? '' : ' disabled title="paste the control token first"';
   const name = esc(model.name);
   const history = control && !control.error ? control.deployment.history : null;
   const previous = history ? history[history.length - 1] : undefined;
-  const button = (action, label, confirm, extra = '', off = false) =>
+  const button = (action: string, label: string, confirm: string, extra = '', off = false) =>
     `<button type="button" data-action="${action}" data-model="${name}"${extra}
       data-confirm="${esc(confirm)}"${off && !disabled ? ' disabled' : disabled}>${esc(label)}</button>`;
   if (!model.standby) {
@@ -145,12 +199,10 @@ function actions(model, control) {
   </div>`;
 }
 
-function srmBanner(report) {
+function srmBanner(report: CompareReport) {
   const srm = report.sampleRatio;
   if (!srm?.sequential?.mismatch) return '';
-  const observed = Object.entries(srm.observed)
-    .map(([v, n]) => `${v} ${n}`)
-    .join(', ');
+  const observed = counts(srm.observed);
   return `<p class="srm" role="alert" data-field="srm"><strong>Sample ratio mismatch.</strong>
     Observed ${esc(observed)} since ${esc(dateTime(srm.since))} against the split ${esc(weights(srm.expected))}
     (always-valid p = ${pValue(srm.sequential.pValue)} &lt; ${srm.sequential.alpha}).
@@ -158,7 +210,12 @@ function srmBanner(report) {
     comparison until the cause is found.</p>`;
 }
 
-function versionTable(model, report, names, colors) {
+function versionTable(
+  model: ModelView,
+  report: CompareReport,
+  names: string[],
+  colors: Map<string, string>,
+) {
   const byVersion = new Map(report.versions.map((v) => [v.version, v]));
   const since = report.window.since === null ? 'all time' : `since ${hhmm(report.window.since)}`;
   const rows = names.map((version) => {
@@ -183,8 +240,8 @@ function versionTable(model, report, names, colors) {
     </table>`;
 }
 
-function findings(report) {
-  const lines = [];
+function findings(report: CompareReport) {
+  const lines: string[] = [];
   for (const c of report.accuracy) {
     const t = c.fixedHorizon;
     const verdict =
@@ -202,9 +259,7 @@ function findings(report) {
   if (report.accuracy.length === 0) lines.push('accuracy: needs feedback on at least two versions');
   const srm = report.sampleRatio;
   if (srm?.sequential && !srm.sequential.mismatch) {
-    const observed = Object.entries(srm.observed)
-      .map(([v, n]) => `${v} ${n}`)
-      .join(', ');
+    const observed = counts(srm.observed);
     lines.push(
       `sample ratio: observed ${esc(observed)} fits the split ${esc(weights(srm.expected))} (always-valid p = ${pValue(srm.sequential.pValue)})`,
     );
@@ -221,13 +276,13 @@ function findings(report) {
 }
 
 /** Rounds a chart's top up to 1, 2 or 5 × 10^k. */
-function niceMax(x) {
+function niceMax(x: number) {
   const step = 10 ** Math.floor(Math.log10(x));
   return [1, 2, 5, 10].map((m) => m * step).find((m) => m >= x) ?? x;
 }
 
 /** Requests per minute per version, stacked bars, as an inline SVG. */
-function chart(traffic, colors) {
+function chart(traffic: TrafficSeries, colors: Map<string, string>) {
   const W = 460;
   const H = 170;
   const left = 34;
@@ -239,9 +294,9 @@ function chart(traffic, colors) {
     traffic.versions.reduce((sum, v) => sum + (v.counts[i] ?? 0), 0),
   );
   const max = niceMax(Math.max(1, ...totals));
-  const y = (value) => top + (H - top - bottom) * (1 - value / max);
+  const y = (value: number) => top + (H - top - bottom) * (1 - value / max);
   const slot = (W - left - right) / n;
-  const parts = [];
+  const parts: string[] = [];
   const ticks =
     traffic.versions.length === 0 ? [0] : Number.isInteger(max / 2) ? [0, max / 2, max] : [0, max];
   for (const value of ticks) {
@@ -283,9 +338,10 @@ function chart(traffic, colors) {
 }
 
 /** What an event changed: the versions, and the weights or percent it set. */
-function change(e) {
+function change(e: StoredDeploymentEvent) {
   const versions = [e.from, e.to].filter(Boolean).join(' → ');
-  const d = e.detail ?? {};
+  // What the control plane and the rollout write into an event's detail.
+  const d: { weights?: Record<string, number>; percent?: unknown; step?: unknown } = e.detail ?? {};
   const what = d.weights
     ? weights(d.weights)
     : typeof d.percent === 'number'
@@ -296,7 +352,7 @@ function change(e) {
   return [versions, what].filter(Boolean).join(', ');
 }
 
-function events(control) {
+function events(control: ControlView | null) {
   if (!control) {
     return '<p class="muted events">Paste the control token above to see the deployment history and use the buttons.</p>';
   }
@@ -319,9 +375,9 @@ function events(control) {
     <tbody>${rows.join('')}</tbody></table></div>`;
 }
 
-function renderModel({ model, report, traffic, control }) {
+function renderModel({ model, report, traffic, control }: LoadedModel) {
   const names = versionsOf(model, report, traffic);
-  const colors = new Map(names.map((v, i) => [v, COLORS[i % COLORS.length]]));
+  const colors = new Map(names.map((v, i) => [v, COLORS[i % COLORS.length] as string]));
   return `<section class="model" data-model="${esc(model.name)}">
     <header class="model-head"><h2>${esc(model.name)}</h2>${facts(model, report)}${actions(model, control)}</header>
     ${srmBanner(report)}
@@ -335,18 +391,25 @@ function renderModel({ model, report, traffic, control }) {
 
 // ---- the page ----
 
-const $models = document.getElementById('models');
-const $status = document.getElementById('status');
-const $notice = document.getElementById('notice');
-const $tokenForm = document.getElementById('token-form');
-const $token = document.getElementById('token');
-const $tokenState = document.getElementById('token-state');
-const $forget = document.getElementById('forget-token');
+/** An element page.tsx renders; missing means the page and this script disagree. */
+function element<T extends HTMLElement>(id: string, type: new () => T): T {
+  const found = document.getElementById(id);
+  if (!(found instanceof type)) throw new Error(`dashboard: #${id} is not on the page`);
+  return found;
+}
+
+const $models = element('models', HTMLElement);
+const $status = element('status', HTMLElement);
+const $notice = element('notice', HTMLElement);
+const $tokenForm = element('token-form', HTMLFormElement);
+const $token = element('token', HTMLInputElement);
+const $tokenState = element('token-state', HTMLElement);
+const $forget = element('forget-token', HTMLButtonElement);
 
 let shown = '';
 async function update() {
   try {
-    const { models } = await api('/models');
+    const { models } = await api<{ models: ModelView[] }>('/models');
     const views = await Promise.all(models.map(loadModel));
     const html = views.length
       ? views.map(renderModel).join('')
@@ -358,7 +421,7 @@ async function update() {
     }
     $status.textContent = `updated ${clock(Date.now())} · refreshes every ${REFRESH_MS / 1000} s`;
   } catch (error) {
-    $status.textContent = `update failed at ${clock(Date.now())}: ${error.message}`;
+    $status.textContent = `update failed at ${clock(Date.now())}: ${messageOf(error)}`;
   }
 }
 
@@ -385,7 +448,7 @@ async function refresh() {
   }
 }
 
-function showNotice(text, kind) {
+function showNotice(text: string, kind: 'ok' | 'error') {
   $notice.textContent = text;
   $notice.className = kind;
   $notice.hidden = false;
@@ -414,14 +477,17 @@ $forget.addEventListener('click', () => {
 });
 
 $models.addEventListener('click', async (event) => {
-  const button = event.target.closest('button[data-action]');
+  const button =
+    event.target instanceof Element
+      ? event.target.closest<HTMLButtonElement>('button[data-action]')
+      : null;
   if (!button || button.disabled) return;
   const { action, model, version, confirm } = button.dataset;
   if (!window.confirm(confirm)) return;
   button.disabled = true;
   const body = { model, reason: 'dashboard', ...(action === 'promote' ? { version } : {}) };
   try {
-    const view = await api(
+    const view = await api<{ deployment: DeploymentState }>(
       `/control/${action}`,
       withToken({
         method: 'POST',
@@ -431,7 +497,7 @@ $models.addEventListener('click', async (event) => {
     );
     showNotice(`${action} ${model}: ${view.deployment.live} is live`, 'ok');
   } catch (error) {
-    showNotice(`${action} ${model} failed: ${error.message}`, 'error');
+    showNotice(`${action} ${model} failed: ${messageOf(error)}`, 'error');
   }
   await refresh();
 });
