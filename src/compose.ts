@@ -41,6 +41,11 @@ export class StartupError extends Error {
 /** What a test may swap: the rollout clock, so steps fire without sleeping. */
 export interface ComposeOverrides {
   rolloutTimer?: RolloutTimer;
+  /**
+   * Awaited inside a rollout evaluation after its window is read, before the outcome
+   * is committed: a test holds it to land an abort exactly there.
+   */
+  rolloutEvaluationGate?: (model: string) => Promise<void>;
 }
 
 /** Builds every part from config. main.ts serves it; tests call it with temp dirs. */
@@ -67,8 +72,7 @@ export async function composeModelgate(
   const control = createControlService({
     host,
     deployments,
-    rolloutRunning: async (model) => (await rollouts.get(model))?.status === 'running',
-    rolloutView: async (model) => (await rollouts.get(model)) ?? null,
+    rollouts,
   });
   const rollout = createRolloutService({
     control,
@@ -78,7 +82,9 @@ export async function composeModelgate(
     windowRows: async (query) => {
       // Read-your-writes, as for /compare: the step's window includes what was just served.
       await flushLog();
-      return queries.compareRows(query);
+      const rows = await queries.compareRows(query);
+      await overrides.rolloutEvaluationGate?.(query.model);
+      return rows;
     },
     logger,
     leads: () => storage.leads(),

@@ -158,6 +158,35 @@ describe('two replicas on one PostgreSQL', () => {
     for (let i = 1; i < flips.length; i++) expect(flips[i].from).toBe(flips[i - 1].to);
   });
 
+  it('refuses none of 500 concurrent changes sent to both replicas', async () => {
+    const before = await deployment(a);
+    const results = await Promise.all(
+      Array.from({ length: 500 }, (_, i) =>
+        control(i % 2 === 0 ? a : b, 'POST', '/control/flip', {
+          model: 'iris',
+          reason: `storm ${i}`,
+        }),
+      ),
+    );
+    const refused = results.filter((r) => r.status !== 200);
+    expect(
+      await Promise.all(refused.slice(0, 3).map(async (r) => `${r.status} ${await r.text()}`)),
+    ).toEqual([]);
+    // An even number of flips: back where it started, 500 revisions later, on both.
+    const expected = { live: before.live, revision: before.revision + 500 };
+    await within(2000, async () => {
+      const [onA, onB] = await Promise.all([deployment(a), deployment(b)]);
+      return [onA, onB].every((d) => d.live === expected.live && d.revision === expected.revision);
+    });
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const { rows } = await client.query(
+      "SELECT count(*)::int AS n FROM deployment_events WHERE model = 'iris' AND reason LIKE 'storm %'",
+    );
+    await client.end();
+    expect(rows[0].n).toBe(500);
+  }, 60_000);
+
   it('drives a progressive rollout from exactly one replica, whichever it was started on', async () => {
     const leads = async (gateway: ChildGateway) =>
       (await json(await fetch(`${gateway.url}/v2/health/ready`))).storage.leads as boolean;

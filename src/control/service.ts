@@ -1,5 +1,7 @@
+import { backoff } from '../backoff.js';
 import type { DeploymentState } from '../db/deployment-state.js';
 import type { DeploymentStore, StoredDeploymentEvent } from '../db/deployments.js';
+import type { RolloutRecord, RolloutStore } from '../db/rollouts.js';
 import { AppError, conflict, modelNotFound } from '../errors.js';
 import type { ModelHost } from '../models/model-host.js';
 import {
@@ -21,26 +23,45 @@ export interface ModelControlView {
   rollout: unknown;
 }
 
+/**
+ * A change of a progressive rollout. It is decided inside the model's serialised
+ * section from the stored rollout and deployment, decided again from fresh reads
+ * whenever another replica committed first, and committed together with the
+ * deployment change it makes: an abort and a step evaluated at the same moment
+ * are ordered, and the later one sees what the earlier did.
+ */
+export type RolloutChange = (
+  stored: RolloutRecord | undefined,
+  state: DeploymentState,
+) => { command: DeploymentCommand; record: RolloutRecord } | null;
+
 export interface ControlService {
   view(model: string): Promise<ModelControlView>;
   apply(model: string, command: DeploymentCommand, meta: ChangeMeta): Promise<DeploymentState>;
+  /** Applies a rollout's change; null when `decide` found it no longer applies. */
+  applyRollout(
+    model: string,
+    decide: RolloutChange,
+    meta: ChangeMeta,
+  ): Promise<RolloutRecord | null>;
   /** Gives every hosted model a deployment (first start: lowest version live). */
   ensureDeployments(): Promise<void>;
 }
 
-/** Another replica's change can win the compare-and-set this many times in a row before we give up. */
-const COMMIT_ATTEMPTS = 5;
+/** Pauses between attempts after another replica won the compare-and-set: short, growing, jittered. */
+const RETRY_FIRST_MS = 2;
+const RETRY_LAST_MS = 100;
 
 export function createControlService(deps: {
   host: ModelHost;
   deployments: DeploymentStore;
-  /** Whether a progressive rollout owns this model's traffic right now. */
-  rolloutRunning?: (model: string) => Promise<boolean>;
-  rolloutView?: (model: string) => Promise<unknown>;
+  rollouts: RolloutStore;
   now?: () => number;
+  random?: () => number;
 }): ControlService {
-  const { host, deployments } = deps;
+  const { host, deployments, rollouts } = deps;
   const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
   // Changes to one model run one after another in this process, so two requests never
   // decide from the same state; across replicas the store's compare-and-set does that.
   const queues = new Map<string, Promise<unknown>>();
@@ -56,33 +77,36 @@ export function createControlService(deps: {
 
   /**
    * Decides from the current state and commits; when another replica committed
-   * first (409 from the store), re-reads and decides again, so both changes land
-   * in order and neither is lost.
+   * first (409 from the store), re-reads and decides again. There is no attempt
+   * limit: every conflict means some change landed, so the system always moves
+   * on, and a change that is valid is never refused for having been unlucky.
+   * `decide` returns null to drop the change (it no longer applies).
    */
-  const decideAndCommit = async (
+  const commitWithRetry = async <T>(
     model: string,
-    command: DeploymentCommand,
+    decide: (
+      state: DeploymentState,
+    ) => Promise<{ command: DeploymentCommand; rollout?: RolloutRecord; result: T } | { done: T }>,
     meta: ChangeMeta,
-  ): Promise<DeploymentState> => {
-    for (let attempt = 1; ; attempt++) {
+  ): Promise<T> => {
+    const pause = backoff({ firstMs: RETRY_FIRST_MS, lastMs: RETRY_LAST_MS });
+    for (;;) {
       const before = current(model);
-      const { state, event } = applyDeploymentCommand(before, command, host.loaded(model));
-      if (state === before) return state;
+      const decision = await decide(before);
+      if ('done' in decision) return decision.done;
+      const { state, event } = applyDeploymentCommand(before, decision.command, host.loaded(model));
+      if (state === before) return decision.result;
       try {
-        await deployments.commit(state, {
-          ...event,
-          actor: meta.actor,
-          reason: meta.reason ?? null,
-          ts: now(),
-        });
-        return state;
+        await deployments.commit(
+          state,
+          { ...event, actor: meta.actor, reason: meta.reason ?? null, ts: now() },
+          decision.rollout,
+        );
+        return decision.result;
       } catch (error) {
-        if (
-          !(error instanceof AppError && error.code === 'conflict') ||
-          attempt >= COMMIT_ATTEMPTS
-        ) {
-          throw error;
-        }
+        if (!(error instanceof AppError && error.code === 'conflict')) throw error;
+        // Jitter keeps two replicas that collided from colliding again in lockstep.
+        await sleep(pause.next() * (0.5 + random()));
         await deployments.reload(model);
       }
     }
@@ -100,11 +124,25 @@ export function createControlService(deps: {
         deployment: current(model),
         loaded: host.versions(model),
         events: await deployments.events(model, 20),
-        rollout: (await deps.rolloutView?.(model)) ?? null,
+        rollout: (await rollouts.get(model)) ?? null,
       };
     },
 
     apply: (model, command, meta) => serialized(model, () => applyNow(model, command, meta)),
+
+    applyRollout: (model, decide, meta) =>
+      serialized(model, () =>
+        commitWithRetry<RolloutRecord | null>(
+          model,
+          async (state) => {
+            const change = decide(await rollouts.get(model), state);
+            return change
+              ? { command: change.command, rollout: change.record, result: change.record }
+              : { done: null };
+          },
+          meta,
+        ),
+      ),
 
     async ensureDeployments() {
       for (const model of host.models()) {
@@ -129,16 +167,20 @@ export function createControlService(deps: {
     },
   };
 
+  async function refuseWhileRolloutRuns(model: string): Promise<void> {
+    if ((await rollouts.get(model))?.status === 'running') {
+      throw conflict(
+        `a rollout of "${model}" is running; abort it first (POST /control/rollout/abort)`,
+      );
+    }
+  }
+
   async function applyNow(
     model: string,
     command: DeploymentCommand,
     meta: ChangeMeta,
   ): Promise<DeploymentState> {
-    if (ROLLOUT_OWNED.has(command.type) && (await deps.rolloutRunning?.(model))) {
-      throw conflict(
-        `a rollout of "${model}" is running; abort it first (POST /control/rollout/abort)`,
-      );
-    }
+    if (ROLLOUT_OWNED.has(command.type)) await refuseWhileRolloutRuns(model);
     // Loading is slow; it happens before the state is read, so the decision below
     // sees the newest state.
     if (command.type === 'load' || command.type === 'promote') {
@@ -158,8 +200,18 @@ export function createControlService(deps: {
       });
       return state;
     }
-    const state = await decideAndCommit(model, command, meta);
+    const state = await commitWithRetry<DeploymentState>(
+      model,
+      async (before) => {
+        // Read again on every attempt: a rollout started on another replica wins the race.
+        if (ROLLOUT_OWNED.has(command.type)) await refuseWhileRolloutRuns(model);
+        return { command, result: before };
+      },
+      meta,
+    );
     if (command.type === 'unload') await host.unload(model, command.version);
     return state;
   }
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

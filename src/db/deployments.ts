@@ -1,4 +1,5 @@
 import type { DeploymentEvent, DeploymentState } from './deployment-state.js';
+import type { RolloutRecord } from './rollouts.js';
 
 export interface StoredDeploymentEvent extends DeploymentEvent {
   id: number;
@@ -16,8 +17,11 @@ export interface DeploymentStore {
   /**
    * Persists `next` and `event` atomically, if the stored revision is still
    * `next.revision - 1` (compare-and-set); otherwise a 409 conflict and nothing changes.
+   * A rollout's record is written in the same transaction: every change of a
+   * rollout's state is then ordered by the deployment's revision with every other
+   * change of that model, on every replica.
    */
-  commit(next: DeploymentState, event: DeploymentEvent): Promise<void>;
+  commit(next: DeploymentState, event: DeploymentEvent, rollout?: RolloutRecord): Promise<void>;
   /** Newest first. */
   events(model: string, limit: number): Promise<StoredDeploymentEvent[]>;
   remove(model: string): Promise<void>;

@@ -21,5 +21,11 @@ export interface RolloutRecord {
 export interface RolloutStore {
   get(model: string): Promise<RolloutRecord | undefined>;
   running(): Promise<RolloutRecord[]>;
-  save(record: RolloutRecord): Promise<void>;
+  /**
+   * Stores `record` only if the stored one is still running the same step
+   * (same stepIndex and stepStartedAt): a step held for another interval must not
+   * overwrite an abort or a step committed meanwhile. False when it did not land.
+   * (Every other change of a rollout is committed with its deployment change.)
+   */
+  saveIfSameStep(record: RolloutRecord): Promise<boolean>;
 }

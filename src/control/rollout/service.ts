@@ -4,6 +4,7 @@ import type { CompareRows, CompareRowsQuery } from '../../db/stats-queries.js';
 import { conflict, invalidTransition, modelNotFound } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { ModelHost } from '../../models/model-host.js';
+import type { DeploymentCommand } from '../deployments.js';
 import type { ChangeMeta, ControlService } from '../service.js';
 import { decideStep, type RolloutPolicy } from './decision.js';
 import type { GuardConfig } from './guards.js';
@@ -89,22 +90,90 @@ export function createRolloutService(deps: {
     timers.set(model, handle);
   };
 
-  const schedule = async (record: RolloutRecord, delayMs: number) => {
-    record.nextEvaluationAt = now() + delayMs;
-    await deps.rollouts.save(record);
-    arm(record.model, delayMs);
+  const disarm = (model: string) => {
+    const handle = timers.get(model);
+    if (handle !== undefined) timer.clear(handle);
+    timers.delete(model);
   };
 
-  const finish = async (
+  /** After a committed change: time the next evaluation (one interval), or stop timing an ended rollout. */
+  const follow = (record: RolloutRecord) => {
+    if (record.status === 'running') arm(record.model, record.intervalMs);
+    else disarm(record.model);
+  };
+
+  const finished = (
     record: RolloutRecord,
     status: RolloutRecord['status'],
     outcome: string,
+  ): RolloutRecord => ({ ...record, status, outcome, finishedAt: now(), nextEvaluationAt: null });
+
+  /** Whether `stored` is still the running step an evaluation read before its slow query. */
+  const sameStep = (stored: RolloutRecord | undefined, read: RolloutRecord) =>
+    stored?.status === 'running' &&
+    stored.stepIndex === read.stepIndex &&
+    stored.stepStartedAt === read.stepStartedAt;
+
+  /** The change that puts `record` on `stepIndex`; the step at 100 % promotes and ends it. */
+  const stepChange = (record: RolloutRecord, stepIndex: number) => {
+    const percent = record.steps[stepIndex] as number;
+    const moved = { ...record, stepIndex, stepStartedAt: now() };
+    if (percent >= 100) {
+      return {
+        command: { type: 'rollout_complete', version: record.candidate } as const,
+        record: finished(
+          moved,
+          'completed',
+          `${record.candidate} promoted after ${stepIndex} step(s)`,
+        ),
+      };
+    }
+    return {
+      command: {
+        type: 'rollout_step',
+        weights: stepSplit(record.baseline, record.candidate, percent),
+        first: stepIndex === 0,
+      } as const,
+      record: { ...moved, nextEvaluationAt: moved.stepStartedAt + record.intervalMs },
+    };
+  };
+
+  const halt = (
+    record: RolloutRecord,
+    action: 'rollout_abort' | 'rollout_guard_tripped',
+    detail?: Record<string, unknown>,
+  ) =>
+    ({
+      type: 'rollout_halt',
+      action,
+      candidate: record.candidate,
+      ...(detail ? { detail } : {}),
+    }) as const;
+
+  /**
+   * Commits an evaluation's outcome unless the rollout moved on while the window was
+   * being read (aborted, or stepped by another evaluation): then the outcome is stale
+   * and dropped, and whatever moved it decides what happens next.
+   */
+  const concludeStep = async (
+    read: RolloutRecord,
+    change: (stored: RolloutRecord) => {
+      command: DeploymentCommand;
+      record: RolloutRecord;
+    },
+    meta: ChangeMeta,
   ) => {
-    const handle = timers.get(record.model);
-    if (handle !== undefined) timer.clear(handle);
-    timers.delete(record.model);
-    Object.assign(record, { status, outcome, finishedAt: now(), nextEvaluationAt: null });
-    await deps.rollouts.save(record);
+    const committed = await deps.control.applyRollout(
+      read.model,
+      (stored) => (stored && sameStep(stored, read) ? change(stored) : null),
+      meta,
+    );
+    if (committed) follow(committed);
+    else
+      deps.logger.info(
+        { model: read.model },
+        'rollout changed during its evaluation; outcome dropped',
+      );
   };
 
   /** The step's window: the split is constant within it (see decision.ts). */
@@ -115,110 +184,97 @@ export function createRolloutService(deps: {
       record.candidate,
     );
 
-  const moveTo = async (record: RolloutRecord, stepIndex: number, meta: ChangeMeta) => {
-    const percent = record.steps[stepIndex] as number;
-    record.stepIndex = stepIndex;
-    record.stepStartedAt = now();
-    if (percent >= 100) {
-      await deps.control.apply(
-        record.model,
-        { type: 'rollout_complete', version: record.candidate },
-        meta,
-      );
-      await finish(record, 'completed', `${record.candidate} promoted after ${stepIndex} step(s)`);
-      return;
-    }
-    await deps.control.apply(
-      record.model,
-      {
-        type: 'rollout_step',
-        weights: stepSplit(record.baseline, record.candidate, percent),
-        first: stepIndex === 0,
-      },
-      meta,
-    );
-    await schedule(record, record.intervalMs);
-  };
-
   const service: RolloutService = {
     async start(model, request, meta) {
-      const state = deps.deployments.get(model);
-      if (!state) throw modelNotFound(model);
+      if (!deps.deployments.get(model)) throw modelNotFound(model);
       deps.host.require(model, request.version);
       const steps = validateSteps(request.steps);
       const intervalMs = parseInterval(request.interval);
       const policy = rolloutPolicy(request, intervalMs);
-      if ((await deps.rollouts.get(model))?.status === 'running') {
-        throw conflict(`a rollout of "${model}" is already running; abort it first`);
-      }
-      if (request.version === state.live) {
-        throw invalidTransition(`${model}: "${request.version}" is already live`);
-      }
-      const record: RolloutRecord = {
+      const record = await deps.control.applyRollout(
         model,
-        candidate: request.version,
-        baseline: state.live,
-        steps,
-        stepIndex: 0,
-        intervalMs,
-        // The whole decision policy (alpha, guards, step limit) lives in the guards column.
-        guards: policy as unknown as Record<string, unknown>,
-        status: 'running',
-        stepStartedAt: now(),
-        nextEvaluationAt: null,
-        readings: [],
-        startedAt: now(),
-        finishedAt: null,
-        outcome: null,
-      };
-      await moveTo(record, 0, meta);
+        (stored, state) => {
+          if (stored?.status === 'running') {
+            throw conflict(`a rollout of "${model}" is already running; abort it first`);
+          }
+          if (request.version === state.live) {
+            throw invalidTransition(`${model}: "${request.version}" is already live`);
+          }
+          const fresh: RolloutRecord = {
+            model,
+            candidate: request.version,
+            baseline: state.live,
+            steps,
+            stepIndex: 0,
+            intervalMs,
+            // The whole decision policy (alpha, guards, step limit) lives in the guards column.
+            guards: policy as unknown as Record<string, unknown>,
+            status: 'running',
+            stepStartedAt: now(),
+            nextEvaluationAt: null,
+            readings: [],
+            startedAt: now(),
+            finishedAt: null,
+            outcome: null,
+          };
+          return stepChange(fresh, 0);
+        },
+        meta,
+      );
+      if (!record) throw new Error('a rollout start cannot be dropped');
+      follow(record);
       return record;
     },
 
     async abort(model, meta) {
-      const record = await deps.rollouts.get(model);
-      if (record?.status !== 'running') throw invalidTransition(`${model}: no rollout is running`);
-      await deps.control.apply(
+      const record = await deps.control.applyRollout(
         model,
-        { type: 'rollout_halt', action: 'rollout_abort', candidate: record.candidate },
+        (stored) => {
+          if (stored?.status !== 'running') {
+            throw invalidTransition(`${model}: no rollout is running`);
+          }
+          return {
+            command: halt(stored, 'rollout_abort'),
+            record: finished(
+              stored,
+              'aborted',
+              `aborted by ${meta.actor}${meta.reason ? `: ${meta.reason}` : ''}`,
+            ),
+          };
+        },
         meta,
       );
-      await finish(
-        record,
-        'aborted',
-        `aborted by ${meta.actor}${meta.reason ? `: ${meta.reason}` : ''}`,
-      );
+      if (!record) throw new Error('an abort cannot be dropped');
+      follow(record);
       return record;
     },
 
     view: async (model) => (await deps.rollouts.get(model)) ?? null,
 
     async evaluate(model) {
-      const record = await deps.rollouts.get(model);
-      if (record?.status !== 'running') return;
-      const policy = record.guards as unknown as RolloutPolicy;
+      const read = await deps.rollouts.get(model);
+      if (read?.status !== 'running') return;
+      const policy = read.guards as unknown as RolloutPolicy;
       if (typeof policy.alpha !== 'number' || typeof policy.guards !== 'object') {
         // Started by a version whose guards compared raw rates: it cannot be judged now.
-        await deps.control.apply(
-          model,
-          { type: 'rollout_halt', action: 'rollout_abort', candidate: record.candidate },
-          { actor: ROLLOUT_ACTOR, reason: 'started with the retired fixed-threshold guards' },
-        );
-        await finish(
-          record,
-          'aborted',
-          'started with the retired fixed-threshold guards; start it again',
+        const why = 'started with the retired fixed-threshold guards';
+        await concludeStep(
+          read,
+          (stored) => ({
+            command: halt(stored, 'rollout_abort'),
+            record: finished(stored, 'aborted', `${why}; start it again`),
+          }),
+          { actor: ROLLOUT_ACTOR, reason: why },
         );
         return;
       }
       const step = decideStep({
-        stats: await stepStats(record),
+        stats: await stepStats(read),
         policy,
-        steps: record.steps,
-        stepElapsedMs: now() - record.stepStartedAt,
+        steps: read.steps,
+        stepElapsedMs: now() - read.stepStartedAt,
       });
       const { readings, tripped } = step.guards;
-      record.readings = readings;
       if (step.action === 'rollback') {
         const reason =
           tripped.length > 0
@@ -228,26 +284,23 @@ export function createRolloutService(deps: {
                 .map((r) => r.guard)
                 .join(', ')} still waiting`;
         deps.logger.warn(
-          { model, candidate: record.candidate, tripped },
+          { model, candidate: read.candidate, tripped },
           `rollout rolled back: ${reason}`,
         );
-        await deps.control.apply(
-          model,
-          {
-            type: 'rollout_halt',
-            action: 'rollout_guard_tripped',
-            candidate: record.candidate,
-            detail: {
-              step: record.steps[record.stepIndex],
+        await concludeStep(
+          read,
+          (stored) => ({
+            command: halt(stored, 'rollout_guard_tripped', {
+              step: stored.steps[stored.stepIndex],
               alpha: step.stepAlpha,
               inconclusive: step.inconclusive,
               tripped,
               readings,
-            },
-          },
+            }),
+            record: finished({ ...stored, readings }, 'rolled_back', reason),
+          }),
           { actor: ROLLOUT_ACTOR, reason: `guard tripped: ${reason}` },
         );
-        await finish(record, 'rolled_back', reason);
         return;
       }
       if (step.action === 'wait') {
@@ -256,25 +309,32 @@ export function createRolloutService(deps: {
         if (step.inconclusive) {
           deps.logger.warn({ model }, 'rollout step inconclusive past maxStepDuration: holding');
         }
-        await schedule(record, record.intervalMs);
+        const held = { ...read, readings, nextEvaluationAt: now() + read.intervalMs };
+        // Only onto the same running step: an abort or a step committed meanwhile stands.
+        if (await deps.rollouts.saveIfSameStep(held)) follow(held);
         return;
       }
-      const next = record.stepIndex + 1;
       const meta = {
         actor: ROLLOUT_ACTOR,
-        reason: `step ${record.steps[record.stepIndex]}% passed its guards`,
+        reason: `step ${read.steps[read.stepIndex]}% passed its guards`,
       };
-      if (next < record.steps.length) {
-        await moveTo(record, next, meta);
-        return;
-      }
-      // The last step was below 100 % and passed: that too ends in a promote.
-      await deps.control.apply(
-        model,
-        { type: 'rollout_complete', version: record.candidate },
+      await concludeStep(
+        read,
+        (stored) => {
+          const next = stored.stepIndex + 1;
+          if (next < stored.steps.length) return stepChange({ ...stored, readings }, next);
+          // The last step was below 100 % and passed: that too ends in a promote.
+          return {
+            command: { type: 'rollout_complete', version: stored.candidate },
+            record: finished(
+              { ...stored, readings },
+              'completed',
+              `${stored.candidate} promoted after the last step`,
+            ),
+          };
+        },
         meta,
       );
-      await finish(record, 'completed', `${record.candidate} promoted after the last step`);
     },
 
     async sync() {

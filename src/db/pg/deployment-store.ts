@@ -5,7 +5,7 @@ import type { DeploymentState } from '../deployment-state.js';
 import type { DeploymentStore } from '../deployments.js';
 import type { PgDb } from './client.js';
 import { whileReachable } from './errors.js';
-import { deploymentEvents, deployments } from './schema.js';
+import { deploymentEvents, deployments, rollouts } from './schema.js';
 
 /** The channel every replica listens on; the payload is the model whose row changed. */
 export const DEPLOYMENTS_CHANNEL = 'modelgate_deployments';
@@ -39,7 +39,7 @@ export function createPgDeploymentStore(db: PgDb): PgDeploymentStore {
     get: (model) => current.get(model),
     all: () => [...current.values()],
 
-    async commit(next, event) {
+    async commit(next, event, rollout) {
       await whileReachable(
         db.transaction(async (tx) => {
           const expected = next.revision - 1;
@@ -70,6 +70,12 @@ export function createPgDeploymentStore(db: PgDb): PgDeploymentStore {
             await tx.update(deployments).set(row).where(eq(deployments.model, next.model));
           }
           await tx.insert(deploymentEvents).values(toEventRow(event));
+          if (rollout) {
+            await tx
+              .insert(rollouts)
+              .values(rollout)
+              .onConflictDoUpdate({ target: rollouts.model, set: rollout });
+          }
           // Delivered to every listener (this replica's too) when the transaction commits.
           await tx.execute(sql`SELECT pg_notify(${DEPLOYMENTS_CHANNEL}, ${next.model})`);
         }),

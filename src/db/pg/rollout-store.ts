@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { RolloutRecord, RolloutStore } from '../rollouts.js';
 import type { PgDb } from './client.js';
 import { whileReachable } from './errors.js';
@@ -16,13 +16,23 @@ export function createPgRolloutStore(db: PgDb): RolloutStore {
       (await whileReachable(
         db.select().from(rollouts).where(eq(rollouts.status, 'running')),
       )) as RolloutRecord[],
-    async save(record) {
-      await whileReachable(
+    async saveIfSameStep(record) {
+      // Blocks behind a commit holding the row, then re-checks the condition on its result.
+      const updated = await whileReachable(
         db
-          .insert(rollouts)
-          .values(record)
-          .onConflictDoUpdate({ target: rollouts.model, set: record }),
+          .update(rollouts)
+          .set(record)
+          .where(
+            and(
+              eq(rollouts.model, record.model),
+              eq(rollouts.status, 'running'),
+              eq(rollouts.stepIndex, record.stepIndex),
+              eq(rollouts.stepStartedAt, record.stepStartedAt),
+            ),
+          )
+          .returning({ model: rollouts.model }),
       );
+      return updated.length === 1;
     },
   };
 }
