@@ -20,6 +20,7 @@ import { controlTokenChecker } from './http/control-token.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createModelHost } from './models/model-host.js';
+import { startLogRetention } from './retention/log-retention.js';
 
 export interface Modelgate {
   app: Hono;
@@ -153,6 +154,7 @@ export async function composeModelgate(
           const unleashWeights = flags.variantWeights(flagName(config.flagPrefix, model)) ?? null;
           return configuredSplitOf(state, unleashWeights);
         },
+        retentionMs: config.logRetentionMs,
       }),
       controlRoutes({
         control,
@@ -177,6 +179,20 @@ export async function composeModelgate(
   }, config.dbRefreshMs);
   rolloutSync.unref();
 
+  const retentionMs = config.logRetentionMs;
+  const retention =
+    retentionMs === null
+      ? null
+      : startLogRetention({
+          archive: storage.archive,
+          retentionMs,
+          leads: () => storage.leads(),
+          onDeleted: (rows, before) =>
+            logger.info({ rows, before: new Date(before).toISOString() }, 'log retention: deleted'),
+          onError: (error) =>
+            logger.warn({ err: error }, 'log retention pass failed; next pass retries'),
+        });
+
   let closing: Promise<DrainReport> | undefined;
   return {
     app,
@@ -187,6 +203,7 @@ export async function composeModelgate(
         clearInterval(rolloutSync);
         rollout.close();
         flags.close();
+        await retention?.close();
         const drained = await storage.close(deadline);
         await host.close();
         return drained;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { parseDuration } from './duration.js';
 import { validationMessage } from './validation-message.js';
 
 /**
@@ -9,6 +10,17 @@ import { validationMessage } from './validation-message.js';
  */
 const integer = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
+
+/** At least an hour: the dashboard, rollout steps and /compare windows read the last hour. */
+const MIN_RETENTION_MS = 3_600_000;
+const retention = z.string().transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < MIN_RETENTION_MS) {
+    ctx.addIssue({ code: 'custom', message: 'a duration of at least 1h, such as 30d or 12h' });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 const envSchema = z.object({
   PORT: integer(8080, 0, 65535),
@@ -38,6 +50,7 @@ const envSchema = z.object({
   MODELGATE_LOG_MAX_QUEUE: integer(100_000, 1000, 10_000_000),
   MODELGATE_SHUTDOWN_TIMEOUT: integer(30, 1, 3600),
   MODELGATE_SPILL_DIR: z.string().min(1).optional(),
+  MODELGATE_LOG_RETENTION: retention.optional(),
   UNLEASH_URL: z.url().optional(),
   UNLEASH_API_TOKEN: z.string().optional(),
   UNLEASH_APP_NAME: z.string().min(1).default('modelgate'),
@@ -77,6 +90,8 @@ export interface Config {
   predictionLog: { flushRows: number; flushMs: number; maxQueue: number };
   /** From SIGTERM to exit at most: open requests are cut, unwritten rows spilled. */
   shutdownTimeoutMs: number;
+  /** Predictions, their feedback and rollups older than this are deleted; null keeps all. */
+  logRetentionMs: number | null;
   /** Where rows that could not be written at shutdown wait for the next start. */
   spillDir: string;
   unleash: UnleashConfig | null;
@@ -114,6 +129,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxQueue: e.MODELGATE_LOG_MAX_QUEUE,
     },
     shutdownTimeoutMs: e.MODELGATE_SHUTDOWN_TIMEOUT * 1000,
+    logRetentionMs: e.MODELGATE_LOG_RETENTION ?? null,
     // Beside the SQLite file: on the volume that holds the log (./data with PostgreSQL).
     spillDir:
       e.MODELGATE_SPILL_DIR ??

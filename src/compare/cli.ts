@@ -10,6 +10,7 @@ import {
   configuredSplitOf,
   loadCompareReport,
 } from './report.js';
+import { retentionNote } from './retention-note.js';
 import { parseTimePoint, parseVersionList } from './time-window.js';
 
 /**
@@ -43,8 +44,11 @@ async function main(): Promise<void> {
     versions: parseVersionList(values.versions),
   };
   const report = await compare(config, window, now);
+  const retention = retentionNote(window.since, config.logRetentionMs, now);
   process.stdout.write(
-    values.json ? `${JSON.stringify(report, null, 2)}\n` : formatCompareReport(report),
+    values.json
+      ? `${JSON.stringify(retention ? { ...report, retention } : report, null, 2)}\n`
+      : `${formatCompareReport(report)}${retention ? `note: ${retention.message}\n` : ''}`,
   );
 }
 
