@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   bernoulliExcludes,
   bernoulliSequence,
+  differenceAbove,
+  differenceBelow,
   differenceOf,
   logGamma,
   meanSequence,
@@ -148,6 +150,28 @@ describe('quantileSequence (Howard & Ramdas 2022)', () => {
     expect(many.upper).toBeLessThanOrEqual(few.upper);
     expect(many.upper - many.lower).toBeLessThan(5);
     expect(quantileSequence([], 0.95, 0.05)).toEqual({ lower: 0, upper: Number.POSITIVE_INFINITY });
+  });
+});
+
+describe('differenceAbove / differenceBelow (the guards decide with these)', () => {
+  it('agree with the difference interval built from both arms at alpha/2, on 2,000 seeded cases', () => {
+    const random = seeded(5);
+    const alpha = 0.01;
+    for (let i = 0; i < 2000; i++) {
+      const nc = Math.floor(random() * 400);
+      const nl = Math.floor(random() * 4000);
+      const pc = random();
+      const candidate = { successes: Math.round(nc * pc), n: nc };
+      const pl = Math.min(1, Math.max(0, pc + (random() - 0.5) * 0.3));
+      const live = { successes: Math.round(nl * pl), n: nl };
+      const interval = differenceOf(
+        bernoulliSequence(candidate.successes, candidate.n, alpha / 2),
+        bernoulliSequence(live.successes, live.n, alpha / 2),
+      );
+      const d = (random() - 0.5) * 0.4;
+      expect(differenceAbove(candidate, live, d, alpha), `${i}`).toBe(interval.lower > d);
+      expect(differenceBelow(candidate, live, d, alpha), `${i}`).toBe(interval.upper < d);
+    }
   });
 });
 
