@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'invalid_transition'
   | 'unavailable'
   | 'inference_failed'
+  | 'model_load_failed'
   | 'internal';
 
 export type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 415 | 500 | 503;

@@ -1,4 +1,4 @@
-import { cpSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLED_MODELS, createTestGateway, IRIS_ROW, json } from './support/test-gateway.js';
@@ -62,6 +62,27 @@ describe('hot load and unload', () => {
         "SELECT action FROM deployment_events WHERE model = 'iris' ORDER BY id",
       );
       expect(actions.map((a) => a.action)).toEqual(['init', 'load', 'unload']);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('answers a model file on disk that cannot be loaded with a 500, and changes nothing', async () => {
+    const gw = await createTestGateway({ copyModels: true });
+    try {
+      const dir = join(gw.modelsDir, 'iris', 'v3');
+      cpSync(join(BUNDLED_MODELS, 'iris', 'v2'), dir, { recursive: true });
+      writeFileSync(join(dir, 'model.onnx'), 'not an ONNX graph');
+      const res = await gw.control('POST', '/control/load', { model: 'iris', version: 'v3' });
+      // The caller asked for a version that exists; the file is the server's problem.
+      expect(res.status).toBe(500);
+      const { error } = await json(res);
+      expect(error.code).toBe('model_load_failed');
+      expect(error.message).toContain('iris/v3');
+      const actions = gw.query<{ action: string }>(
+        "SELECT action FROM deployment_events WHERE model = 'iris' ORDER BY id",
+      );
+      expect(actions.map((a) => a.action)).toEqual(['init']);
     } finally {
       await gw.close();
     }

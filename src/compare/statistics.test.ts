@@ -5,7 +5,6 @@ import {
   latencyOfBucket,
 } from '../db/latency-buckets.js';
 import {
-  agreement,
   chiSquareSurvival,
   newcombeInterval,
   percentilesFromBuckets,
@@ -60,17 +59,6 @@ describe('wilsonInterval', () => {
     expect(() => wilsonInterval(Number.NaN, 10)).toThrow(RangeError);
     expect(() => wilsonInterval(1, 10, 1)).toThrow(RangeError);
     expect(() => wilsonInterval(1, 10, 95)).toThrow(RangeError);
-  });
-});
-
-describe('agreement', () => {
-  it('is the Wilson interval of the share of pairs with the same label', () => {
-    // Same numbers as Newcombe's 81/263 row: 0.2553–0.3662.
-    const rate = agreement(81, 263);
-    expect(rate?.estimate).toBeCloseTo(81 / 263, 12);
-    expect(rate?.low).toBeCloseTo(0.2553, 4);
-    expect(rate?.high).toBeCloseTo(0.3662, 4);
-    expect(agreement(0, 0)).toBeNull();
   });
 });
 

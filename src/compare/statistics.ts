@@ -55,14 +55,6 @@ export function wilsonInterval(successes: number, n: number, confidence = 0.95):
   };
 }
 
-/**
- * Agreement between two versions on mirrored (shadow) requests: the share of pairs with the
- * same label, with its Wilson interval. Null when there are no pairs.
- */
-export function agreement(same: number, total: number, confidence = 0.95): Interval | null {
-  return wilsonInterval(same, total, confidence);
-}
-
 export interface ProportionTest {
   /** p2 − p1: positive when the second version does better. */
   difference: number;

@@ -24,7 +24,6 @@ export interface DeploymentStore {
   commit(next: DeploymentState, event: DeploymentEvent, rollout?: RolloutRecord): Promise<void>;
   /** Newest first. */
   events(model: string, limit: number): Promise<StoredDeploymentEvent[]>;
-  remove(model: string): Promise<void>;
   /** Re-reads one deployment from the database (after a conflict: another replica moved it). */
   reload(model: string): Promise<DeploymentState | undefined>;
 }

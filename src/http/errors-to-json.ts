@@ -3,7 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
 import { sqliteUnavailable } from '../db/sqlite/errors.js';
-import { AppError } from '../errors.js';
+import { AppError, type ErrorCode } from '../errors.js';
 
 const body = (code: string, message: string) => ({ error: { code, message } });
 
@@ -20,8 +20,8 @@ export function errorsToJson(logger: Logger): ErrorHandler {
     }
     if (error instanceof HTTPException) {
       const status = error.status as ContentfulStatusCode;
-      const code =
-        status === 401 ? 'unauthorized' : status === 413 ? 'payload_too_large' : 'bad_request';
+      const code = httpExceptionCode(status);
+      if (status >= 500) logger.error({ err: error, requestId: c.get('requestId') }, code);
       return c.json(body(code, error.message || `HTTP ${status}`), status);
     }
     logger.error({ err: error, requestId: c.get('requestId') }, 'unexpected error');
@@ -31,6 +31,19 @@ export function errorsToJson(logger: Logger): ErrorHandler {
     );
   };
 }
+
+/** The code of a Hono HTTPException (middleware's own errors) by its status. */
+export function httpExceptionCode(status: number): ErrorCode {
+  if (status >= 500) return status === 503 ? 'unavailable' : 'internal';
+  return HTTP_EXCEPTION_CODES[status] ?? 'bad_request';
+}
+
+const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
+  401: 'unauthorized',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
 
 export const notFoundJson: NotFoundHandler = (c) =>
   c.json(body('not_found', `no endpoint ${c.req.method} ${c.req.path}`), 404);

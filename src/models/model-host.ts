@@ -14,7 +14,6 @@ export interface ModelHost {
   get(model: string, version: string): HostedVersion | undefined;
   /** Like get, but a 404 naming what is missing. */
   require(model: string, version: string): HostedVersion;
-  requireModel(model: string): string[];
   load(model: string, version: string): Promise<HostedVersion>;
   unload(model: string, version: string): Promise<void>;
   close(): Promise<void>;
@@ -59,10 +58,6 @@ export async function createModelHost(
       const found = versions.get(version);
       if (!found) throw versionNotFound(model, version);
       return found;
-    },
-    requireModel(model) {
-      if (!hosted.has(model)) throw modelNotFound(model);
-      return host.versions(model);
     },
     async load(model, version) {
       for (const [field, value] of [

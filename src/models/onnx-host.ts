@@ -24,7 +24,6 @@ export interface HostedVersion {
   labels: readonly string[];
   input: TensorInfo;
   outputs: TensorInfo[];
-  loadedAt: number;
   /** Row-major features in, row-major probabilities (labels.length per row) out. */
   run(features: Float32Array, rows: number): Promise<Float32Array>;
   release(): Promise<void>;
@@ -39,8 +38,13 @@ const ORT_TO_OIP: Record<string, string> = {
   bool: 'BOOL',
 };
 
+/** A model on disk that cannot be served is the server's fault, not the caller's: a 500. */
 const loadFailed = (location: ModelLocation, why: string) =>
-  new AppError(400, 'invalid_input', `cannot load ${location.model}/${location.version}: ${why}`);
+  new AppError(
+    500,
+    'model_load_failed',
+    `cannot load ${location.model}/${location.version}: ${why}`,
+  );
 
 function readManifest(location: ModelLocation): ModelManifest {
   if (!existsSync(join(location.dir, 'model.onnx'))) {
@@ -131,7 +135,6 @@ export async function loadVersion(
     labels: manifest.labels,
     input: { name: declared.name, datatype: declared.datatype, shape: [-1, width] },
     outputs,
-    loadedAt: Date.now(),
     run,
     release: () => session.release(),
   };

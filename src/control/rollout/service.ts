@@ -37,7 +37,6 @@ export interface RolloutRequest {
 export interface RolloutService {
   start(model: string, request: RolloutRequest, meta: ChangeMeta): Promise<RolloutRecord>;
   abort(model: string, meta: ChangeMeta): Promise<RolloutRecord>;
-  view(model: string): Promise<RolloutRecord | null>;
   /** Evaluates the model's current step now (what the timer calls). */
   evaluate(model: string): Promise<void>;
   /**
@@ -248,8 +247,6 @@ export function createRolloutService(deps: {
       follow(record);
       return record;
     },
-
-    view: async (model) => (await deps.rollouts.get(model)) ?? null,
 
     async evaluate(model) {
       const read = await deps.rollouts.get(model);

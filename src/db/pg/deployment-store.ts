@@ -114,14 +114,5 @@ export function createPgDeploymentStore(db: PgDb): PgDeploymentStore {
       }
       for (const model of [...current.keys()]) if (!seen.has(model)) land(ticket, model, undefined);
     },
-
-    async remove(model) {
-      await whileReachable(
-        db.execute(sql`WITH gone AS (
-            DELETE FROM ${deployments} WHERE ${deployments.model} = ${model} RETURNING model
-          ) SELECT pg_notify(${DEPLOYMENTS_CHANNEL}, model) FROM gone`),
-      );
-      land(++tickets, model, undefined);
-    },
   };
 }

@@ -59,9 +59,5 @@ export function createSqliteDeploymentStore(db: Db): DeploymentStore {
       else current.delete(model);
       return current.get(model);
     },
-    async remove(model) {
-      db.delete(deployments).where(eq(deployments.model, model)).run();
-      current.delete(model);
-    },
   };
 }
