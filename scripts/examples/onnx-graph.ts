@@ -6,7 +6,7 @@ import type { Activation, Network } from './network.js';
 // onnx-proto is CommonJS with `module.exports = root`, so Node ESM only offers a default export.
 const { onnx } = onnxProto;
 
-/** The graph contract the gateway relies on (see DESIGN.md, "Models"). */
+/** The graph contract the gateway relies on (README "Models on disk", docs/design.md). */
 export const INPUT_NAME = 'input';
 export const OUTPUT_NAME = 'probabilities';
 export const IR_VERSION = 8;

@@ -1,5 +1,5 @@
 /**
- * Which version serves a request: the routing rules of DESIGN.md, first rule
+ * Which version serves a request: the routing rules of README "Routing", first rule
  * that applies wins. Pure so every precedence and fallback is unit-testable;
  * the HTTP layer gathers the inputs and maps an unknown override to a 404.
  */

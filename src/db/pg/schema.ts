@@ -12,7 +12,8 @@ import {
 } from 'drizzle-orm/pg-core';
 
 /**
- * The PostgreSQL twin of ../sqlite/schema.ts: same tables, same column names, same indexes.
+ * The PostgreSQL twin of ../sqlite/schema.ts: same tables and column names; its own
+ * indexes (below), since PostgreSQL aggregates differently.
  * Milliseconds since epoch do not fit an int4, so they are bigints read back as numbers
  * (safe up to 2^53, i.e. the year 287396).
  */
