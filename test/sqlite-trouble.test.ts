@@ -100,7 +100,8 @@ describe('SQLite on a full disk', () => {
       await expect
         .poll(async () => (await ready(gateway)).body, { timeout: 20_000 })
         .toMatchObject({ ready: true, degraded: false, storage: { pendingRows: 0 } });
-      expect(gateway.output()).toContain('prediction log writing again');
+      // The log line reaches us through the child's stdout pipe, a moment after readiness.
+      await expect.poll(() => gateway.output()).toContain('prediction log writing again');
       expect(await gateway.stop('SIGTERM', 'node')).toBe(0);
       expect(countRows(dbPath)).toBe(answered);
     } finally {
