@@ -20,6 +20,7 @@ import { controlTokenChecker } from './http/control-token.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createModelHost } from './models/model-host.js';
+import { isModelsDir } from './models/registry.js';
 import { startLogRetention } from './retention/log-retention.js';
 
 export interface Modelgate {
@@ -55,6 +56,11 @@ export async function composeModelgate(
   logger: Logger,
   overrides: ComposeOverrides = {},
 ): Promise<Modelgate> {
+  if (!isModelsDir(config.modelsDir)) {
+    throw new StartupError(
+      `MODELGATE_MODELS_DIR: "${config.modelsDir}" is not a directory (expected <model>/<version>/model.onnx + model.json)`,
+    );
+  }
   const storage = await openStorage(config, logger);
   const { deployments, predictionLog, rollouts, queries } = storage;
   const flushLog = () => predictionLog.flush();
@@ -62,6 +68,8 @@ export async function composeModelgate(
   const host = await createModelHost(config.modelsDir, {
     batch: config.batch,
     onBatch: (model, version, rows) => metrics.batchRows.observe({ model, version }, rows),
+    onLoadFailed: (model, version, error) =>
+      logger.error({ model, version, err: error }, `model version not loaded: ${model}/${version}`),
   });
   const flags = config.unleash
     ? createUnleashFlags({
@@ -94,9 +102,11 @@ export async function composeModelgate(
 
   await control.ensureDeployments();
   for (const state of deployments.all()) {
+    // Not fatal: this model answers 503 and readiness names it; every other model serves.
     if (!host.get(state.model, state.live)) {
-      throw new StartupError(
-        `deployment of "${state.model}" has live version "${state.live}", which is not in ${config.modelsDir}; restore it or delete the deployment row`,
+      logger.error(
+        { model: state.model, version: state.live },
+        `live version ${state.model}/${state.live} is not loaded (not in ${config.modelsDir}, or it failed to load): the model is not ready`,
       );
     }
   }

@@ -11,10 +11,14 @@ export function modelsRoutes(deps: {
   flags: FlagSource;
   flagPrefix: string;
 }) {
-  return new Hono().get('/models', (c) =>
-    c.json({
+  return new Hono().get('/models', (c) => {
+    const failures = deps.host.failures();
+    const names = new Set([...deps.host.models(), ...failures.map((f) => f.model)]);
+    return c.json({
       flags: deps.flags.status(),
-      models: deps.host.models().map((model) => {
+      /** Versions found on disk that could not be loaded, with why. */
+      failed: failures,
+      models: [...names].sort().map((model) => {
         const state = deps.deployments.get(model);
         return {
           name: model,
@@ -35,8 +39,15 @@ export function modelsRoutes(deps: {
           splitSource: state?.source ?? 'local',
           flag: flagName(deps.flagPrefix, model),
           shadow: state?.shadow ?? null,
+          failed: failures
+            .filter((f) => f.model === model)
+            .map(({ version, reason, graph }) => ({
+              version,
+              reason,
+              ...(graph ? { graph } : {}),
+            })),
         };
       }),
-    }),
-  );
+    });
+  });
 }

@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
 import type { DeploymentStore } from '../db/deployments.js';
 import type { Storage, StorageHealth } from '../db/storage.js';
-import { invalidInput, modelNotFound } from '../errors.js';
+import { AppError, invalidInput, modelNotFound } from '../errors.js';
 import { readJson } from '../http/read-json.js';
 import type { ModelHost } from '../models/model-host.js';
 import { type HostedVersion, PROBABILITIES_OUTPUT } from '../models/onnx-host.js';
@@ -40,9 +40,23 @@ export function oipRoutes(deps: {
     parameters: { features: hosted.features, labels: hosted.labels },
   });
 
+  /** Why `model` cannot serve its live version here, or null when it can. */
+  const unservable = (model: string) => {
+    const state = deployments.get(model);
+    if (!state || host.get(model, state.live)) return null;
+    const failure = host.failures().find((f) => f.model === model && f.version === state.live);
+    return {
+      model,
+      version: state.live,
+      reason: failure?.reason ?? `${model}/${state.live} is not in the models directory`,
+    };
+  };
+
   const liveOf = (model: string): HostedVersion => {
     const state = deployments.get(model);
     if (!state) throw modelNotFound(model);
+    const why = unservable(model);
+    if (why) throw new AppError(503, 'unavailable', `${model} is not ready: ${why.reason}`);
     return host.require(model, state.live);
   };
 
@@ -97,14 +111,21 @@ export function oipRoutes(deps: {
       // Ready when every model can serve its live version and its predictions can be
       // logged. A database outage alone is reported, not failed: every replica shares the
       // database, so failing readiness would take them all out of the load balancer at once.
+      // A model whose live version cannot load is reported, not failed: its requests get
+      // 503, and failing the replica would stop every other model it serves as well.
       const storage = deps.storage();
-      const notReady = deployments.all().filter((s) => !host.get(s.model, s.live));
-      const ready = notReady.length === 0 && host.models().length > 0 && storage.accepting;
+      const states = deployments.all();
+      const notReady = states.flatMap((s) => {
+        const why = unservable(s.model);
+        return why ? [why] : [];
+      });
+      const ready =
+        notReady.length < states.length && host.models().length > 0 && storage.accepting;
       return c.json(
         {
           ready,
           degraded: !storage.ok,
-          ...(notReady.length > 0 ? { notReady: notReady.map((s) => s.model) } : {}),
+          ...(notReady.length > 0 ? { notReady } : {}),
           storage,
         },
         ready ? 200 : 503,

@@ -191,7 +191,15 @@ export function createPredictor(deps: PredictorDeps): Predictor {
         );
       }
       const hosted = deps.host.get(request.model, decision.version);
-      if (!hosted) throw versionNotFound(request.model, decision.version);
+      if (!hosted) {
+        // The deployment wants a version this replica could not load: our fault, not the caller's.
+        if (decision.route === 'override') throw versionNotFound(request.model, decision.version);
+        throw new AppError(
+          503,
+          'unavailable',
+          `model "${request.model}": version "${decision.version}" is not loaded on this replica (see GET /models and /v2/health/ready)`,
+        );
+      }
       const rows = request.toRows(hosted);
       const userHash = stickyKey === undefined ? null : deps.hashUserKey(stickyKey);
       const { ids, probabilities, outputs } = await execute(hosted, rows, {

@@ -1,8 +1,17 @@
 import { AppError, modelNotFound, versionNotFound } from '../errors.js';
 import { isName } from '../names.js';
 import type { BatchOptions } from './batcher.js';
-import { type HostedVersion, loadVersion } from './onnx-host.js';
+import { type HostedVersion, loadVersion, ModelLoadError, type TensorInfo } from './onnx-host.js';
 import { compareVersions, locateVersion, type ModelLocation, scanModelsDir } from './registry.js';
+
+/** A version found on disk that could not be loaded: skipped, reported in GET /models. */
+export interface FailedVersion {
+  model: string;
+  version: string;
+  reason: string;
+  /** The graph's actual inputs and outputs, when they are what does not fit. */
+  graph?: { inputs: TensorInfo[]; outputs: TensorInfo[] };
+}
 
 /** Every loaded model version in this process, by model and version. */
 export interface ModelHost {
@@ -15,6 +24,8 @@ export interface ModelHost {
   /** Like get, but a 404 naming what is missing. */
   require(model: string, version: string): HostedVersion;
   load(model: string, version: string): Promise<HostedVersion>;
+  /** Versions that failed to load (at start or since), until one loads. */
+  failures(): FailedVersion[];
   unload(model: string, version: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -23,6 +34,8 @@ export interface ModelHostOptions {
   batch: Omit<BatchOptions, 'onBatch'>;
   /** Told the size of every ONNX call per version, for the batch-size histogram. */
   onBatch?: (model: string, version: string, rows: number) => void;
+  /** Told about every version that cannot be loaded (at start or later). */
+  onLoadFailed?: (model: string, version: string, error: unknown) => void;
 }
 
 export async function createModelHost(
@@ -42,9 +55,26 @@ export async function createModelHost(
     hosted.set(version.model, versions);
   };
 
+  const failed = new Map<string, FailedVersion>();
+  const recordFailure = (model: string, version: string, error: unknown) => {
+    failed.set(`${model}/${version}`, {
+      model,
+      version,
+      reason: error instanceof Error ? error.message : String(error),
+      ...(error instanceof ModelLoadError && error.graph ? { graph: error.graph } : {}),
+    });
+    options.onLoadFailed?.(model, version, error);
+  };
+
   // Sequential on purpose: session creation is CPU-bound and start-up order stays readable in logs.
-  for (const location of scanModelsDir(modelsDir))
-    add(await loadVersion(location, batchFor(location)));
+  // One bad directory is skipped and reported; it does not take the other models down.
+  for (const location of scanModelsDir(modelsDir)) {
+    try {
+      add(await loadVersion(location, batchFor(location)));
+    } catch (error) {
+      recordFailure(location.model, location.version, error);
+    }
+  }
 
   const host: ModelHost = {
     modelsDir,
@@ -78,10 +108,18 @@ export async function createModelHost(
         pending = loadVersion(location, batchFor(location)).finally(() => loading.delete(key));
         loading.set(key, pending);
       }
-      const loaded = await pending;
+      let loaded: HostedVersion;
+      try {
+        loaded = await pending;
+      } catch (error) {
+        recordFailure(model, version, error);
+        throw error;
+      }
+      failed.delete(key);
       add(loaded);
       return loaded;
     },
+    failures: () => [...failed.values()],
     async unload(model, version) {
       const found = host.require(model, version);
       hosted.get(model)?.delete(version);

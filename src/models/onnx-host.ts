@@ -38,13 +38,24 @@ const ORT_TO_OIP: Record<string, string> = {
   bool: 'BOOL',
 };
 
-/** A model on disk that cannot be served is the server's fault, not the caller's: a 500. */
-const loadFailed = (location: ModelLocation, why: string) =>
-  new AppError(
-    500,
-    'model_load_failed',
-    `cannot load ${location.model}/${location.version}: ${why}`,
-  );
+/**
+ * A model on disk that cannot be served is the server's fault, not the caller's: a 500.
+ * `graph` says what the ONNX graph has when the contract with model.json is the problem.
+ */
+export class ModelLoadError extends AppError {
+  constructor(
+    message: string,
+    readonly graph?: { inputs: TensorInfo[]; outputs: TensorInfo[] },
+  ) {
+    super(500, 'model_load_failed', message);
+  }
+}
+
+const loadFailed = (
+  location: ModelLocation,
+  why: string,
+  graph?: { inputs: TensorInfo[]; outputs: TensorInfo[] },
+) => new ModelLoadError(`cannot load ${location.model}/${location.version}: ${why}`, graph);
 
 function readManifest(location: ModelLocation): ModelManifest {
   if (!existsSync(join(location.dir, 'model.onnx'))) {
@@ -103,7 +114,7 @@ export async function loadVersion(
         : undefined;
   if (problem) {
     await session.release();
-    throw loadFailed(location, problem);
+    throw loadFailed(location, problem, { inputs, outputs });
   }
 
   const width = declared.features.length;

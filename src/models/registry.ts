@@ -17,20 +17,22 @@ const isDir = (path: string) => existsSync(path) && statSync(path).isDirectory()
 const subdirs = (path: string) =>
   readdirSync(path).filter((entry) => isName(entry) && isDir(join(path, entry)));
 
-/** Finds every `<model>/<version>/model.onnx` with its model.json under `modelsDir`. */
+/**
+ * Every `<model>/<version>/` directory under `modelsDir`, complete or not: a
+ * version missing its model.onnx or model.json is reported as failed when it is
+ * loaded, not skipped in silence.
+ */
 export function scanModelsDir(modelsDir: string): ModelLocation[] {
-  if (!isDir(modelsDir)) return [];
   const found: ModelLocation[] = [];
   for (const model of subdirs(modelsDir).sort()) {
     for (const version of subdirs(join(modelsDir, model)).sort(compareVersions)) {
-      const dir = join(modelsDir, model, version);
-      if (existsSync(join(dir, 'model.onnx')) && existsSync(join(dir, 'model.json'))) {
-        found.push({ model, version, dir });
-      }
+      found.push({ model, version, dir: join(modelsDir, model, version) });
     }
   }
   return found;
 }
+
+export const isModelsDir = isDir;
 
 export function locateVersion(modelsDir: string, model: string, version: string): ModelLocation {
   return { model, version, dir: join(modelsDir, model, version) };
