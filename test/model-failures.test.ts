@@ -68,7 +68,7 @@ describe('models that fail to load', () => {
       expect((await again.request('/v2/health/ready')).status).toBe(200);
       // Loading it by hand fails the same way, with the reason.
       const load = await again.control('POST', '/control/load', { model: 'iris', version: 'v3' });
-      expect(load.status).toBe(400);
+      expect(load.status).toBe(500);
       expect((await json(load)).error.message).toContain('measurements');
     } finally {
       await again.close();
