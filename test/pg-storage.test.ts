@@ -281,7 +281,8 @@ describe('stats queries', () => {
       const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T;
       const labels = ['setosa', 'versicolor', 'virginica', null] as const;
       const rows: PredictionRecord[] = [];
-      const feedback: Array<[string, string, number]> = [];
+      // Label, numeric value or both; values in eighths, so every sum is exact in a double.
+      const feedback: Array<[string, { label?: string; value?: number }, number]> = [];
       for (let i = 0; i < 3_000; i++) {
         const ts = t0 + Math.floor(rand() * 10 * 60_000);
         const status = rand() < 0.1 ? 'error' : 'ok';
@@ -309,7 +310,16 @@ describe('stats queries', () => {
             }),
           );
         }
-        if (rand() < 0.4) feedback.push([served.id, pick(['setosa', 'versicolor']), ts + 5]);
+        const given = rand();
+        if (given < 0.4) {
+          const label = pick(['setosa', 'versicolor']);
+          const value = Math.round(rand() * 8_000 - 2_000) / 8;
+          feedback.push([
+            served.id,
+            given < 0.15 ? { label } : given < 0.3 ? { label, value } : { value },
+            ts + 5,
+          ]);
+        }
       }
       rows.push(record('other', { ts: t0 + 1_000 })); // another model: counted nowhere
       const events: Array<[DeploymentAction, number]> = [
@@ -323,7 +333,7 @@ describe('stats queries', () => {
         storage.predictionLog.append(rows);
         await storage.predictionLog.flush();
         await Promise.all(
-          feedback.map(([id, label, ts]) => storage.feedback.record(id, label, ts)),
+          feedback.map(([id, fields, ts]) => storage.feedback.record(id, fields, ts)),
         );
         for (const [revision, [action, ts]] of events.entries()) {
           await storage.deployments.commit(state(model, revision), event(model, action, ts));
@@ -335,16 +345,53 @@ describe('stats queries', () => {
         { since: t0 + 60_000, until: t0 + 5 * 60_000 },
         { since: t0 + 4 * 60_000 + 123, until: t0 + 6 * 60_000 + 5 },
         { since: t0 - 10 * 60_000, until: t0 }, // before any traffic
+        { since: 0, until: t0 + 60 * 60_000, fromSplitChange: true },
+        { since: t0 + 60_000, until: t0 + 5 * 60_000, fromSplitChange: true },
       ];
       for (const window of windows) {
         const [fromPg, fromLite] = await Promise.all(
           [a, lite].map(async (s) => sorted(await s.queries.compareRows({ model, ...window }))),
         );
-        expect(fromPg).toEqual(fromLite);
+        // Means and squares are sums of doubles, added in each database's own order.
+        const pgValues = fromPg?.feedbackValues ?? [];
+        const liteValues = fromLite?.feedbackValues ?? [];
+        expect({ ...fromPg, feedbackValues: [] }).toEqual({ ...fromLite, feedbackValues: [] });
+        expect(pgValues.map((r) => [r.version, r.n])).toEqual(
+          liteValues.map((r) => [r.version, r.n]),
+        );
+        pgValues.forEach((row, i) => {
+          const lite = liteValues[i];
+          expect(row.mean).toBeCloseTo(lite?.mean ?? Number.NaN, 9);
+          expect(row.squares / (lite?.squares ?? Number.NaN)).toBeCloseTo(1, 12);
+        });
       }
       const full = await a.queries.compareRows({ model, since: 0, until: t0 + 60 * 60_000 });
       expect(full.counts.length).toBe(10); // v1, v2 × 3 labels, no label, error
       expect(full.feedback.length).toBe(2);
+      // Counted and summed by hand from the feedback sent.
+      const sent = new Map(rows.map((r) => [r.id, r]));
+      for (const row of full.feedbackValues) {
+        const values = feedback
+          .filter(([id, f]) => f.value !== undefined && sent.get(id)?.version === row.version)
+          .map(([, f]) => f.value as number);
+        const mean = values.reduce((x, y) => x + y, 0) / values.length;
+        expect(row.n).toBe(values.length);
+        expect(row.mean).toBeCloseTo(mean, 9);
+        const squares = values.reduce((sum, x) => sum + (x - mean) ** 2, 0);
+        expect(row.squares / squares).toBeCloseTo(1, 12);
+      }
+      expect(full.feedbackValues.length).toBe(2);
+      // fromSplitChange starts at the last split change (rollout_step at t0 + 6 min + 5 ms).
+      const current = await a.queries.compareRows({
+        model,
+        since: 0,
+        until: t0 + 60 * 60_000,
+        fromSplitChange: true,
+      });
+      const servedAfter = rows.filter(
+        (r) => r.model === model && r.shadowOf === null && r.ts >= t0 + 6 * 60_000 + 5,
+      ).length;
+      expect(current.counts.reduce((sum, c) => sum + c.n, 0)).toBe(servedAfter);
       expect(full.shadowPairs.length).toBe(2);
       expect(full.splitChangedAt).toBe(t0 + 6 * 60_000 + 5);
 

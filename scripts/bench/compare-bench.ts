@@ -33,7 +33,11 @@ export async function fillAndTimeCompare(
     for (let i = 0; i < chunk.length; i += 100) {
       const row = chunk[i];
       if (row)
-        await storage.feedback.record(row.id, i % 300 === 0 ? 'versicolor' : 'setosa', row.ts);
+        await storage.feedback.record(
+          row.id,
+          { label: i % 300 === 0 ? 'versicolor' : 'setosa' },
+          row.ts,
+        );
     }
   }
   await beforeTiming();

@@ -11,10 +11,10 @@ import {
   loadCompareReport,
 } from './report.js';
 import { retentionNote } from './retention-note.js';
-import { parseTimePoint, parseVersionList } from './time-window.js';
+import { parseSince, parseTimePoint, parseVersionList } from './time-window.js';
 
 /**
- * `npm run compare -- --model iris [--since 1h] [--until …] [--versions v1,v2] [--json]`:
+ * `npm run compare -- --model iris [--since 1h|split] [--until …] [--versions v1,v2] [--json]`:
  * reads the prediction log itself (the SQLite file, or MODELGATE_DATABASE_URL), so it
  * works with the gateway running or not.
  */
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   });
   if (!values.model) {
     process.stderr.write(
-      'usage: npm run compare -- --model <name> [--since 1h] [--until 10m] [--versions v1,v2] [--json] [--db path]\n',
+      'usage: npm run compare -- --model <name> [--since 1h|split] [--until 10m] [--versions v1,v2] [--json] [--db path]\n',
     );
     process.exit(2);
   }
@@ -39,12 +39,12 @@ async function main(): Promise<void> {
   const now = Date.now();
   const window: CompareWindow = {
     model: values.model,
-    since: parseTimePoint('--since', values.since, now),
+    ...parseSince('--since', values.since, now),
     until: parseTimePoint('--until', values.until, now),
     versions: parseVersionList(values.versions),
   };
   const report = await compare(config, window, now);
-  const retention = retentionNote(window.since, config.logRetentionMs, now);
+  const retention = retentionNote(report.window.since ?? undefined, config.logRetentionMs, now);
   process.stdout.write(
     values.json
       ? `${JSON.stringify(retention ? { ...report, retention } : report, null, 2)}\n`

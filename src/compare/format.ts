@@ -16,6 +16,33 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
+/** A value as people read it: 4 significant digits, no exponent for everyday sizes. */
+const number = (x: number) =>
+  Math.abs(x) >= 1e-3 && Math.abs(x) < 1e7 ? String(Number(x.toPrecision(4))) : x.toPrecision(4);
+
+/** Mean feedback value per version, when any version has values. */
+function valueTable(report: CompareReport): string[] {
+  if (!report.versions.some((v) => v.value)) return [];
+  return [
+    table([
+      ['version', 'mean value', 'fixed horizon 95% CI', 'always valid 95% CS', 'values'],
+      ...report.versions.map((v) => {
+        const value = v.value;
+        const range = (r: { low: number; high: number } | null) =>
+          r ? `${number(r.low)} to ${number(r.high)}` : '–';
+        return [
+          v.version,
+          value ? number(value.mean) : '–',
+          range(value?.fixedHorizon ?? null),
+          range(value?.sequential ?? null),
+          String(value?.n ?? 0),
+        ];
+      }),
+    ]),
+    '',
+  ];
+}
+
 /** The report as a person reads it on a terminal: one table, then findings in words. */
 export function formatCompareReport(report: CompareReport): string {
   const since =
@@ -53,7 +80,7 @@ export function formatCompareReport(report: CompareReport): string {
         String(v.accuracy?.n ?? 0),
       ]),
     ]),
-    '',
+    ...valueTable(report),
     'label distribution',
     table([
       ['version', ...labels],
@@ -77,9 +104,23 @@ export function formatCompareReport(report: CompareReport): string {
     lines.push(
       `accuracy: ${comparison.candidate} is ${(Math.abs(difference) * 100).toFixed(1)} points ${direction} than ${comparison.baseline} ` +
         `(fixed horizon: 95% CI ${points(fixedHorizon.low)} to ${points(fixedHorizon.high)} points), ${verdict}`,
+      `  always valid: 95% CS ${points(comparison.sequential.low)} to ${points(comparison.sequential.high)} points, p = ${pValue(comparison.sequential.pValue)}`,
     );
   }
   if (report.accuracy.length === 0) lines.push('accuracy: needs feedback on at least two versions');
+  for (const comparison of report.value) {
+    const { fixedHorizon: fixed, sequential } = comparison;
+    const signed = (x: number) => `${x >= 0 ? '+' : ''}${number(x)}`;
+    lines.push(
+      `value: ${comparison.candidate} − ${comparison.baseline} = ${signed(comparison.difference)}` +
+        (fixed
+          ? ` (fixed horizon: 95% CI ${signed(fixed.low)} to ${signed(fixed.high)}, ${fixed.significant ? 'significant' : 'not significant'}, p = ${pValue(fixed.pValue)})`
+          : ' (fixed horizon: not testable)'),
+      sequential
+        ? `  always valid: 95% CS ${signed(sequential.low)} to ${signed(sequential.high)}, p = ${pValue(sequential.pValue)}`
+        : '  always valid: needs two values on each version',
+    );
+  }
 
   const srm = report.sampleRatio?.test;
   const sequential = report.sampleRatio?.sequential;

@@ -1,11 +1,22 @@
 import type { DeploymentState, SplitWeights } from '../db/deployment-state.js';
 import type { CompareRows, StatsQueries } from '../db/stats-queries.js';
 import {
+  accuracyDifferenceSequence,
+  accuracySequence,
+  meanDifferenceSequence,
+  meanValueSequence,
+  type SequentialDifference,
+  type SequentialInterval,
+} from './sequential-figures.js';
+import {
   type SequentialSampleRatioTest,
   sequentialSampleRatioTest,
 } from './sequential-sample-ratio.js';
 import {
   type Interval,
+  type MeanSample,
+  meanDifferenceTest,
+  meanInterval,
   newcombeInterval,
   percentilesFromBuckets,
   type SampleRatioTest,
@@ -23,6 +34,11 @@ export interface CompareWindow {
   until?: number | undefined;
   /** Only these versions; default: every version with traffic in the window. */
   versions?: readonly string[] | undefined;
+  /**
+   * Start at the last change of the split when that is later than `since` (`?since=split`):
+   * the current experiment, a sample that only grows, as the sequential figures assume.
+   */
+  fromSplitChange?: boolean | undefined;
 }
 
 /** The split the gateway was told to apply, so the observed traffic can be tested against it. */
@@ -57,7 +73,24 @@ export interface VersionReport {
   errorRate: number;
   latencyMs: { p50: number | null; p95: number | null; p99: number | null };
   labels: Record<string, number>;
-  accuracy: (Interval & { n: number; correct: number }) | null;
+  /**
+   * Share of labelled feedback that matched the prediction: `low`/`high` the 95 % Wilson
+   * interval (valid read once), `sequential` the 95 % confidence sequence (valid however
+   * often it is read).
+   */
+  accuracy: (Interval & { n: number; correct: number; sequential: SequentialInterval }) | null;
+  /**
+   * Numeric feedback values (POST /feedback `value`): their count, mean and sample
+   * variance (divisor n − 1; 0 below two values), the mean's 95 % normal-approximation
+   * interval (`fixedHorizon`) and confidence sequence (`sequential`); both null below two.
+   */
+  value: {
+    n: number;
+    mean: number;
+    variance: number;
+    fixedHorizon: { low: number; high: number } | null;
+    sequential: SequentialInterval | null;
+  } | null;
 }
 
 /** A difference candidate − baseline read one way: its interval and two-sided p-value. */
@@ -81,6 +114,19 @@ export interface AccuracyComparison {
    * as feedback arrives and stopping at the first "significant" inflates the error rate.
    */
   fixedHorizon: DifferenceFigures & { z: number | null };
+  /** Valid however often it is read: see sequential-figures.ts. */
+  sequential: SequentialDifference;
+}
+
+export interface ValueComparison {
+  baseline: string;
+  candidate: string;
+  /** Mean value of the candidate − mean value of the baseline. */
+  difference: number;
+  /** Two-sample z-test with unpooled variances; null below two values a side or no variance. */
+  fixedHorizon: (DifferenceFigures & { z: number; pValue: number }) | null;
+  /** Null below two values a side. */
+  sequential: SequentialDifference | null;
 }
 
 export interface ShadowAgreement {
@@ -109,6 +155,8 @@ export interface CompareReport {
   window: { since: number | null; until: number };
   versions: VersionReport[];
   accuracy: AccuracyComparison[];
+  /** Every later version with feedback values against the first, on the mean value. */
+  value: ValueComparison[];
   sampleRatio: SampleRatioReport | null;
   /** Why there is no sample-ratio test, in words. */
   sampleRatioNote: string | null;
@@ -130,6 +178,7 @@ export async function loadCompareReport(
     model: window.model,
     since: window.since ?? 0,
     until: window.until ?? now + 1,
+    fromSplitChange: window.fromSplitChange,
   });
   return buildCompareReport(rows, window, split, now);
 }
@@ -144,7 +193,9 @@ export function buildCompareReport(
   split: ConfiguredSplit | null,
   now: number,
 ): CompareReport {
-  const since = window.since ?? null;
+  const since = window.fromSplitChange
+    ? Math.max(window.since ?? 0, rows.splitChangedAt ?? 0)
+    : (window.since ?? null);
   const until = window.until ?? now + 1;
   const wanted = window.versions ? new Set(window.versions) : null;
   const keep = (version: string) => wanted === null || wanted.has(version);
@@ -163,6 +214,7 @@ export function buildCompareReport(
         latencyMs: { p50: null, p95: null, p99: null },
         labels: {},
         accuracy: null,
+        value: null,
       };
       byVersion.set(version, report);
     }
@@ -188,7 +240,25 @@ export function buildCompareReport(
   for (const row of feedback) {
     const report = byVersion.get(row.version);
     const interval = wilsonInterval(row.correct, row.n);
-    if (report && interval) report.accuracy = { ...interval, n: row.n, correct: row.correct };
+    if (report && interval) {
+      const sequential = accuracySequence(row.correct, row.n);
+      report.accuracy = { ...interval, n: row.n, correct: row.correct, sequential };
+    }
+  }
+  for (const row of rows.feedbackValues) {
+    const report = byVersion.get(row.version);
+    if (!report || row.n === 0) continue;
+    const sample = {
+      n: row.n,
+      mean: row.mean,
+      variance: row.n < 2 ? 0 : row.squares / (row.n - 1),
+    };
+    const fixed = meanInterval(sample);
+    report.value = {
+      ...sample,
+      fixedHorizon: fixed && { low: fixed.low, high: fixed.high },
+      sequential: meanValueSequence(sample),
+    };
   }
   const versions = [...byVersion.values()].sort((a, b) =>
     a.version.localeCompare(b.version, 'en', { numeric: true }),
@@ -199,6 +269,7 @@ export function buildCompareReport(
     window: { since, until },
     versions,
     accuracy: compareAccuracy(versions),
+    value: compareValues(versions),
     ...sampleRatio(rows, since ?? 0, split, keep),
     shadow: shadowAgreement(rows, keep),
   };
@@ -225,6 +296,31 @@ function compareAccuracy(versions: VersionReport[]): AccuracyComparison[] {
         pValue: test?.pValue ?? null,
         significant: test !== null && test.pValue < SIGNIFICANCE,
       },
+      sequential: accuracyDifferenceSequence(a, b),
+    };
+  });
+}
+
+/** Every later version against the first, on the mean feedback value. */
+function compareValues(versions: VersionReport[]): ValueComparison[] {
+  const [baseline, ...candidates] = versions.filter((v) => v.value !== null);
+  if (!baseline?.value) return [];
+  const a = baseline.value as MeanSample;
+  return candidates.map((candidate) => {
+    const b = candidate.value as MeanSample;
+    const test = meanDifferenceTest(a, b);
+    return {
+      baseline: baseline.version,
+      candidate: candidate.version,
+      difference: b.mean - a.mean,
+      fixedHorizon: test && {
+        low: test.low,
+        high: test.high,
+        z: test.z,
+        pValue: test.pValue,
+        significant: test.pValue < SIGNIFICANCE,
+      },
+      sequential: meanDifferenceSequence(a, b),
     };
   });
 }

@@ -3,9 +3,9 @@ import type { StatsQueries } from '../db/stats-queries.js';
 import { modelNotFound } from '../errors.js';
 import { type ConfiguredSplit, loadCompareReport } from './report.js';
 import { retentionNote } from './retention-note.js';
-import { parseTimePoint, parseVersionList } from './time-window.js';
+import { parseSince, parseTimePoint, parseVersionList } from './time-window.js';
 
-/** GET /compare/:model?since&until&versions — the A/B test's numbers. */
+/** GET /compare/:model?since&until&versions — the A/B test's numbers (`since=split`: the current experiment). */
 export function compareRoutes(deps: {
   queries: StatsQueries;
   flushLog: () => Promise<void>;
@@ -18,19 +18,20 @@ export function compareRoutes(deps: {
     const split = deps.configuredSplit(model);
     if (split === undefined) throw modelNotFound(model);
     const now = Date.now();
-    const since = parseTimePoint('since', c.req.query('since'), now);
+    const start = parseSince('since', c.req.query('since'), now);
     const report = await loadCompareReport(
       deps,
       {
         model,
-        since,
+        ...start,
         until: parseTimePoint('until', c.req.query('until'), now),
         versions: parseVersionList(c.req.query('versions')),
       },
       split,
       now,
     );
-    const retention = retentionNote(since, deps.retentionMs, now);
+    // The start the report used: with since=split, the split change.
+    const retention = retentionNote(report.window.since ?? undefined, deps.retentionMs, now);
     return c.json(retention ? { ...report, retention } : report);
   });
 }

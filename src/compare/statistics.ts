@@ -136,6 +136,51 @@ export function twoProportionZTest(
   };
 }
 
+export interface MeanSample {
+  n: number;
+  mean: number;
+  /** Sample variance (divisor n − 1). */
+  variance: number;
+}
+
+/**
+ * Normal-approximation interval of a mean, mean ± z·√(variance / n): fine for the
+ * hundreds of outcomes a comparison needs, optimistic for a handful of skewed ones.
+ * Null below two values.
+ */
+export function meanInterval(sample: MeanSample, confidence = 0.95): Interval | null {
+  checkConfidence(confidence);
+  if (sample.n < 2) return null;
+  const half = zFor(confidence) * Math.sqrt(sample.variance / sample.n);
+  return { estimate: sample.mean, low: sample.mean - half, high: sample.mean + half };
+}
+
+/**
+ * Two-sample z-test of mean2 − mean1 with unpooled variances (Welch's statistic, read on
+ * the normal: the samples here are large) and the matching interval. Null unless both
+ * sides have two values or more and the standard error is above 0.
+ */
+export function meanDifferenceTest(
+  first: MeanSample,
+  second: MeanSample,
+  confidence = 0.95,
+): ProportionTest | null {
+  checkConfidence(confidence);
+  if (first.n < 2 || second.n < 2) return null;
+  const se = Math.sqrt(first.variance / first.n + second.variance / second.n);
+  if (!(se > 0)) return null;
+  const difference = second.mean - first.mean;
+  const z = difference / se;
+  const half = zFor(confidence) * se;
+  return {
+    difference,
+    low: difference - half,
+    high: difference + half,
+    z,
+    pValue: 2 * normalCdf(-Math.abs(z), 0, 1),
+  };
+}
+
 /**
  * P(X > x) for X ~ chi-square with df degrees of freedom: the upper regularized incomplete
  * gamma Q(df / 2, x / 2).

@@ -17,7 +17,7 @@ export function parseTimePoint(
     ago !== undefined ? now - ago : /^\d+$/.test(value) ? Number(value) : Date.parse(value);
   if (Number.isNaN(ms)) {
     throw invalidInput(
-      `${field}: "${shorten(value)}" is not a time (use 1h, 30m, 7d, an ISO date or ms)`,
+      `${field}: "${shorten(value)}" is not a time (use 1h, 30m, 7d, an ISO date or ms${field.endsWith('since') ? ', or split' : ''})`,
     );
   }
   // Beyond what a Date can hold the number is no time at all (400 digits are Infinity),
@@ -28,6 +28,20 @@ export function parseTimePoint(
     );
   }
   return Math.round(ms);
+}
+
+/**
+ * The start of a comparison: a time point as above, or `split` for "since the split was
+ * last set" — the current experiment, whose counts only grow (what the sequential
+ * figures assume). `field` names the parameter in the error.
+ */
+export function parseSince(
+  field: string,
+  value: string | undefined,
+  now: number,
+): { since: number | undefined; fromSplitChange: boolean } {
+  if (value === 'split') return { since: undefined, fromSplitChange: true };
+  return { since: parseTimePoint(field, value, now), fromSplitChange: false };
 }
 
 /** ECMAScript's Date range: 100,000,000 days either side of the epoch. */

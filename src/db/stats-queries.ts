@@ -9,6 +9,11 @@ export interface CompareRowsQuery {
   since: number;
   /** ms since epoch, exclusive. */
   until: number;
+  /**
+   * Start at the last split change instead when it is later than `since`: the current
+   * experiment, whose counts only grow, which the anytime-valid figures need.
+   */
+  fromSplitChange?: boolean | undefined;
 }
 
 /** Shadow predictions are excluded everywhere but in `shadowPairs`. */
@@ -16,8 +21,13 @@ export interface CompareRows {
   counts: Array<{ version: string; label: string | null; status: string; n: number }>;
   /** Successful predictions per latency bucket (latency-buckets.ts `latencyBucketOf`). */
   latencyBuckets: Array<{ version: string; bucket: number; count: number }>;
-  /** Predictions with feedback, and how many of those were right. */
+  /** Predictions with a feedback label, and how many of those were right. */
   feedback: Array<{ version: string; n: number; correct: number }>;
+  /**
+   * Predictions with a numeric feedback value: their count, mean and sum of squared
+   * deviations from that mean (two passes in SQL, so no cancellation in Σx² − n·mean²).
+   */
+  feedbackValues: Array<{ version: string; n: number; mean: number; squares: number }>;
   /** Last split-changing event (split, source, rollout_start, rollout_step) before `until`. */
   splitChangedAt: number | null;
   /** Requests the split decided (route split or flag) from max(since, splitChangedAt). */

@@ -10,11 +10,17 @@ import { validationMessage } from '../validation-message.js';
 
 const feedbackSchema = z.object({
   predictionId: z.string().min(1).max(64),
-  label: z.string().min(1).max(256),
+  label: z.string().min(1).max(256).optional(),
+  // JSON.parse reads 1e999 as Infinity: a numeric outcome must be a finite number.
+  value: z.number().refine(Number.isFinite, { message: 'must be a finite number' }).optional(),
   overwrite: z.boolean().optional(),
 });
 
-/** POST /feedback: ground truth for a served prediction, so accuracy can be compared. */
+/**
+ * POST /feedback: ground truth for a served prediction — the right `label` (accuracy),
+ * a numeric `value` (a business outcome or a regression target), or both — so versions
+ * can be compared on it.
+ */
 export function feedbackRoutes(deps: {
   feedback: FeedbackStore;
   predictionLog: PredictionLog;
@@ -24,7 +30,10 @@ export function feedbackRoutes(deps: {
   return new Hono().post('/feedback', async (c) => {
     const parsed = feedbackSchema.safeParse(await readJson(c));
     if (!parsed.success) throw invalidInput(validationMessage(parsed.error.issues));
-    const { predictionId, label, overwrite } = parsed.data;
+    const { predictionId, label, value, overwrite } = parsed.data;
+    if (label === undefined && value === undefined) {
+      throw invalidInput('label or value: send the right label, a numeric value, or both');
+    }
     // Rollout guards read this ground truth: rewriting it is an operator's act, not a client's.
     if (overwrite && !deps.hasControlToken(c)) {
       throw unauthorized(
@@ -36,18 +45,32 @@ export function feedbackRoutes(deps: {
     const prediction = await deps.feedback.prediction(predictionId);
     if (!prediction) throw notFound(`predictionId: no prediction "${predictionId}"`);
     const labels = deps.host.get(prediction.model, prediction.version)?.labels;
-    if (labels && !labels.includes(label)) {
+    if (label !== undefined && labels && !labels.includes(label)) {
       throw invalidInput(
         `label: "${label}" is not a label of ${prediction.model} (${labels.join(', ')})`,
       );
     }
     const previous = await deps.feedback.existing(predictionId);
-    if (previous !== undefined && !overwrite) {
+    // Each field is set once: a value may follow a label, but replacing either needs overwrite.
+    const taken = [
+      label !== undefined && previous?.label != null ? `label "${previous.label}"` : null,
+      value !== undefined && previous?.value != null ? `value ${previous.value}` : null,
+    ].filter((x) => x !== null);
+    if (taken.length > 0 && !overwrite) {
       throw conflict(
-        `predictionId: "${predictionId}" already has label "${previous}"; send "overwrite": true to replace it`,
+        `predictionId: "${predictionId}" already has ${taken.join(' and ')}; send "overwrite": true to replace it`,
       );
     }
-    await deps.feedback.record(predictionId, label, Date.now());
-    return c.json({ predictionId, label, model: prediction.model, version: prediction.version });
+    const fields = {
+      ...(label !== undefined ? { label } : {}),
+      ...(value !== undefined ? { value } : {}),
+    };
+    await deps.feedback.record(predictionId, fields, Date.now());
+    return c.json({
+      predictionId,
+      ...fields,
+      model: prediction.model,
+      version: prediction.version,
+    });
   });
 }

@@ -18,18 +18,18 @@ export function createPgFeedbackStore(db: PgDb): FeedbackStore {
     async existing(predictionId) {
       const [row] = await whileReachable(
         db
-          .select({ label: feedback.label })
+          .select({ label: feedback.label, value: feedback.value })
           .from(feedback)
           .where(eq(feedback.predictionId, predictionId)),
       );
-      return row?.label;
+      return row;
     },
-    async record(predictionId, label, ts) {
+    async record(predictionId, fields, ts) {
       await whileReachable(
         db
           .insert(feedback)
-          .values({ predictionId, label, ts })
-          .onConflictDoUpdate({ target: feedback.predictionId, set: { label, ts } }),
+          .values({ predictionId, ...fields, ts })
+          .onConflictDoUpdate({ target: feedback.predictionId, set: { ...fields, ts } }),
       );
     },
   };

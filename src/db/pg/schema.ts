@@ -3,6 +3,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  check,
   doublePrecision,
   index,
   integer,
@@ -50,12 +51,22 @@ export const predictions = pgTable(
   ],
 );
 
-/** Ground truth for a prediction, sent later by the user's system. */
-export const feedback = pgTable('feedback', {
-  predictionId: text('prediction_id').primaryKey(),
-  label: text('label').notNull(),
-  ts: ms('ts').notNull(),
-});
+/**
+ * Ground truth for a prediction, sent later by the user's system: the right label, a
+ * numeric outcome (conversion 0/1, revenue, watch time, a regression target), or both.
+ * At least one of the two is set (POST /feedback checks it).
+ */
+export const feedback = pgTable(
+  'feedback',
+  {
+    predictionId: text('prediction_id').primaryKey(),
+    label: text('label'),
+    value: doublePrecision('value'),
+    ts: ms('ts').notNull(),
+  },
+  // Unqualified: SQLite keeps the text of a CHECK through the table rebuild and rename.
+  () => [check('feedback_label_or_value', sql`label IS NOT NULL OR value IS NOT NULL`)],
+);
 
 /** The current deployment of each model; one row per model. */
 export const deployments = pgTable('deployments', {

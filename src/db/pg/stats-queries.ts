@@ -26,8 +26,19 @@ const GROUPED = `SELECT version, status, label, route, latency_us AS "latencyUs"
 const FEEDBACK = `SELECT p.version AS version, count(*)::int AS n,
     coalesce(sum(CASE WHEN p.label = f.label THEN 1 ELSE 0 END), 0)::int AS correct
   FROM predictions p JOIN feedback f ON f.prediction_id = p.id
-  WHERE p.model = $1 AND p.ts >= $2 AND p.ts < $3 AND p.shadow_of IS NULL
+  WHERE f.label IS NOT NULL AND p.model = $1 AND p.ts >= $2 AND p.ts < $3 AND p.shadow_of IS NULL
   GROUP BY p.version`;
+// The same two passes as SQLite's (sqlite/stats-queries.ts), so both give the same squares.
+const FEEDBACK_VALUES = `WITH v AS (
+    SELECT p.version AS version, f.value AS value
+    FROM predictions p JOIN feedback f ON f.prediction_id = p.id
+    WHERE f.value IS NOT NULL
+      AND p.model = $1 AND p.ts >= $2 AND p.ts < $3 AND p.shadow_of IS NULL),
+  m AS (SELECT version, avg(value) AS mean FROM v GROUP BY version)
+  SELECT v.version AS version, count(*)::int AS n, m.mean::float8 AS mean,
+    sum((v.value - m.mean) * (v.value - m.mean))::float8 AS squares
+  FROM v JOIN m ON m.version = v.version
+  GROUP BY v.version, m.mean`;
 const SPLIT_CHANGED_AT = `SELECT max(ts)::float8 AS ts FROM deployment_events
   WHERE model = $1 AND ts < $2
   AND action IN (${SPLIT_CHANGING_ACTIONS.map((a) => `'${a}'`).join(', ')})`;
@@ -57,16 +68,18 @@ export function createPgStatsQueries(pool: pg.Pool): StatsQueries {
       const [changedRow] = await rows<{ ts: number | null }>(SPLIT_CHANGED_AT, [model, until]);
       const changed = changedRow?.ts ?? null;
       const from = Math.max(since, changed ?? 0);
-      const window = [model, since, until];
-      const [groups, feedback, shadowPairs] = await Promise.all([
+      const window = [model, query.fromSplitChange ? from : since, until];
+      const [groups, feedback, feedbackValues, shadowPairs] = await Promise.all([
         rows<CompareGroup & LatencyGroup>(GROUPED, [...window, from]),
         rows<CompareRows['feedback'][number]>(FEEDBACK, window),
+        rows<CompareRows['feedbackValues'][number]>(FEEDBACK_VALUES, window),
         rows<CompareRows['shadowPairs'][number]>(SHADOW_PAIRS, window),
       ]);
       return {
         ...foldCompareGroups(groups),
         latencyBuckets: latencyBucketsOf(groups.filter((g) => g.status === 'ok')),
         feedback,
+        feedbackValues,
         splitChangedAt: changed,
         shadowPairs,
       };

@@ -13,14 +13,14 @@ export function createSqliteFeedbackStore(db: Db): FeedbackStore {
         .get(),
     existing: async (predictionId) =>
       db
-        .select({ label: feedback.label })
+        .select({ label: feedback.label, value: feedback.value })
         .from(feedback)
         .where(eq(feedback.predictionId, predictionId))
-        .get()?.label,
-    async record(predictionId, label, ts) {
+        .get(),
+    async record(predictionId, fields, ts) {
       db.insert(feedback)
-        .values({ predictionId, label, ts })
-        .onConflictDoUpdate({ target: feedback.predictionId, set: { label, ts } })
+        .values({ predictionId, ...fields, ts })
+        .onConflictDoUpdate({ target: feedback.predictionId, set: { ...fields, ts } })
         .run();
     },
   };

@@ -1,5 +1,13 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import {
+  check,
+  index,
+  integer,
+  primaryKey,
+  real,
+  sqliteTable,
+  text,
+} from 'drizzle-orm/sqlite-core';
 
 /** One row per answered prediction (batch rows each get their own). */
 export const predictions = sqliteTable(
@@ -68,12 +76,22 @@ export const latencyRollup = sqliteTable(
   (table) => [primaryKey({ columns: [table.model, table.version, table.minute, table.bucket] })],
 );
 
-/** Ground truth for a prediction, sent later by the user's system. */
-export const feedback = sqliteTable('feedback', {
-  predictionId: text('prediction_id').primaryKey(),
-  label: text('label').notNull(),
-  ts: integer('ts').notNull(),
-});
+/**
+ * Ground truth for a prediction, sent later by the user's system: the right label, a
+ * numeric outcome (conversion 0/1, revenue, watch time, a regression target), or both.
+ * At least one of the two is set (POST /feedback checks it).
+ */
+export const feedback = sqliteTable(
+  'feedback',
+  {
+    predictionId: text('prediction_id').primaryKey(),
+    label: text('label'),
+    value: real('value'),
+    ts: integer('ts').notNull(),
+  },
+  // Unqualified: SQLite keeps the text of a CHECK through the table rebuild and rename.
+  () => [check('feedback_label_or_value', sql`label IS NOT NULL OR value IS NOT NULL`)],
+);
 
 /** The current deployment of each model; one row per model. */
 export const deployments = sqliteTable('deployments', {

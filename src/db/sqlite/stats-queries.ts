@@ -43,8 +43,21 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
   const feedback = sqlite.prepare(
     `SELECT p.version AS version, count(*) AS n, coalesce(sum(p.label = f.label), 0) AS correct
      FROM feedback f CROSS JOIN predictions p ON p.id = f.prediction_id
-     WHERE p.model = @model AND p.ts >= @since AND p.ts < @until AND p.shadow_of IS NULL
+     WHERE f.label IS NOT NULL
+       AND p.model = @model AND p.ts >= @since AND p.ts < @until AND p.shadow_of IS NULL
      GROUP BY p.version`,
+  );
+  const feedbackValues = sqlite.prepare(
+    `WITH v AS (
+       SELECT p.version AS version, f.value AS value
+       FROM feedback f CROSS JOIN predictions p ON p.id = f.prediction_id
+       WHERE f.value IS NOT NULL
+         AND p.model = @model AND p.ts >= @since AND p.ts < @until AND p.shadow_of IS NULL),
+     m AS (SELECT version, avg(value) AS mean FROM v GROUP BY version)
+     SELECT v.version AS version, count(*) AS n, m.mean AS mean,
+            sum((v.value - m.mean) * (v.value - m.mean)) AS squares
+     FROM v JOIN m ON m.version = v.version
+     GROUP BY v.version, m.mean`,
   );
   const splitChangedAt = sqlite.prepare(
     `SELECT max(ts) AS ts FROM deployment_events WHERE model = @model AND ts < @until
@@ -86,14 +99,22 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
       : latencyBucketsOf(edgeLatencies.all({ model, since, until }) as LatencyGroup[]);
 
   return {
-    async compareRows(query) {
-      const changed = (splitChangedAt.get(query) as { ts: number | null }).ts;
-      const from = Math.max(query.since, changed ?? 0);
+    async compareRows(request) {
+      const changed = (
+        splitChangedAt.get({ model: request.model, until: request.until }) as { ts: number | null }
+      ).ts;
+      const from = Math.max(request.since, changed ?? 0);
+      const query = {
+        model: request.model,
+        since: request.fromSplitChange ? from : request.since,
+        until: request.until,
+      };
       const groups = grouped.all({ ...query, from }) as CompareGroup[];
       return {
         ...foldCompareGroups(groups),
         latencyBuckets: latencyBuckets(query),
         feedback: feedback.all(query) as CompareRows['feedback'],
+        feedbackValues: feedbackValues.all(query) as CompareRows['feedbackValues'],
         splitChangedAt: changed,
         shadowPairs: shadowPairs.all(query) as CompareRows['shadowPairs'],
       };
