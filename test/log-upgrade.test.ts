@@ -74,3 +74,32 @@ describe('upgrading a prediction log written before the latency rollup', () => {
     expect(got).toEqual(sortedExpected);
   });
 });
+
+describe('upgrading a prediction log written before numeric feedback', () => {
+  it('keeps every label, leaves value empty, and refuses feedback with neither', () => {
+    const path = join(dir, 'before-values.db');
+    const old = new Database(path);
+    migrate(drizzle(old), { migrationsFolder: migrationsBefore('0005_feedback_value') });
+    const insert = old.prepare('INSERT INTO feedback (prediction_id, label, ts) VALUES (?, ?, ?)');
+    for (let i = 0; i < 20; i++) insert.run(`p-${i}`, i % 3 === 0 ? 'setosa' : 'virginica', i);
+    old.close();
+
+    const upgraded = openDatabase(path).$client;
+    const rows = upgraded
+      .prepare('SELECT prediction_id AS id, label, value, ts FROM feedback ORDER BY ts')
+      .all();
+    expect(rows).toEqual(
+      Array.from({ length: 20 }, (_, i) => ({
+        id: `p-${i}`,
+        label: i % 3 === 0 ? 'setosa' : 'virginica',
+        value: null,
+        ts: i,
+      })),
+    );
+    upgraded.prepare("INSERT INTO feedback (prediction_id, value, ts) VALUES ('v', 2.5, 1)").run();
+    expect(() =>
+      upgraded.prepare("INSERT INTO feedback (prediction_id, ts) VALUES ('neither', 1)").run(),
+    ).toThrow(/CHECK constraint failed/);
+    upgraded.close();
+  });
+});
