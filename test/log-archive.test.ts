@@ -62,7 +62,7 @@ async function fill(storage: Storage): Promise<PredictionRecord[]> {
   for (const row of rows.filter(
     (r) => r.model === 'iris' && Number(r.requestId.slice(4)) % 5 === 0,
   )) {
-    await storage.feedback.record(row.id, 'b', row.ts + 5);
+    await storage.feedback.record(row.id, { label: 'b', value: 1.5 }, row.ts + 5);
   }
   return rows;
 }
@@ -135,10 +135,12 @@ describe.each(dialects)('log archive on $name', (dialect) => {
     expect(first).toEqual({
       ...rows.find((r) => r.requestId === 'req-10' && r.model === 'iris'),
       feedbackLabel: 'b',
+      feedbackValue: 1.5,
       feedbackTs: (first?.ts ?? 0) + 5,
     });
     expect(read.find((r) => r.requestId === 'req-7')).toMatchObject({
       feedbackLabel: null,
+      feedbackValue: null,
       feedbackTs: null,
     });
   });

@@ -9,6 +9,7 @@ import type { PredictionRecord } from './predictions.js';
 /** A logged prediction with its feedback, if any. */
 export interface PredictionWithFeedback extends PredictionRecord {
   feedbackLabel: string | null;
+  feedbackValue: number | null;
   feedbackTs: number | null;
 }
 

@@ -20,6 +20,7 @@ const row: PredictionWithFeedback = {
   error: null,
   shadowOf: null,
   feedbackLabel: 'versicolor',
+  feedbackValue: 4.25,
   feedbackTs: 1_767_323_045_999,
 };
 
@@ -47,6 +48,7 @@ describe('export formats', () => {
       error: '',
       feedback_label: 'versicolor',
       feedback_ts: '1767323045999',
+      feedback_value: '4.25',
     });
   });
 
@@ -57,10 +59,24 @@ describe('export formats', () => {
       time: '2026-01-02T03:04:05.006Z',
       input: { sepal_length: 5.1, sepal_width: 3.5 },
       output: { setosa: 0.9, versicolor: 0.1 },
-      feedback: { label: 'versicolor', ts: 1_767_323_045_999 },
+      feedback: { label: 'versicolor', value: 4.25, ts: 1_767_323_045_999 },
     });
     expect(
-      JSON.parse(jsonLine({ ...row, feedbackLabel: null, feedbackTs: null, output: null })),
+      JSON.parse(
+        jsonLine({
+          ...row,
+          feedbackLabel: null,
+          feedbackValue: null,
+          feedbackTs: null,
+          output: null,
+        }),
+      ),
     ).toMatchObject({ feedback: null, output: null });
+    // A numeric outcome without a label is feedback too.
+    expect(JSON.parse(jsonLine({ ...row, feedbackLabel: null })).feedback).toEqual({
+      label: null,
+      value: 4.25,
+      ts: 1_767_323_045_999,
+    });
   });
 });

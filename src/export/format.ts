@@ -25,6 +25,7 @@ export const CSV_COLUMNS = [
   'shadow_of',
   'feedback_label',
   'feedback_ts',
+  'feedback_value',
 ] as const;
 
 /** RFC 4180: quoted when it holds a comma, quote or line break; quotes doubled. */
@@ -56,6 +57,7 @@ export function csvLine(row: PredictionWithFeedback): string {
     row.shadowOf,
     row.feedbackLabel,
     row.feedbackTs,
+    row.feedbackValue,
   ]
     .map(csvCell)
     .join(',')}\n`;
@@ -80,6 +82,9 @@ export function jsonLine(row: PredictionWithFeedback): string {
     status: row.status,
     error: row.error,
     shadowOf: row.shadowOf,
-    feedback: row.feedbackLabel === null ? null : { label: row.feedbackLabel, ts: row.feedbackTs },
+    feedback:
+      row.feedbackTs === null
+        ? null
+        : { label: row.feedbackLabel, value: row.feedbackValue, ts: row.feedbackTs },
   })}\n`;
 }

@@ -18,13 +18,19 @@ export function windowStats(rows: CompareRows, live: string, candidate: string):
       // A bucket holds latencies below its upper edge, half a bucket above its value (µs → ms).
       .map((b) => ({ upperEdge: latencyOfBucket(b.bucket + 0.5) / 1000, count: b.count }));
     const feedback = rows.feedback.find((f) => f.version === version);
+    const values = rows.feedbackValues.find((f) => f.version === version);
     return {
       requests,
       errors,
       latency,
       accuracy: feedback ? { n: feedback.n, correct: feedback.correct } : null,
-      // Numeric feedback reaches the guards once the stats query aggregates it per version.
-      value: null,
+      value: values
+        ? {
+            n: values.n,
+            mean: values.mean,
+            variance: values.n < 2 ? 0 : values.squares / (values.n - 1),
+          }
+        : null,
     };
   };
   const pair = rows.shadowPairs.filter(
