@@ -136,7 +136,7 @@ describe('a gateway with MODELGATE_LOG_RETENTION=2h', () => {
     storage.predictionLog.append([...old, ...recent]);
     await storage.predictionLog.flush();
     for (const r of [...old.slice(0, 100), ...recent.slice(0, 10)]) {
-      await storage.feedback.record(r.id, 'setosa', r.ts + 1);
+      await storage.feedback.record(r.id, { label: 'setosa' }, r.ts + 1);
     }
     await storage.close();
     gate = await createTestGateway({ dir, env: { MODELGATE_LOG_RETENTION: '2h' } });
