@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeploymentState } from '../src/db/deployment-state.js';
+import { flagName, routeRequest } from '../src/gateway/routing.js';
 import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
 
 let gw: TestGateway;
@@ -12,36 +14,66 @@ afterAll(async () => {
 const predictAs = async (headers: Record<string, string>, body: Record<string, unknown> = {}) =>
   json(await gw.post('/predict/iris', { inputs: IRIS_ROW, ...body }, headers));
 
-async function shareOfV2(users: number, keyOf: (i: number) => Record<string, string>) {
-  let v2 = 0;
-  const versions = new Map<number, string>();
-  // 10,000 sequential in-process requests; app.request() needs no socket.
-  for (let i = 0; i < users; i++) {
-    const answer = await predictAs(keyOf(i));
-    versions.set(i, answer.version);
-    if (answer.version === 'v2') v2 += 1;
-  }
-  return { share: v2 / users, versions };
+/** iris under a local 90/10 split, as the gateway's routing sees it (the deployment is unpinned). */
+const SPLIT_90_10: DeploymentState = {
+  model: 'iris',
+  live: 'v1',
+  standby: 'v2',
+  history: [],
+  split: { v1: 90, v2: 10 },
+  source: 'local',
+  pinned: false,
+  shadow: null,
+  revision: 1,
+};
+
+/** The version the gateway's routing gives `key` under SPLIT_90_10, without HTTP. */
+function routedVersion(key: string | undefined, random: () => number = Math.random): string {
+  const decision = routeRequest({
+    state: SPLIT_90_10,
+    loaded: new Set(['v1', 'v2']),
+    stickyKey: key,
+    groupId: flagName('modelgate.', 'iris'),
+    random,
+  });
+  if (decision.kind !== 'routed') throw new Error(`unexpected ${decision.kind}`);
+  return decision.version;
 }
 
-describe('local split', () => {
-  let firstAssignment: Map<number, string>;
+const shareOfV2 = (versions: readonly string[]) =>
+  versions.filter((v) => v === 'v2').length / versions.length;
 
-  it('lands 10,000 distinct users within ±2 points of 90/10', async () => {
+/** Users 0..299, each with the version the split gives them: what every test below expects. */
+const firstAssignment = new Map(
+  Array.from({ length: 300 }, (_, i) => [i, routedVersion(`user-${i}`)] as const),
+);
+
+describe('local split', () => {
+  it('lands 10,000 distinct users within ±2 points of 90/10 (the routing itself, in-process)', () => {
+    const versions = Array.from({ length: 10_000 }, (_, i) => routedVersion(`user-${i}`));
+    expect(shareOfV2(versions)).toBeGreaterThan(0.08);
+    expect(shareOfV2(versions)).toBeLessThan(0.12);
+  });
+
+  it('serves each user over HTTP the version the routing gives them, route split', async () => {
     const res = await gw.control('PUT', '/control/split', {
       model: 'iris',
       weights: { v1: 90, v2: 10 },
     });
     expect(res.status).toBe(200);
-    const { share, versions } = await shareOfV2(10_000, (i) => ({ 'x-user-id': `user-${i}` }));
-    expect(share).toBeGreaterThan(0.08);
-    expect(share).toBeLessThan(0.12);
-    firstAssignment = versions;
+    // Both versions among the 300 users, so the check below covers each of them.
+    expect(new Set(firstAssignment.values())).toEqual(new Set(['v1', 'v2']));
+    for (const [i, version] of firstAssignment) {
+      expect(await predictAs({ 'x-user-id': `user-${i}` }), `user-${i}`).toMatchObject({
+        version,
+        route: 'split',
+      });
+    }
     const routes = gw.query<{ route: string }>(
       "SELECT DISTINCT route FROM predictions WHERE model = 'iris'",
     );
     expect(routes).toEqual([{ route: 'split' }]);
-  }, 120_000);
+  }, 60_000);
 
   it('gives the same user the same version on every request', async () => {
     for (let i = 0; i < 300; i++) {
@@ -58,9 +90,17 @@ describe('local split', () => {
   }, 60_000);
 
   it('assigns requests without any key at random with the same weights', async () => {
-    const { share } = await shareOfV2(3000, () => ({}));
-    expect(share).toBeGreaterThan(0.07);
-    expect(share).toBeLessThan(0.13);
+    const drawn = Array.from({ length: 10_000 }, () => routedVersion(undefined));
+    expect(shareOfV2(drawn)).toBeGreaterThan(0.08);
+    expect(shareOfV2(drawn)).toBeLessThan(0.12);
+    // Over HTTP too: 200 keyless requests all miss v2 with probability 0.9^200 < 1e-9.
+    const served: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const answer = await predictAs({});
+      expect(answer.route).toBe('split');
+      served.push(answer.version);
+    }
+    expect(new Set(served)).toEqual(new Set(['v1', 'v2']));
   }, 60_000);
 
   it('keeps every user on their version across a restart', async () => {
@@ -106,12 +146,15 @@ describe('shadow', () => {
 
     const served = await predictAs({ 'x-user-id': 'shadowed-user', 'x-request-id': 'shadow-req' });
     expect(served).toMatchObject({ version: 'v1', route: 'pinned' });
-    // The mirror runs after the response (setImmediate); give it a turn.
-    await new Promise((r) => setTimeout(r, 50));
-    const rows = gw.query<{ id: string; version: string; route: string; shadow_of: string | null }>(
-      "SELECT id, version, route, shadow_of FROM predictions WHERE request_id = 'shadow-req' ORDER BY version",
-    );
-    expect(rows).toHaveLength(2);
+    // The mirror runs after the response (setImmediate), and its row reaches the log later.
+    const rowsOf = async () => {
+      await gw.gate.flushLog();
+      return gw.query<{ id: string; version: string; route: string; shadow_of: string | null }>(
+        "SELECT id, version, route, shadow_of FROM predictions WHERE request_id = 'shadow-req' ORDER BY version",
+      );
+    };
+    await expect.poll(rowsOf).toHaveLength(2);
+    const rows = await rowsOf();
     expect(rows[0]).toMatchObject({
       id: served.predictionId,
       version: 'v1',
@@ -136,12 +179,24 @@ describe('shadow', () => {
   it('mirrors about the configured share of requests', async () => {
     await gw.control('PUT', '/control/shadow', { model: 'iris', version: 'v2', percent: 25 });
     for (let i = 0; i < 2000; i++) await predictAs({ 'x-request-id': `share-${i}` });
-    await new Promise((r) => setTimeout(r, 50));
-    const [counts] = gw.query<{ shadows: number }>(
-      "SELECT count(*) AS shadows FROM predictions WHERE route = 'shadow' AND request_id LIKE 'share-%'",
-    );
-    expect(counts?.shadows).toBeGreaterThan(0.2 * 2000);
-    expect(counts?.shadows).toBeLessThan(0.3 * 2000);
+    // Mirrors run after their responses: count once the logged number stops moving.
+    const shadows = async () => {
+      await gw.gate.flushLog();
+      const [row] = gw.query<{ shadows: number }>(
+        "SELECT count(*) AS shadows FROM predictions WHERE route = 'shadow' AND request_id LIKE 'share-%'",
+      );
+      return row?.shadows ?? 0;
+    };
+    let previous = -1;
+    const settled = async () => {
+      const now = await shadows();
+      const same = now === previous;
+      previous = now;
+      return same;
+    };
+    await expect.poll(settled, { interval: 200, timeout: 10_000 }).toBe(true);
+    expect(previous).toBeGreaterThan(0.2 * 2000);
+    expect(previous).toBeLessThan(0.3 * 2000);
   }, 60_000);
 
   it('refuses to shadow the live version to itself', async () => {
