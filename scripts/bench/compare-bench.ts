@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadCompareReport } from '../../src/compare/report.js';
 import { openSqliteStorage } from '../../src/db/sqlite/storage.js';
 import type { Storage } from '../../src/db/storage.js';
+import { timeExportAndRetention } from './archive-bench.js';
 import { realisticRows } from './log-writer.js';
 
 export interface CompareBenchResult {
@@ -68,7 +69,8 @@ export async function compareBench(rows = 1_000_000): Promise<CompareBenchResult
     maxQueue: CHUNK * 2,
   });
   try {
-    return { rows, lines: [await fillAndTimeCompare(storage, rows, 'SQLite')] };
+    const compare = await fillAndTimeCompare(storage, rows, 'SQLite');
+    return { rows, lines: [compare, ...(await timeExportAndRetention(storage, 'SQLite'))] };
   } finally {
     await storage.close();
     rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openPostgresStorage } from '../../src/db/pg/storage.js';
+import { timeExportAndRetention } from './archive-bench.js';
 import { fillAndTimeCompare } from './compare-bench.js';
 import { realisticRows } from './log-writer.js';
 
@@ -61,12 +62,20 @@ export async function benchPostgres(adminUrl: string, count = 200_000): Promise<
         await client.query('ANALYZE predictions, feedback');
         await client.end();
       };
-      return await fillAndTimeCompare(storage, 1_000_000, 'PostgreSQL, after ANALYZE', analyze);
+      const compare = await fillAndTimeCompare(
+        storage,
+        1_000_000,
+        'PostgreSQL, after ANALYZE',
+        analyze,
+      );
+      const archive = await timeExportAndRetention(storage, 'PostgreSQL');
+      return [compare, ...archive].join('\n');
     } finally {
       await storage.close();
     }
   });
-  return [writer, compare];
+  // One line per measurement: the compare, then export and retention on the same log.
+  return [writer, ...compare.split('\n')];
 }
 
 async function logWriter(url: string, count: number): Promise<string> {
