@@ -50,7 +50,8 @@ describe('dashboard in a real browser', () => {
     }
     return ids;
   };
-  const compare = async (): Promise<Json> => json(await fetch(`${url}/compare/iris?since=1h`));
+  // The page shows the current experiment: since the split was last set.
+  const compare = async (): Promise<Json> => json(await fetch(`${url}/compare/iris?since=split`));
   const field = (name: string) => card.locator(`[data-field="${name}"]`).first();
 
   beforeAll(async () => {
@@ -69,6 +70,12 @@ describe('dashboard in a real browser', () => {
     const predictions = await send(300, (i) => `user-${i}`);
     for (const { id, row } of predictions.filter((_, i) => i % 2 === 0)) {
       const res = await gw.post('/feedback', { predictionId: id, label: CLASSES[row] });
+      expect(res.status).toBe(200);
+    }
+    // And a numeric outcome (say, revenue) for every third one.
+    for (const [i, { id, row }] of predictions.entries()) {
+      if (i % 3 !== 0) continue;
+      const res = await gw.post('/feedback', { predictionId: id, value: (row % 7) * 1.5 });
       expect(res.status).toBe(200);
     }
 
@@ -130,17 +137,37 @@ describe('dashboard in a real browser', () => {
       expect(await cell('errors')).toBe(`${pct(v.errorRate, 2)} (${v.errors})`);
       expect(await cell('p50')).toBe(ms(v.latencyMs.p50));
       expect(await cell('p95')).toBe(ms(v.latencyMs.p95));
+      // Only the always-valid interval (the confidence sequence), never the Wilson one.
       expect(await cell('accuracy')).toBe(
-        `${pct(v.accuracy.estimate)} (${pct(v.accuracy.low)}–${pct(v.accuracy.high)})`,
+        `${pct(v.accuracy.estimate)} (${pct(v.accuracy.sequential.low)}–${pct(v.accuracy.sequential.high)})`,
       );
       expect(await cell('feedback')).toBe(String(v.accuracy.n));
+      const num = (x: number) => String(Number(x.toPrecision(4)));
+      expect(await cell('value')).toBe(
+        `${num(v.value.mean)} (${num(v.value.sequential.low)}–${num(v.value.sequential.high)})`,
+      );
+      expect(await cell('values')).toBe(String(v.value.n));
       expect(await card.locator(`svg rect[data-version="${v.version}"]`).count()).toBeGreaterThan(
         0,
       );
     }
     expect(report.sampleRatio.sequential.mismatch).toBe(false);
     expect(await card.locator('[data-field="srm"]').count()).toBe(0);
-    expect(await field('findings').textContent()).toContain('sample ratio: observed');
+    expect(await field('always-valid').textContent()).toContain(
+      'always valid: you may look as often as you like',
+    );
+    const findings = (await field('findings').textContent()) ?? '';
+    expect(findings).toContain('sample ratio: observed');
+    const [accuracy] = report.accuracy;
+    const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`;
+    expect(findings).toContain(
+      `accuracy: v2 − v1 = ${signed(accuracy.difference)} points (always valid: 95% ${signed(accuracy.sequential.low)} to ${signed(accuracy.sequential.high)} points`,
+    );
+    expect(findings).toContain('value: v2 − v1 = ');
+    // No fixed-horizon figure anywhere on the card: it would be peeking.
+    const text = (await card.textContent()) ?? '';
+    expect(text).not.toMatch(/fixed horizon|CI\b|χ²/);
+    expect(text).not.toContain(pct(report.versions[0].accuracy.low));
     // Read-only until the token is pasted.
     expect(await card.locator('button[data-action="flip"]').isDisabled()).toBe(true);
   });

@@ -133,7 +133,10 @@ export interface ShadowAgreement {
   served: string;
   shadow: string;
   pairs: number;
+  /** 95 % Wilson interval (valid read once); null without pairs. */
   agreement: Interval | null;
+  /** 95 % confidence sequence of the agreement (valid however often it is read). */
+  sequential: SequentialInterval | null;
 }
 
 export interface SampleRatioReport {
@@ -356,5 +359,6 @@ function shadowAgreement(rows: CompareRows, keep: (version: string) => boolean):
       shadow: row.shadow,
       pairs: row.pairs,
       agreement: wilsonInterval(row.same, row.pairs),
+      sequential: row.pairs === 0 ? null : accuracySequence(row.same, row.pairs),
     }));
 }

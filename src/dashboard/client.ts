@@ -53,7 +53,9 @@ class ApiError extends Error {
 }
 
 const REFRESH_MS = 3000;
-const WINDOW = '1h';
+// The current experiment: counts that only grow from the last split change, which the
+// always-valid figures assume (a sliding "last hour" would be a new sample at every look).
+const WINDOW = 'split';
 const TRAFFIC_MINUTES = 60;
 const TOKEN_KEY = 'modelgate.controlToken';
 const COLORS = ['#2563eb', '#ea580c', '#7c3aed', '#0d9488', '#db2777', '#65a30d'];
@@ -210,6 +212,15 @@ function srmBanner(report: CompareReport) {
     comparison until the cause is found.</p>`;
 }
 
+/** An always-valid 95 % interval as the page shows it. */
+const range = (
+  r: { low: number; high: number } | null | undefined,
+  format: (x: number) => string,
+) => (r ? `${format(r.low)}–${format(r.high)}` : '–');
+
+/** A mean value: 4 significant digits. */
+const num = (x: number) => String(Number(x.toPrecision(4)));
+
 function versionTable(
   model: ModelView,
   report: CompareReport,
@@ -217,10 +228,15 @@ function versionTable(
   colors: Map<string, string>,
 ) {
   const byVersion = new Map(report.versions.map((v) => [v.version, v]));
-  const since = report.window.since === null ? 'all time' : `since ${hhmm(report.window.since)}`;
+  const since =
+    report.window.since === null || report.window.since === 0
+      ? 'the start of the log'
+      : dateTime(report.window.since);
+  const withValues = report.versions.some((v) => v.value !== null);
   const rows = names.map((version) => {
     const r = byVersion.get(version);
     const acc = r?.accuracy;
+    const value = r?.value;
     return `<tr data-version="${esc(version)}">
       <th scope="row"><span class="swatch" style="background:${colors.get(version)}"></span>${esc(version)} ${badges(model, version)}</th>
       <td data-field="requests">${r ? r.requests : 0}</td>
@@ -228,35 +244,43 @@ function versionTable(
       <td data-field="errors">${r ? `${pct(r.errorRate, 2)} <small>(${r.errors})</small>` : '–'}</td>
       <td data-field="p50">${ms(r?.latencyMs.p50)}</td>
       <td data-field="p95">${ms(r?.latencyMs.p95)}</td>
-      <td data-field="accuracy">${acc ? `${pct(acc.estimate)} <small>(${pct(acc.low)}–${pct(acc.high)})</small>` : '–'}</td>
+      <td data-field="accuracy">${acc ? `${pct(acc.estimate)} <small>(${range(acc.sequential, pct)})</small>` : '–'}</td>
       <td data-field="feedback">${acc ? acc.n : 0}</td>
+      ${withValues ? `<td data-field="value">${value ? `${num(value.mean)} <small>(${range(value.sequential, num)})</small>` : '–'}</td><td data-field="values">${value ? value.n : 0}</td>` : ''}
     </tr>`;
   });
-  return `<h3>Versions, last hour (${esc(since)})</h3>
+  return `<h3>Versions since the split was last set (${esc(since)})</h3>
+    <p class="muted always-valid" data-field="always-valid">Intervals and p-values are always valid: you may look as often as you like.</p>
     <table class="versions">
       <thead><tr><th>version</th><th>requests</th><th>share</th><th>errors</th><th>p50 ms</th>
-        <th>p95 ms</th><th>accuracy (95% CI)</th><th>feedback</th></tr></thead>
+        <th>p95 ms</th><th>accuracy (95% always valid)</th><th>feedback</th>
+        ${withValues ? '<th>mean value (95% always valid)</th><th>values</th>' : ''}</tr></thead>
       <tbody>${rows.join('')}</tbody>
     </table>`;
 }
 
 function findings(report: CompareReport) {
   const lines: string[] = [];
+  const verdict = (significant: boolean) =>
+    significant ? '<strong>a difference</strong>' : 'no difference shown yet';
   for (const c of report.accuracy) {
-    const t = c.fixedHorizon;
-    const verdict =
-      t.pValue === null
-        ? 'not testable (no variance)'
-        : t.significant
-          ? `<strong>significant</strong> (p = ${pValue(t.pValue)} &lt; 0.05)`
-          : `not significant (p = ${pValue(t.pValue)})`;
+    const t = c.sequential;
     lines.push(
-      `accuracy: ${esc(c.candidate)} is ${(Math.abs(c.difference) * 100).toFixed(1)} points ` +
-        `${c.difference >= 0 ? 'higher' : 'lower'} than ${esc(c.baseline)} ` +
-        `(fixed horizon: 95% CI ${points(t.low)} to ${points(t.high)} points), ${verdict}`,
+      `accuracy: ${esc(c.candidate)} − ${esc(c.baseline)} = ${points(c.difference)} points ` +
+        `(always valid: 95% ${points(t.low)} to ${points(t.high)} points, p = ${pValue(t.pValue)}), ${verdict(t.significant)}`,
     );
   }
   if (report.accuracy.length === 0) lines.push('accuracy: needs feedback on at least two versions');
+  for (const c of report.value) {
+    const t = c.sequential;
+    const signed = (x: number) => `${x >= 0 ? '+' : ''}${num(x)}`;
+    lines.push(
+      t
+        ? `value: ${esc(c.candidate)} − ${esc(c.baseline)} = ${signed(c.difference)} ` +
+            `(always valid: 95% ${signed(t.low)} to ${signed(t.high)}, p = ${pValue(t.pValue)}), ${verdict(t.significant)}`
+        : `value: ${esc(c.candidate)} − ${esc(c.baseline)}: needs two values on each version`,
+    );
+  }
   const srm = report.sampleRatio;
   if (srm?.sequential && !srm.sequential.mismatch) {
     const observed = counts(srm.observed);
@@ -269,7 +293,7 @@ function findings(report: CompareReport) {
   for (const s of report.shadow) {
     lines.push(
       `shadow: ${esc(s.shadow)} agrees with ${esc(s.served)} on ${pct(s.agreement?.estimate)} of ` +
-        `${s.pairs} mirrored requests (95% CI ${pct(s.agreement?.low)}–${pct(s.agreement?.high)})`,
+        `${s.pairs} mirrored requests (always valid: 95% ${range(s.sequential, pct)})`,
     );
   }
   return `<ul class="findings" data-field="findings">${lines.map((l) => `<li>${l}</li>`).join('')}</ul>`;

@@ -48,6 +48,7 @@ button:disabled { opacity: .45; cursor: not-allowed; }
 }
 .body { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 24px; margin-top: 14px; }
 @media (max-width: 1000px) { .body { grid-template-columns: 1fr; } }
+.body > div:first-child { overflow-x: auto; }
 h3 { margin: 0 0 6px; font-size: 13px; color: var(--muted); font-weight: 600; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
