@@ -31,6 +31,7 @@ interface RunResult {
   stopped: boolean;
   /** Client errors other than a refused connection (ECONNRESET on a kept-alive socket…). */
   otherErrors: number;
+  errorCodes: string[];
   refused: number;
 }
 
@@ -41,6 +42,7 @@ async function run(target: SignalTarget, dir: string, index: number): Promise<Ru
   let answered = 0;
   let refused = 0;
   let otherErrors = 0;
+  const errorCodes = new Set<string>();
   let stopping = false;
   const worker = async (id: number) => {
     for (let i = 0; !stopping; i++) {
@@ -61,7 +63,13 @@ async function run(target: SignalTarget, dir: string, index: number): Promise<Ru
       } catch (error) {
         const code = (error as { cause?: { code?: string } }).cause?.code;
         if (code === 'ECONNREFUSED') refused += 1;
-        else otherErrors += 1;
+        else {
+          otherErrors += 1;
+          const cause = (error as { cause?: { message?: string } }).cause;
+          errorCodes.add(
+            `${code ?? (error as Error).message}${cause?.message ? ` (${cause.message})` : ''}`,
+          );
+        }
         if (code === 'ECONNREFUSED') return;
       }
     }
@@ -83,6 +91,7 @@ async function run(target: SignalTarget, dir: string, index: number): Promise<Ru
     exitCode,
     stopped: gateway.output().includes('"msg":"stopped"'),
     otherErrors,
+    errorCodes: [...errorCodes],
     refused,
   };
 }
@@ -98,7 +107,7 @@ async function main(): Promise<void> {
         results.push(result);
         const ok = result.loggedRows === result.answeredRows && result.exitCode === 0;
         console.log(
-          `${target} run ${i + 1}/${RUNS}: answered ${result.answeredRows} rows, logged ${result.loggedRows}, exit ${result.exitCode}, stopped ${result.stopped}, refused ${result.refused}, other client errors ${result.otherErrors} ${ok ? 'OK' : 'LOST ROWS'}`,
+          `${target} run ${i + 1}/${RUNS}: answered ${result.answeredRows} rows, logged ${result.loggedRows}, exit ${result.exitCode}, stopped ${result.stopped}, refused ${result.refused}, other client errors ${result.otherErrors} ${result.errorCodes.join(',')} ${ok ? 'OK' : 'LOST ROWS'}`,
         );
       }
     }
