@@ -7,6 +7,7 @@ import { createRolloutService, type RolloutTimer } from './control/rollout/servi
 import { controlRoutes } from './control/routes.js';
 import { createControlService } from './control/service.js';
 import { dashboardRoutes } from './dashboard/routes.js';
+import { neededVersions } from './db/deployment-state.js';
 import { type DrainReport, type OpenedStorage, openStorage } from './db/open-storage.js';
 import { feedbackRoutes } from './gateway/feedback-routes.js';
 import { createNoFlags, createUnleashFlags } from './gateway/flags.js';
@@ -100,6 +101,13 @@ export async function composeModelgate(
     ...(overrides.rolloutTimer ? { timer: overrides.rolloutTimer } : {}),
   });
 
+  // Another replica's change applies here only once the versions it needs are loaded
+  // from this replica's own models directory; until then the previous state serves.
+  deployments.prepareWith(async (next) => {
+    for (const version of neededVersions(next)) {
+      if (!host.get(next.model, version)) await host.load(next.model, version);
+    }
+  });
   await control.ensureDeployments();
   for (const state of deployments.all()) {
     // Not fatal: this model answers 503 and readiness names it; every other model serves.

@@ -108,6 +108,16 @@ export function createControlService(deps: {
         // Jitter keeps two replicas that collided from colliding again in lockstep.
         await sleep(pause.next() * (0.5 + random()));
         await deployments.reload(model);
+        // Another replica's change needs a version this one cannot load: deciding on the
+        // older state would only conflict again, so say why instead.
+        const lag = deployments.lagging().find((l) => l.model === model);
+        if (lag && lag.revision > current(model).revision) {
+          throw new AppError(
+            503,
+            'unavailable',
+            `${model}: this replica cannot apply revision ${lag.revision} yet (${lag.reason}); send the change to another replica or fix its models directory`,
+          );
+        }
       }
     }
   };

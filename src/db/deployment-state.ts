@@ -29,6 +29,19 @@ export interface DeploymentState {
   revision: number;
 }
 
+/**
+ * Every version this deployment can send a request to: live, standby (a flip
+ * away), the split's versions (a rollout's candidate among them) and the shadow.
+ * A replica must have all of them loaded before it may apply the deployment.
+ */
+export function neededVersions(state: DeploymentState): string[] {
+  const needed = new Set([state.live]);
+  if (state.standby) needed.add(state.standby);
+  for (const version of Object.keys(state.split ?? {})) needed.add(version);
+  if (state.shadow) needed.add(state.shadow.version);
+  return [...needed];
+}
+
 export type DeploymentAction =
   | 'init'
   | 'promote'

@@ -1,6 +1,14 @@
 import type { DeploymentEvent, DeploymentState } from './deployment-state.js';
 import type { RolloutRecord } from './rollouts.js';
 
+/** A deployment this replica cannot apply yet: it keeps serving the previous one. */
+export interface LaggingDeployment {
+  model: string;
+  /** The revision it cannot apply. */
+  revision: number;
+  reason: string;
+}
+
 export interface StoredDeploymentEvent extends DeploymentEvent {
   id: number;
 }
@@ -26,4 +34,12 @@ export interface DeploymentStore {
   events(model: string, limit: number): Promise<StoredDeploymentEvent[]>;
   /** Re-reads one deployment from the database (after a conflict: another replica moved it). */
   reload(model: string): Promise<DeploymentState | undefined>;
+  /**
+   * Runs `prepare` on every deployment read from the database before it replaces
+   * the one in memory (another replica's change): the replica loads the versions
+   * it needs first. When `prepare` throws, the previous deployment keeps serving
+   * and `lagging()` says which model and why, until a later read succeeds.
+   */
+  prepareWith(prepare: (next: DeploymentState) => Promise<void>): void;
+  lagging(): LaggingDeployment[];
 }

@@ -115,6 +115,7 @@ export function oipRoutes(deps: {
       // 503, and failing the replica would stop every other model it serves as well.
       const storage = deps.storage();
       const states = deployments.all();
+      const behind = deployments.lagging();
       const notReady = states.flatMap((s) => {
         const why = unservable(s.model);
         return why ? [why] : [];
@@ -126,6 +127,8 @@ export function oipRoutes(deps: {
           ready,
           degraded: !storage.ok,
           ...(notReady.length > 0 ? { notReady } : {}),
+          // Deployments changed elsewhere that this replica cannot apply yet (it serves the previous one).
+          ...(behind.length > 0 ? { behind } : {}),
           storage,
         },
         ready ? 200 : 503,

@@ -2,9 +2,9 @@ import { desc, eq, sql } from 'drizzle-orm';
 import { conflict } from '../../errors.js';
 import { toDeploymentState, toEventRow, toStoredEvent } from '../deployment-rows.js';
 import type { DeploymentState } from '../deployment-state.js';
-import type { DeploymentStore } from '../deployments.js';
+import type { DeploymentStore, LaggingDeployment } from '../deployments.js';
 import type { PgDb } from './client.js';
-import { whileReachable } from './errors.js';
+import { messageOf, whileReachable } from './errors.js';
 import { deploymentEvents, deployments, rollouts } from './schema.js';
 
 /** The channel every replica listens on; the payload is the model whose row changed. */
@@ -35,8 +35,32 @@ export function createPgDeploymentStore(db: PgDb): PgDeploymentStore {
     else current.delete(model);
   };
 
+  let prepare: ((next: DeploymentState) => Promise<void>) | undefined;
+  const lagging = new Map<string, LaggingDeployment>();
+  /** Whether `next` may replace what is in memory: its versions are ready here. */
+  const ready = async (next: DeploymentState): Promise<boolean> => {
+    if (!prepare) return true;
+    try {
+      await prepare(next);
+      lagging.delete(next.model);
+      return true;
+    } catch (error) {
+      lagging.set(next.model, {
+        model: next.model,
+        revision: next.revision,
+        reason: messageOf(error),
+      });
+      // With nothing to keep serving, the new deployment lands anyway (and answers 503).
+      return !current.has(next.model);
+    }
+  };
+
   return {
     get: (model) => current.get(model),
+    prepareWith: (fn) => {
+      prepare = fn;
+    },
+    lagging: () => [...lagging.values()],
     all: () => [...current.values()],
 
     async commit(next, event, rollout) {
@@ -100,7 +124,8 @@ export function createPgDeploymentStore(db: PgDb): PgDeploymentStore {
       const [row] = await whileReachable(
         db.select().from(deployments).where(eq(deployments.model, model)),
       );
-      land(ticket, model, row && toDeploymentState(row));
+      const next = row && toDeploymentState(row);
+      if (!next || (await ready(next))) land(ticket, model, next);
       return current.get(model);
     },
 
@@ -110,7 +135,8 @@ export function createPgDeploymentStore(db: PgDb): PgDeploymentStore {
       const seen = new Set<string>();
       for (const row of rows) {
         seen.add(row.model);
-        land(ticket, row.model, toDeploymentState(row));
+        const next = toDeploymentState(row);
+        if (await ready(next)) land(ticket, row.model, next);
       }
       for (const model of [...current.keys()]) if (!seen.has(model)) land(ticket, model, undefined);
     },

@@ -53,6 +53,9 @@ export function createSqliteDeploymentStore(db: Db): DeploymentStore {
         .all()
         .map(toStoredEvent);
     },
+    // One process owns the file: every change was made (and its versions loaded) here.
+    prepareWith: () => {},
+    lagging: () => [],
     async reload(model) {
       const row = db.select().from(deployments).where(eq(deployments.model, model)).get();
       if (row) current.set(model, toDeploymentState(row));
