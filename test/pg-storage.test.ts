@@ -81,15 +81,6 @@ const event = (
   ts,
 });
 
-/** Polls until `check` passes; fails after `ms`. */
-async function within(ms: number, check: () => boolean | Promise<boolean>): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > ms) throw new Error(`not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const countRows = async (model: string): Promise<number> =>
   (await sql.query('SELECT count(*)::int AS n FROM predictions WHERE model = $1', [model])).rows[0]
     .n;
@@ -116,10 +107,14 @@ const record = (model: string, overrides: Partial<PredictionRecord> = {}): Predi
 describe('deployments across replicas', () => {
   it('a commit on one replica reaches the other within a second, by notification', async () => {
     await a.deployments.commit(state('notify', 0), event('notify', 'init'));
-    await within(1_000, () => b.deployments.get('notify')?.live === 'v1');
+    await expect
+      .poll(() => b.deployments.get('notify')?.live === 'v1', { timeout: 1_000 })
+      .toBe(true);
 
     await a.deployments.commit(state('notify', 1, 'v2'), event('notify', 'promote'));
-    await within(1_000, () => b.deployments.get('notify')?.revision === 1);
+    await expect
+      .poll(() => b.deployments.get('notify')?.revision === 1, { timeout: 1_000 })
+      .toBe(true);
     expect(b.deployments.get('notify')).toEqual(state('notify', 1, 'v2'));
   });
 
@@ -131,7 +126,9 @@ describe('deployments across replicas', () => {
       `INSERT INTO deployments (model, live, standby, history, split, source, pinned, shadow, revision, updated_at)
        VALUES ('quiet', 'v7', NULL, '["v6"]', '{"v7":90,"v8":10}', 'local', true, NULL, 4, 0)`,
     );
-    await within(1_000, () => c.deployments.get('quiet')?.revision === 4);
+    await expect
+      .poll(() => c.deployments.get('quiet')?.revision === 4, { timeout: 1_000 })
+      .toBe(true);
     expect(c.deployments.get('quiet')).toEqual({
       ...state('quiet', 4, 'v7'),
       history: ['v6'],
@@ -141,7 +138,9 @@ describe('deployments across replicas', () => {
     // The replica that only listens has not seen it: the re-read is what delivered it.
     expect(a.deployments.get('quiet')).toBeUndefined();
     await sql.query(`DELETE FROM deployments WHERE model = 'quiet'`);
-    await within(1_000, () => c.deployments.get('quiet') === undefined);
+    await expect
+      .poll(() => c.deployments.get('quiet') === undefined, { timeout: 1_000 })
+      .toBe(true);
   });
 
   it('compare-and-set: of two replicas changing the same revision, exactly one wins', async () => {
@@ -150,8 +149,8 @@ describe('deployments across replicas', () => {
       b.deployments.commit(state('cas', 0), event('cas', 'init', 1_001)),
     ]);
     expectOneWinner(created);
-    await within(1_000, () => a.deployments.get('cas') !== undefined);
-    await within(1_000, () => b.deployments.get('cas') !== undefined);
+    await expect.poll(() => a.deployments.get('cas') !== undefined, { timeout: 1_000 }).toBe(true);
+    await expect.poll(() => b.deployments.get('cas') !== undefined, { timeout: 1_000 }).toBe(true);
 
     const changed = await Promise.allSettled([
       a.deployments.commit(state('cas', 1, 'from-a'), event('cas', 'promote', 2_000, 'from-a')),
@@ -164,8 +163,12 @@ describe('deployments across replicas', () => {
     // The loser re-reads (as the control service does after a 409) and its retry goes through.
     expect((await loser.deployments.reload('cas'))?.live).toBe(winner);
     await loser.deployments.commit(state('cas', 2, 'third'), event('cas', 'split', 3_000));
-    await within(1_000, () => a.deployments.get('cas')?.live === 'third');
-    await within(1_000, () => b.deployments.get('cas')?.live === 'third');
+    await expect
+      .poll(() => a.deployments.get('cas')?.live === 'third', { timeout: 1_000 })
+      .toBe(true);
+    await expect
+      .poll(() => b.deployments.get('cas')?.live === 'third', { timeout: 1_000 })
+      .toBe(true);
     const stored = await sql.query(`SELECT revision, live FROM deployments WHERE model = 'cas'`);
     expect(stored.rows).toEqual([{ revision: 2, live: 'third' }]);
 
@@ -447,7 +450,7 @@ describe('database outage', () => {
       // Predictions keep being accepted: rows wait in memory, nothing is dropped.
       storage.predictionLog.append(Array.from({ length: 40 }, () => record('outage')));
       await expect(storage.predictionLog.flush()).rejects.toThrow();
-      await within(3_000, () => !storage.health().ok);
+      await expect.poll(() => !storage.health().ok, { timeout: 3_000 }).toBe(true);
       const health = storage.health();
       expect(health.pendingRows).toBe(40);
       expect(health.detail).toMatch(/^postgres unreachable: .*; 40 log rows buffered$/);
@@ -466,14 +469,18 @@ describe('database outage', () => {
       expect(await countRows('outage')).toBe(10);
 
       await proxy.up();
-      await within(8_000, async () => (await countRows('outage')) === 55);
-      await within(8_000, () => storage.health().ok);
+      await expect
+        .poll(async () => (await countRows('outage')) === 55, { timeout: 8_000 })
+        .toBe(true);
+      await expect.poll(() => storage.health().ok, { timeout: 8_000 }).toBe(true);
       expect(storage.health()).toEqual({ ok: true, pendingRows: 0, accepting: true });
       expect(warnings.some((w) => w.includes('listener'))).toBe(true);
 
       // And the replica works as before: changes from others reach it again.
       await a.deployments.commit(state('outage', 0), event('outage', 'init'));
-      await within(1_000, () => storage.deployments.get('outage')?.live === 'v1');
+      await expect
+        .poll(() => storage.deployments.get('outage')?.live === 'v1', { timeout: 1_000 })
+        .toBe(true);
     } finally {
       await proxy.close();
     }

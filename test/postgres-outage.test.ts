@@ -41,13 +41,6 @@ const loggedRows = async () => {
   await client.end();
   return rows[0].n as number;
 };
-async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('PostgreSQL briefly unreachable', () => {
   it('keeps answering from the last known state, reports it, and logs every row once it is back', async () => {
@@ -66,7 +59,9 @@ describe('PostgreSQL briefly unreachable', () => {
       answered += 1;
     }
     // Still in the load balancer (every replica shares the database), but degraded.
-    await eventually(async () => (await ready()).body.degraded === true);
+    await expect
+      .poll(async () => (await ready()).body.degraded === true, { timeout: 10_000 })
+      .toBe(true);
     const during = await ready();
     expect(during.status).toBe(200);
     expect(during.body.storage).toMatchObject({ kind: 'postgres', ok: false, accepting: true });
@@ -105,10 +100,15 @@ describe('PostgreSQL briefly unreachable', () => {
 
     await proxy.up();
     // Ready again after the next write; no longer degraded once every path has reconnected.
-    await eventually(async () => {
-      const { status, body } = await ready();
-      return status === 200 && body.degraded === false;
-    });
+    await expect
+      .poll(
+        async () => {
+          const { status, body } = await ready();
+          return status === 200 && body.degraded === false;
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(true);
     await gw.gate.flushLog();
     expect(await loggedRows()).toBe(answered);
   }, 30_000);

@@ -54,16 +54,6 @@ const control = (
 const deployment = async (gateway: ChildGateway) =>
   (await json(await control(gateway, 'GET', '/control/iris'))).deployment;
 
-/** Polls until `check` passes, returning how long it took; fails after `ms`. */
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > ms) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return Date.now() - started;
-}
-
 describe('two replicas on one PostgreSQL', () => {
   it('agree on the initial deployment, created once', async () => {
     expect(await deployment(a)).toEqual(await deployment(b));
@@ -93,7 +83,7 @@ describe('two replicas on one PostgreSQL', () => {
         (
           await client.query('SELECT user_hash FROM predictions WHERE id = ANY($1)', [ids])
         ).rows.map((r) => r.user_hash as string);
-      await within(2000, async () => (await hashes()).length === 2);
+      await expect.poll(async () => (await hashes()).length === 2, { timeout: 2000 }).toBe(true);
       const [first, second] = await hashes();
       expect(first).toBe(second);
       const { rows } = await client.query("SELECT value FROM secrets WHERE name = 'user_hash_key'");
@@ -109,9 +99,9 @@ describe('two replicas on one PostgreSQL', () => {
     expect(await predict(b, 'u-1')).toBe('v1');
     const res = await control(a, 'POST', '/control/promote', { model: 'iris', version: 'v2' });
     expect(res.status).toBe(200);
-    await within(1000, async () => (await predict(b, 'u-1')) === 'v2');
+    await expect.poll(async () => (await predict(b, 'u-1')) === 'v2', { timeout: 1000 }).toBe(true);
     await control(a, 'POST', '/control/rollback', { model: 'iris' });
-    await within(1000, async () => (await predict(b, 'u-1')) === 'v1');
+    await expect.poll(async () => (await predict(b, 'u-1')) === 'v1', { timeout: 1000 }).toBe(true);
   });
 
   it('gives every user the same version on both replicas under a split', async () => {
@@ -120,7 +110,9 @@ describe('two replicas on one PostgreSQL', () => {
       weights: { v1: 50, v2: 50 },
     });
     expect(res.status).toBe(200);
-    await within(1000, async () => (await deployment(a)).split?.v2 === 50);
+    await expect
+      .poll(async () => (await deployment(a)).split?.v2 === 50, { timeout: 1000 })
+      .toBe(true);
     const users = Array.from({ length: 40 }, (_, i) => `user-${i}`);
     const onA = await Promise.all(users.map((u) => predict(a, u)));
     const onB = await Promise.all(users.map((u) => predict(b, u)));
@@ -137,15 +129,20 @@ describe('two replicas on one PostgreSQL', () => {
     ]);
     expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
     const expected = { live: before.standby, standby: before.live, revision: before.revision + 3 };
-    await within(1000, async () => {
-      const [onA, onB] = await Promise.all([deployment(a), deployment(b)]);
-      return [onA, onB].every(
-        (d) =>
-          d.live === expected.live &&
-          d.standby === expected.standby &&
-          d.revision === expected.revision,
-      );
-    });
+    await expect
+      .poll(
+        async () => {
+          const [onA, onB] = await Promise.all([deployment(a), deployment(b)]);
+          return [onA, onB].every(
+            (d) =>
+              d.live === expected.live &&
+              d.standby === expected.standby &&
+              d.revision === expected.revision,
+          );
+        },
+        { timeout: 1000 },
+      )
+      .toBe(true);
     const { events } = await json(await control(b, 'GET', '/control/iris'));
     expect(
       events
@@ -174,10 +171,17 @@ describe('two replicas on one PostgreSQL', () => {
     ).toEqual([]);
     // An even number of flips: back where it started, 500 revisions later, on both.
     const expected = { live: before.live, revision: before.revision + 500 };
-    await within(2000, async () => {
-      const [onA, onB] = await Promise.all([deployment(a), deployment(b)]);
-      return [onA, onB].every((d) => d.live === expected.live && d.revision === expected.revision);
-    });
+    await expect
+      .poll(
+        async () => {
+          const [onA, onB] = await Promise.all([deployment(a), deployment(b)]);
+          return [onA, onB].every(
+            (d) => d.live === expected.live && d.revision === expected.revision,
+          );
+        },
+        { timeout: 2000 },
+      )
+      .toBe(true);
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     const { rows } = await client.query(
@@ -190,7 +194,9 @@ describe('two replicas on one PostgreSQL', () => {
   it('drives a progressive rollout from exactly one replica, whichever it was started on', async () => {
     const leads = async (gateway: ChildGateway) =>
       (await json(await fetch(`${gateway.url}/v2/health/ready`))).storage.leads as boolean;
-    await within(2000, async () => (await leads(a)) !== (await leads(b)));
+    await expect
+      .poll(async () => (await leads(a)) !== (await leads(b)), { timeout: 2000 })
+      .toBe(true);
     const follower = (await leads(a)) ? b : a;
     const before = await deployment(a);
     const res = await control(follower, 'POST', '/control/rollout', {
@@ -200,8 +206,12 @@ describe('two replicas on one PostgreSQL', () => {
       interval: '1s',
     });
     expect(res.status).toBe(200);
-    await within(8000, async () => (await deployment(a)).live === before.standby);
-    await within(1000, async () => (await deployment(b)).live === before.standby);
+    await expect
+      .poll(async () => (await deployment(a)).live === before.standby, { timeout: 8000 })
+      .toBe(true);
+    await expect
+      .poll(async () => (await deployment(b)).live === before.standby, { timeout: 1000 })
+      .toBe(true);
     const { events } = await json(await control(b, 'GET', '/control/iris'));
     const actions = events
       .filter((e: { id: number; action: string }) => e.action.startsWith('rollout'))
@@ -224,7 +234,9 @@ describe('two replicas on one PostgreSQL', () => {
       return report.versions.reduce((sum: number, v: { requests: number }) => sum + v.requests, 0);
     };
     // /compare flushes only its own replica's queue; the other's commits within its flush interval.
-    await within(2000, async () => (await total(a)) === (await total(b)));
+    await expect
+      .poll(async () => (await total(a)) === (await total(b)), { timeout: 2000 })
+      .toBe(true);
     expect(await total(a)).toBeGreaterThanOrEqual(sent.a + sent.b);
 
     // The CLI reads the same shared log.

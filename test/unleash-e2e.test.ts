@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from './support/child-gateway.js';
 import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
 import { createUnleashAdmin, type UnleashAdmin } from './support/unleash-admin.js';
@@ -21,18 +21,8 @@ async function assign(users: number, tag = 'user') {
   return { versions, share: v2 / users };
 }
 
-async function eventually<T>(
-  probe: () => Promise<T>,
-  ok: (value: T) => boolean,
-  ms = 8000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** vi.waitFor's settings here: the gateway polls Unleash every 200 ms. */
+const WAIT = { timeout: 8000, interval: 100 };
 
 beforeAll(async () => {
   unleash = await startUnleash();
@@ -50,10 +40,11 @@ beforeAll(async () => {
       UNLEASH_REFRESH_INTERVAL: '200',
     },
   });
-  const synced = await eventually(
-    async () => (await json(await gw.request('/models'))).flags,
-    (flags) => flags.synchronized === true,
-  );
+  const synced = await vi.waitFor(async () => {
+    const { flags } = await json(await gw.request('/models'));
+    expect(flags.synchronized).toBe(true);
+    return flags;
+  }, WAIT);
   expect(synced).toMatchObject({ mode: 'unleash', synchronized: true });
   expect(
     (await gw.control('PUT', '/control/source', { model: 'iris', source: 'unleash' })).status,
@@ -90,11 +81,11 @@ describe('traffic split by a real Unleash server', () => {
       { name: 'v1', weight: 500 },
       { name: 'v2', weight: 500 },
     ]);
-    const { share } = await eventually(
-      () => assign(400, 'after-change'),
-      (result) => result.share > 0.4,
-    );
-    expect(share).toBeGreaterThan(0.4);
+    const { share } = await vi.waitFor(async () => {
+      const result = await assign(400, 'after-change');
+      expect(result.share).toBeGreaterThan(0.4);
+      return result;
+    }, WAIT);
     expect(share).toBeLessThan(0.6);
   }, 60_000);
 
@@ -105,11 +96,12 @@ describe('traffic split by a real Unleash server', () => {
       { name: 'v1', weight: 300 },
       { name: 'v2', weight: 700 },
     ]);
-    const state = await eventually(
-      async () => (await json(await gw.control('GET', '/control/iris'))).deployment,
-      (deployment) => deployment.pinned === false,
-    );
-    expect(state.pinned).toBe(false);
+    await expect
+      .poll(
+        async () => (await json(await gw.control('GET', '/control/iris'))).deployment.pinned,
+        WAIT,
+      )
+      .toBe(false);
     const events = gw.query<{ action: string; actor: string }>(
       "SELECT action, actor FROM deployment_events WHERE model = 'iris' ORDER BY id DESC LIMIT 1",
     );
@@ -118,10 +110,11 @@ describe('traffic split by a real Unleash server', () => {
 
   it('ignores a variant that names no loaded version: live serves, never a 500', async () => {
     await admin.setVariants(FLAG, [{ name: 'v7', weight: 1000 }]);
-    const result = await eventually(
-      () => assign(50, 'ghost'),
-      (r) => [...r.versions.values()].every((a) => a.route === 'live'),
-    );
+    const result = await vi.waitFor(async () => {
+      const r = await assign(50, 'ghost');
+      expect([...r.versions.values()].every((a) => a.route === 'live')).toBe(true);
+      return r;
+    }, WAIT);
     const live = (await json(await gw.control('GET', '/control/iris'))).deployment.live;
     for (const answer of result.versions.values())
       expect(answer).toEqual({ version: live, route: 'live' });
@@ -133,12 +126,17 @@ describe('traffic split by a real Unleash server', () => {
       { name: 'v1', weight: 1000 },
       { name: 'v2', weight: 0 },
     ]);
-    await eventually(
-      () => assign(20, 'last-known'),
-      (r) => [...r.versions.values()].every((a) => a.version === 'v1' && a.route === 'flag'),
-    );
+    await expect
+      .poll(async () => {
+        const r = await assign(20, 'last-known');
+        return [...r.versions.values()].every((a) => a.version === 'v1' && a.route === 'flag');
+      }, WAIT)
+      .toBe(true);
     await unleash.stop();
-    await new Promise((r) => setTimeout(r, 600));
+    // Until the gateway has failed to reach Unleash, it has not been tested without it.
+    await expect
+      .poll(async () => (await json(await gw.request('/models'))).flags.lastError, WAIT)
+      .not.toBeNull();
     const { versions } = await assign(200, 'unleash-down');
     for (const answer of versions.values())
       expect(answer).toEqual({ version: 'v1', route: 'flag' });
