@@ -80,6 +80,7 @@ export function formatCompareReport(report: CompareReport): string {
         String(v.accuracy?.n ?? 0),
       ]),
     ]),
+    '',
     ...valueTable(report),
     'label distribution',
     table([
