@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { selectVariant } from '../../gateway/variant-selection.js';
+import { toPerMille } from '../../gateway/weights.js';
 import { parseInterval, stepSplit, validateSteps } from './plan.js';
 
 describe('rollout plan', () => {
@@ -25,10 +27,34 @@ describe('rollout plan', () => {
     expect(() => validateSteps([2.5])).toThrow(/steps\[0\]/);
   });
 
-  it('puts live first so a growing step keeps every user already moved', () => {
-    expect(Object.entries(stepSplit('v1', 'v2', 25))).toEqual([
-      ['v1', 75],
-      ['v2', 25],
-    ]);
+  it('keeps every user already moved to the candidate as the step grows, whichever name sorts first', () => {
+    // Through the gateway's own routing: weights to per mille, then the sticky bucket walk.
+    const versionAt = (live: string, candidate: string, percent: number, user: string) =>
+      selectVariant(
+        toPerMille(stepSplit(live, candidate, percent)),
+        'modelgate.iris',
+        user,
+        () => 0,
+      );
+    const steps = [5, 25, 50, 75, 100];
+    for (const [live, candidate] of [
+      ['v1', 'v2'],
+      ['v2', 'v10'],
+    ] as const) {
+      for (let i = 0; i < 2000; i++) {
+        const user = `user-${i}`;
+        const at = steps.map((percent) => versionAt(live, candidate, percent, user));
+        const firstMoved = at.indexOf(candidate);
+        expect(firstMoved, user).not.toBe(-1); // everyone is on the candidate at 100 %
+        expect(
+          at.slice(firstMoved).every((v) => v === candidate),
+          `${live}→${candidate} ${user}`,
+        ).toBe(true);
+      }
+      const movedAt5 = Array.from({ length: 2000 }, (_, i) =>
+        versionAt(live, candidate, 5, `user-${i}`),
+      ).filter((v) => v === candidate).length;
+      expect(movedAt5).toBeGreaterThan(0);
+    }
   });
 });
