@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
 
@@ -123,6 +124,44 @@ describe('bad input never reaches the model', () => {
     });
     expect(res.status).toBe(413);
     expect((await json(res)).error.code).toBe('payload_too_large');
+  });
+
+  it('rejects a streamed body (no Content-Length) over 1 MiB with 413 while reading it', async () => {
+    // Chunked, on its own connection (no keep-alive pool to poison): only the running
+    // count can catch it, there is no declared length to check up front.
+    const { hostname, port } = new URL((await gw.request('/v2/health/live')).url);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          hostname,
+          port,
+          path: '/predict/iris',
+          method: 'POST',
+          agent: false,
+          headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk) => {
+            body += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      const chunk = `{"inputs":{"pad":"${'x'.repeat(64 * 1024)}`;
+      let sent = 0;
+      const more = () => {
+        while (sent < 20) {
+          sent += 1;
+          if (!req.write(chunk)) return void req.once('drain', more);
+        }
+        req.end();
+      };
+      more();
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body).error.code).toBe('payload_too_large');
   });
 
   it('answers an unknown path with a JSON 404', async () => {

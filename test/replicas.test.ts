@@ -171,6 +171,7 @@ describe('two replicas on one PostgreSQL', () => {
     ).toEqual([]);
     // An even number of flips: back where it started, 500 revisions later, on both.
     const expected = { live: before.live, revision: before.revision + 500 };
+    // Convergence speed is another test's claim; under a loaded machine this may take a while.
     await expect
       .poll(
         async () => {
@@ -179,7 +180,7 @@ describe('two replicas on one PostgreSQL', () => {
             (d) => d.live === expected.live && d.revision === expected.revision,
           );
         },
-        { timeout: 2000 },
+        { timeout: 10_000 },
       )
       .toBe(true);
     const client = new pg.Client({ connectionString: database.url });
@@ -189,7 +190,7 @@ describe('two replicas on one PostgreSQL', () => {
     );
     await client.end();
     expect(rows[0].n).toBe(500);
-  }, 60_000);
+  }, 120_000);
 
   it('drives a progressive rollout from exactly one replica, whichever it was started on', async () => {
     const leads = async (gateway: ChildGateway) =>

@@ -69,6 +69,12 @@ describe('toPerMille', () => {
     }
   });
 
+  it('floors before handing out leftovers: six equal weights are 167 ×4 + 166 ×2, not 1006', () => {
+    const six = toPerMille({ a: 1, b: 1, c: 1, d: 1, e: 1, f: 1 });
+    expect(six.map((v) => v.weight)).toEqual([167, 167, 167, 167, 166, 166]);
+    expect(six.reduce((sum, v) => sum + v.weight, 0)).toBe(1000);
+  });
+
   it('returns zeros when the total is 0', () => {
     expect(toPerMille({ v1: 0 })).toEqual([{ name: 'v1', weight: 0 }]);
   });

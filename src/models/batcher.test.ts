@@ -37,6 +37,15 @@ describe('createBatcher', () => {
     expect(runner.calls).toEqual([4, 4, 2]);
   });
 
+  it('never exceeds maxRows with multi-row requests: one that would overflow starts the next batch', async () => {
+    const runner = doublingRunner();
+    const run = createBatcher(runner.run, 2, 2, { windowUs: 500, maxRows: 4 });
+    const three = () => run(new Float32Array(6), 3);
+    await Promise.all([three(), three(), three(), run(rowOf(1), 1)]);
+    expect(Math.max(...runner.calls)).toBeLessThanOrEqual(4);
+    expect(runner.calls).toEqual([3, 3, 4]);
+  });
+
   it('runs at once with the window at 0 or a request of maxRows rows', async () => {
     const runner = doublingRunner();
     const unbatched = createBatcher(runner.run, 2, 2, { windowUs: 0, maxRows: 100 });
