@@ -27,7 +27,7 @@
  * k = 100 is the prior concentration of the mixture (as in Lindon & Malek's examples and
  * the savvi implementation): smaller k detects gross mismatches sooner, larger k subtle ones.
  */
-import { logGamma } from './log-gamma.js';
+import { logGamma } from '../stats/log-gamma.js';
 
 export const SEQUENTIAL_SRM_CONCENTRATION = 100;
 

@@ -39,7 +39,7 @@
  *
  * Every CS here is two-sided at the alpha given: P(the truth is ever outside) ≤ alpha.
  */
-import gammaln from '@stdlib/math-base-special-gammaln';
+import { logGamma } from './log-gamma.js';
 
 export interface Bounds {
   lower: number;
@@ -56,21 +56,6 @@ export const BETA_PRIOR = { a: 0.5, b: 0.5 } as const;
 /** ln B(a, b), in log space so that 10⁶ successes do not overflow. */
 export function logBeta(a: number, b: number): number {
   return logGamma(a) + logGamma(b) - logGamma(a + b);
-}
-
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-
-/**
- * ln Γ(x) for x > 0. From x = 10 on, Stirling's series to the x⁻⁹ term (error below
- * 10⁻¹³, checked against @stdlib in the tests) at a tenth of @stdlib's cost: the
- * simulation takes hundreds of millions of these. Below 10, @stdlib's gammaln.
- */
-export function logGamma(x: number): number {
-  if (x < 10) return gammaln(x);
-  const r = 1 / x;
-  const r2 = r * r;
-  const series = r * (1 / 12 - r2 * (1 / 360 - r2 * (1 / 1260 - r2 * (1 / 1680 - r2 / 1188))));
-  return (x - 0.5) * Math.log(x) - x + HALF_LOG_2PI + series;
 }
 
 const LOG_BETA_PRIOR = logBeta(BETA_PRIOR.a, BETA_PRIOR.b);

@@ -1,7 +1,8 @@
 /**
  * ln Γ(x) for x > 0, to about 1e-14 relative error. The sequential sample-ratio test needs
  * it at arguments up to the request count, where summing ln(a + j) term by term would cost
- * a million logarithms per reading; @stdlib's gammaln is not a dependency of this project.
+ * a million logarithms per reading; the confidence sequences and
+ * the simulation call it hundreds of millions of times.
  *
  * Stirling's series (Abramowitz & Stegun 6.1.40) with seven terms, used at x ≥ 10 where
  * the first omitted term, 3617 / (122400 · x¹⁵), is below 3e-17; smaller x are shifted up
