@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PROJECT_ROOT } from './support/child-gateway.js';
 import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
 
@@ -75,7 +75,12 @@ beforeAll(async () => {
   seededFrom = Date.now() + 1;
   seed(gw.dbPath, seededFrom);
   // Every seeded row (ts from seededFrom to seededFrom + 99) is now in the past.
-  await new Promise((r) => setTimeout(r, 150));
+  await vi.waitFor(
+    () => {
+      if (Date.now() <= seededFrom + 99) throw new Error('seeded rows still in the future');
+    },
+    { interval: 10 },
+  );
 });
 afterAll(async () => {
   await gw.close();
