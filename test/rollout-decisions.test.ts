@@ -1,22 +1,11 @@
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createRandom } from '../scripts/examples/prng.js';
 import { createManualTimer } from './support/manual-timer.js';
 import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
 
 const CLASSES = ['setosa', 'versicolor', 'virginica'];
-
-/** mulberry32, so every run draws the same feedback. */
-function seeded(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * `users` users send 10 rows each; every prediction gets a feedback label that agrees
@@ -75,7 +64,7 @@ describe('rollout decisions over HTTP (non-inferiority on confidence sequences)'
   it('promotes an identical candidate once non-inferiority is shown, and not before', async () => {
     const { gw, clock } = await gatewayWithTwin();
     try {
-      const random = seeded(7);
+      const random = createRandom(7);
       // Too little feedback to show anything: the step waits instead of judging noise.
       await trafficWithFeedback(gw, 10, () => 0.9, random);
       await clock.fireAll();
@@ -96,7 +85,12 @@ describe('rollout decisions over HTTP (non-inferiority on confidence sequences)'
   it('rolls back a candidate 15 points less accurate, with the interval in the audit', async () => {
     const { gw, clock } = await gatewayWithTwin();
     try {
-      await trafficWithFeedback(gw, 200, (version) => (version === 'v3' ? 0.75 : 0.9), seeded(8));
+      await trafficWithFeedback(
+        gw,
+        200,
+        (version) => (version === 'v3' ? 0.75 : 0.9),
+        createRandom(8),
+      );
       await clock.fireAll();
       const view = await json(await gw.control('GET', '/control/iris'));
       expect(view.rollout.status).toBe('rolled_back');

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { createRandom } from '../../scripts/examples/prng.js';
 import { sequentialSampleRatioTest } from './sequential-sample-ratio.js';
 import { sampleRatioMismatch } from './statistics.js';
-
-/** mulberry32: a small seeded PRNG, so the simulation is the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Runs `experiments` experiments of `batches` batches of `batchSize` requests drawn with the
@@ -29,7 +18,7 @@ function watch(options: {
   seed: number;
 }) {
   const versions = Object.keys(options.configured);
-  const next = random(options.seed);
+  const next = createRandom(options.seed);
   let sequentialAlarms = 0;
   let chiSquareAlarms = 0;
   const readingsToAlarm: number[] = [];

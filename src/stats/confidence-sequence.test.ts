@@ -1,5 +1,6 @@
 import gammaln from '@stdlib/math-base-special-gammaln';
 import { describe, expect, it } from 'vitest';
+import { createRandom } from '../../scripts/examples/prng.js';
 import {
   bernoulliExcludes,
   bernoulliSequence,
@@ -12,18 +13,6 @@ import {
   sequentialPValue,
 } from './confidence-sequence.js';
 import { logGamma } from './log-gamma.js';
-
-/** mulberry32: a small seeded generator, so every path here is the same on every run. */
-function seeded(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('bernoulliSequence (Robbins beta-binomial mixture)', () => {
   it('has its ends exactly where the mixture martingale reaches 1/alpha', () => {
@@ -68,7 +57,7 @@ describe('bernoulliSequence (Robbins beta-binomial mixture)', () => {
   it('covers the true rate at every n at once on at least 1 − alpha of 200 seeded paths', () => {
     const alpha = 0.1;
     for (const p of [0.9, 0.005]) {
-      const random = seeded(p === 0.9 ? 1 : 2);
+      const random = createRandom(p === 0.9 ? 1 : 2);
       let missed = 0;
       for (let path = 0; path < 200; path++) {
         let s = 0;
@@ -114,7 +103,7 @@ describe('meanSequence (asymptotic, Waudby-Smith et al. 2024)', () => {
   });
 
   it('covers the true mean at every n at once on at least 1 − alpha of 200 seeded normal paths', () => {
-    const random = seeded(3);
+    const random = createRandom(3);
     const alpha = 0.1;
     let missed = 0;
     for (let path = 0; path < 200; path++) {
@@ -157,7 +146,7 @@ describe('quantileSequence (Howard & Ramdas 2022)', () => {
 
 describe('differenceAbove / differenceBelow (the guards decide with these)', () => {
   it('agree with the difference interval built from both arms at alpha/2, on 2,000 seeded cases', () => {
-    const random = seeded(5);
+    const random = createRandom(5);
     const alpha = 0.01;
     for (let i = 0; i < 2000; i++) {
       const nc = Math.floor(random() * 400);
