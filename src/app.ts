@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
+import type { AppError } from './errors.js';
 import { errorsToJson, notFoundJson } from './http/errors-to-json.js';
 import { refuseSimpleContentTypes } from './http/simple-content-types.js';
 import type { Metrics } from './metrics.js';
@@ -10,6 +11,8 @@ export interface AppDeps {
   metrics: Metrics;
   /** Routers in the order they are mounted; each is a table of endpoints. */
   routers: Hono[];
+  /** Turns an error that is the storage's state into a 503 (Storage.unavailable). */
+  storageUnavailable?: (error: unknown) => AppError | undefined;
 }
 
 /** The HTTP surface: shared middleware, every router, one error handler. */
@@ -31,7 +34,7 @@ export function createApp(deps: AppDeps) {
     }),
   );
   for (const router of deps.routers) app.route('/', router);
-  app.onError(errorsToJson(deps.logger));
+  app.onError(errorsToJson(deps.logger, deps.storageUnavailable));
   app.notFound(notFoundJson);
   return app;
 }

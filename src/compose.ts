@@ -153,6 +153,7 @@ export async function composeModelgate(
   const app = createApp({
     logger,
     metrics,
+    storageUnavailable: (error) => storage.unavailable(error),
     routers: [
       predictRoutes(predictor),
       oipRoutes({

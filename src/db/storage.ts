@@ -1,3 +1,4 @@
+import type { AppError } from '../errors.js';
 import type { DeploymentStore } from './deployments.js';
 import type { FeedbackStore } from './feedback.js';
 import type { LogArchive } from './log-archive.js';
@@ -39,6 +40,12 @@ export interface Storage {
   /** Reading the log out in pages (export) and deleting its oldest rows (retention). */
   archive: LogArchive;
   health(): StorageHealth;
+  /**
+   * The 503 for an error that is the storage's state, not the request's fault (a locked
+   * or full SQLite file), so the one error handler can answer it without knowing which
+   * storage runs; undefined for any other error.
+   */
+  unavailable(error: unknown): AppError | undefined;
   /**
    * Whether this process runs the jobs that must run once for all replicas (the
    * progressive rollout timers). Always true for SQLite; with PostgreSQL, the one

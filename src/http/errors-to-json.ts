@@ -2,16 +2,18 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
-import { sqliteUnavailable } from '../db/sqlite/errors.js';
 import { AppError, type ErrorCode } from '../errors.js';
 
 const body = (code: string, message: string) => ({ error: { code, message } });
 
 /** The one place an error becomes a response: `{"error": {"code", "message"}}`. */
-export function errorsToJson(logger: Logger): ErrorHandler {
+export function errorsToJson(
+  logger: Logger,
+  /** The storage's word on an error that is its state (a locked or full file): a 503, not a 500. */
+  storageUnavailable: (error: unknown) => AppError | undefined = () => undefined,
+): ErrorHandler {
   return (thrown: Error, c: Context) => {
-    // A locked or full SQLite file is a 503 like an unreachable PostgreSQL, not a 500.
-    const error = sqliteUnavailable(thrown) ?? thrown;
+    const error = storageUnavailable(thrown) ?? thrown;
     if (error instanceof AppError) {
       if (error.status >= 500) {
         logger.error({ err: error, requestId: c.get('requestId') }, error.message);

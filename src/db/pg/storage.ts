@@ -90,6 +90,8 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       archive: createPgLogArchive(pool),
       health: () => health.report(predictionLog.queueDepth),
       leads: () => listener.isLeader(),
+      // Its stores answer an unreachable database with a 503 themselves (whileReachable).
+      unavailable: () => undefined,
       close(deadline) {
         closing ??= (async () => {
           clearInterval(refresh);

@@ -3,6 +3,7 @@ import type { LogObserver } from '../queued-log.js';
 import type { Storage } from '../storage.js';
 import { openDatabase } from './client.js';
 import { createSqliteDeploymentStore } from './deployment-store.js';
+import { sqliteUnavailable } from './errors.js';
 import { createSqliteFeedbackStore } from './feedback-store.js';
 import { createSqliteLogArchive } from './log-archive.js';
 import { createSqlitePredictionLog } from './prediction-log.js';
@@ -40,6 +41,7 @@ export function openSqliteStorage(path: string, logOptions: PredictionLogOptions
     archive: createSqliteLogArchive(db.$client),
     // A local file is reachable as long as the process is.
     leads: () => true,
+    unavailable: sqliteUnavailable,
     health: () => {
       const pendingRows = predictionLog.queueDepth;
       if (failure === null) return { ok: true, pendingRows, accepting: !refusing };
