@@ -167,7 +167,12 @@ describe('GET /compare/:model', () => {
     );
     for (let i = 0; i < 500; i++) insert.run(`srm-${i}`, from, i < 300 ? 'v1' : 'v2');
     db.close();
-    await new Promise((r) => setTimeout(r, 20));
+    await vi.waitFor(
+      () => {
+        if (Date.now() <= from) throw new Error('inserted rows still in the future');
+      },
+      { interval: 5 },
+    );
     const report = await json(await gw.request('/compare/iris'));
     expect(report.sampleRatio.observed).toEqual({ v1: 300, v2: 200 });
     expect(report.sampleRatio.test.chiSquare).toBeCloseTo(500, 8);

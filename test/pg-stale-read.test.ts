@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeploymentEvent, DeploymentState } from '../src/db/deployment-state.js';
+import { initialState } from '../src/control/deployments.js';
 import { createDb, createPool, migratePostgres } from '../src/db/pg/client.js';
 import { createPgDeploymentStore } from '../src/db/pg/deployment-store.js';
+import { testEvent } from './support/deployment-event.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
 
 let database: TestDatabase;
@@ -17,31 +18,12 @@ afterAll(async () => {
   await database.drop();
 });
 
-const initial: DeploymentState = {
-  model: 'iris',
-  live: 'v1',
-  standby: 'v2',
-  history: [],
-  split: null,
-  source: 'local',
-  pinned: false,
-  shadow: null,
-  revision: 0,
-};
-const event = (action: DeploymentEvent['action'], to: string): DeploymentEvent => ({
-  model: 'iris',
-  action,
-  from: null,
-  to,
-  actor: 'test',
-  reason: null,
-  ts: Date.now(),
-});
+const initial = initialState('iris', ['v1', 'v2']);
 
 describe('PostgreSQL deployment store: a slow re-read never undoes a newer commit', () => {
   it('drops the older row a re-read brings back after a commit has landed', async () => {
     const store = createPgDeploymentStore(createDb(pool));
-    await store.commit(initial, event('init', 'v1'));
+    await store.commit(initial, testEvent('init', 'v1'));
 
     // Hold the re-read between its SELECT and the moment it lands (the replica
     // loading the versions the row needs), and commit a newer revision meanwhile.
@@ -60,7 +42,10 @@ describe('PostgreSQL deployment store: a slow re-read never undoes a newer commi
     });
     const slowRead = store.reload('iris');
     await arrived;
-    await store.commit({ ...initial, live: 'v2', standby: 'v1', revision: 1 }, event('flip', 'v2'));
+    await store.commit(
+      { ...initial, live: 'v2', standby: 'v1', revision: 1 },
+      testEvent('flip', 'v2'),
+    );
     releaseRead();
     await slowRead;
 
