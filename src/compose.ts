@@ -68,6 +68,7 @@ export async function composeModelgate(
   const metrics = createMetrics();
   const host = await createModelHost(config.modelsDir, {
     batch: config.batch,
+    inferenceWorker: config.inferenceWorker,
     onBatch: (model, version, rows) => metrics.batchRows.observe({ model, version }, rows),
     onLoadFailed: (model, version, error) =>
       logger.error({ model, version, err: error }, `model version not loaded: ${model}/${version}`),

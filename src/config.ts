@@ -45,6 +45,7 @@ const envSchema = z.object({
   MODELGATE_FLAG_PREFIX: z.string().default('modelgate.'),
   MODELGATE_BATCH_WINDOW_US: integer(500, 0, 100_000),
   MODELGATE_BATCH_MAX_ROWS: integer(1000, 1, 100_000),
+  MODELGATE_INFERENCE_WORKER: z.enum(['auto', 'on', 'off']).default('auto'),
   MODELGATE_LOG_FLUSH_ROWS: integer(500, 1, 100_000),
   MODELGATE_LOG_FLUSH_MS: integer(10, 1, 60_000),
   MODELGATE_LOG_MAX_QUEUE: integer(100_000, 1000, 10_000_000),
@@ -60,6 +61,8 @@ const envSchema = z.object({
 
 /** Every environment variable modelgate reads: deployment files may name these and no others. */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
+export type InferenceWorkerMode = 'auto' | 'on' | 'off';
 
 export interface UnleashConfig {
   url: string;
@@ -87,6 +90,8 @@ export interface Config {
   userHashKey: string | null;
   flagPrefix: string;
   batch: { windowUs: number; maxRows: number };
+  /** Where versions run their ONNX session: `auto` moves slow ones to a worker thread. */
+  inferenceWorker: InferenceWorkerMode;
   predictionLog: { flushRows: number; flushMs: number; maxQueue: number };
   /** From SIGTERM to exit at most: open requests are cut, unwritten rows spilled. */
   shutdownTimeoutMs: number;
@@ -123,6 +128,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     userHashKey: e.MODELGATE_USER_HASH_KEY ?? null,
     flagPrefix: e.MODELGATE_FLAG_PREFIX,
     batch: { windowUs: e.MODELGATE_BATCH_WINDOW_US, maxRows: e.MODELGATE_BATCH_MAX_ROWS },
+    inferenceWorker: e.MODELGATE_INFERENCE_WORKER,
     predictionLog: {
       flushRows: e.MODELGATE_LOG_FLUSH_ROWS,
       flushMs: e.MODELGATE_LOG_FLUSH_MS,

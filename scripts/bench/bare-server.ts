@@ -3,11 +3,15 @@
  * request, no routing, logging or validation beyond reading the four numbers.
  */
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import * as ort from 'onnxruntime-node';
 
-const dir = new URL('../../models/iris/v1/', import.meta.url);
+// BARE_MODEL_DIR points at another version folder (the bench's heavy model); iris v1 by default.
+const dir = process.env.BARE_MODEL_DIR
+  ? pathToFileURL(`${process.env.BARE_MODEL_DIR.replace(/\/$/, '')}/`)
+  : new URL('../../models/iris/v1/', import.meta.url);
 const manifest = JSON.parse(readFileSync(new URL('model.json', dir), 'utf8')) as {
   inputs: Array<{ name: string; features: string[] }>;
   labels: string[];

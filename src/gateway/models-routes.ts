@@ -30,6 +30,13 @@ export function modelsRoutes(deps: {
               features: hosted?.features ?? [],
               labels: hosted?.labels ?? [],
               metrics: hosted?.manifest.metrics ?? {},
+              /** inline or worker thread, and the single-row run time that decided it. */
+              inference: hosted
+                ? {
+                    placement: hosted.inference.placement,
+                    singleRowUs: Math.round(hosted.inference.singleRowUs),
+                  }
+                : null,
             };
           }),
           live: state?.live ?? null,

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createBatcher } from './batcher.js';
 
 /** A runner that doubles each feature and records the batch sizes it was called with. */
@@ -71,5 +71,57 @@ describe('createBatcher', () => {
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     fail = false;
     expect([...(await run(rowOf(3), 1))]).toEqual([3, 3.5]);
+  });
+
+  describe('oneInFlight (a runner on a worker thread)', () => {
+    /** A runner whose calls finish only when the test says so. */
+    function heldRunner() {
+      const calls: { rows: number; finish: () => void }[] = [];
+      const run = (features: Float32Array, rows: number) =>
+        new Promise<Float32Array>((resolve) => {
+          calls.push({ rows, finish: () => resolve(features.map((x) => x * 2)) });
+        });
+      return { run, calls };
+    }
+
+    it('holds rows that arrive while a batch runs and sends them together next', async () => {
+      const runner = heldRunner();
+      const run = createBatcher(runner.run, 2, 2, {
+        windowUs: 500,
+        maxRows: 100,
+        oneInFlight: true,
+      });
+      const first = run(rowOf(0), 1);
+      await vi.waitFor(() => expect(runner.calls).toHaveLength(1));
+      const later = Array.from({ length: 5 }, (_, i) => run(rowOf(i + 1), 1));
+      // Several event-loop turns pass with the first batch still running: nothing else is sent.
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(runner.calls.map((c) => c.rows)).toEqual([1]);
+      runner.calls[0]?.finish();
+      expect([...(await first)]).toEqual([0, 1]);
+      await vi.waitFor(() => expect(runner.calls.map((c) => c.rows)).toEqual([1, 5]));
+      runner.calls[1]?.finish();
+      const answers = await Promise.all(later);
+      expect(answers.map((a) => [...a])).toEqual(
+        Array.from({ length: 5 }, (_, i) => [(i + 1) * 2, (i + 1) * 2 + 1]),
+      );
+    });
+
+    it('sends a backlog larger than maxRows in maxRows batches, in arrival order', async () => {
+      const runner = heldRunner();
+      const run = createBatcher(runner.run, 2, 2, { windowUs: 500, maxRows: 4, oneInFlight: true });
+      const first = run(rowOf(0), 1);
+      await vi.waitFor(() => expect(runner.calls).toHaveLength(1));
+      const backlog = Array.from({ length: 10 }, (_, i) => run(rowOf(i + 1), 1));
+      for (let i = 0; i < 4; i++) {
+        await vi.waitFor(() => expect(runner.calls).toHaveLength(i + 1));
+        runner.calls[i]?.finish();
+      }
+      await first;
+      const answers = await Promise.all(backlog);
+      expect(runner.calls.map((c) => c.rows)).toEqual([1, 4, 4, 2]);
+      expect(answers.map((a) => a[0])).toEqual(Array.from({ length: 10 }, (_, i) => (i + 1) * 2));
+    });
   });
 });

@@ -12,6 +12,13 @@ export interface BatchOptions {
   maxRows: number;
   /** Told the size of every ONNX call, for the batch-size histogram. */
   onBatch?: (rows: number) => void;
+  /**
+   * At most one batch in flight; rows that arrive meanwhile wait and go together as the next
+   * one, as Triton's dynamic batcher fills a busy instance's queue. For a runner on a worker
+   * thread: the main thread is free while it runs, so rows keep arriving and batches grow with
+   * load instead of queueing one event-loop turn's worth at a time behind each other.
+   */
+  oneInFlight?: boolean;
 }
 
 interface Pending {
@@ -30,17 +37,31 @@ export function createBatcher(
   let pending: Pending[] = [];
   let pendingRows = 0;
   let scheduled = false;
+  let inFlight = false;
 
   const dispatch = (): void => {
     scheduled = false;
-    const batch = pending;
-    const rows = pendingRows;
-    pending = [];
-    pendingRows = 0;
-    if (batch.length === 0) return;
+    if (pending.length === 0 || (options.oneInFlight && inFlight)) return;
+    // Requests in arrival order up to maxRows (each one alone is below it: bigger ones bypass
+    // the queue). Without oneInFlight the queue never holds more, so this takes all of it.
+    let take = 0;
+    let rows = 0;
+    for (const request of pending) {
+      if (take > 0 && rows + request.rows > options.maxRows) break;
+      rows += request.rows;
+      take++;
+    }
+    const batch = take === pending.length ? pending : pending.slice(0, take);
+    pending = take === pending.length ? [] : pending.slice(take);
+    pendingRows -= rows;
     options.onBatch?.(rows);
     const only = batch.length === 1 ? batch[0] : undefined;
     const features = only ? only.features : concat(batch, rows * featuresPerRow);
+    inFlight = true;
+    const settled = () => {
+      inFlight = false;
+      if (options.oneInFlight && pending.length > 0) dispatch();
+    };
     runner(features, rows).then(
       (outputs) => {
         let offset = 0;
@@ -49,9 +70,11 @@ export function createBatcher(
           request.resolve(outputs.subarray(offset, offset + size));
           offset += size;
         }
+        settled();
       },
       (error: unknown) => {
         for (const request of batch) request.reject(error);
+        settled();
       },
     );
   };

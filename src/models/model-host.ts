@@ -1,3 +1,4 @@
+import type { InferenceWorkerMode } from '../config.js';
 import { AppError, modelNotFound, versionNotFound } from '../errors.js';
 import { isName } from '../names.js';
 import type { BatchOptions } from './batcher.js';
@@ -31,7 +32,9 @@ export interface ModelHost {
 }
 
 export interface ModelHostOptions {
-  batch: Omit<BatchOptions, 'onBatch'>;
+  batch: Omit<BatchOptions, 'onBatch' | 'oneInFlight'>;
+  /** Where each version's session runs (default `auto`: a worker thread for slow models). */
+  inferenceWorker?: InferenceWorkerMode;
   /** Told the size of every ONNX call per version, for the batch-size histogram. */
   onBatch?: (model: string, version: string, rows: number) => void;
   /** Told about every version that cannot be loaded (at start or later). */
@@ -70,7 +73,7 @@ export async function createModelHost(
   // One bad directory is skipped and reported; it does not take the other models down.
   for (const location of scanModelsDir(modelsDir)) {
     try {
-      add(await loadVersion(location, batchFor(location)));
+      add(await loadVersion(location, batchFor(location), options.inferenceWorker));
     } catch (error) {
       recordFailure(location.model, location.version, error);
     }
@@ -105,7 +108,9 @@ export async function createModelHost(
       let pending = loading.get(key);
       if (!pending) {
         const location = locateVersion(modelsDir, model, version);
-        pending = loadVersion(location, batchFor(location)).finally(() => loading.delete(key));
+        pending = loadVersion(location, batchFor(location), options.inferenceWorker).finally(() =>
+          loading.delete(key),
+        );
         loading.set(key, pending);
       }
       let loaded: HostedVersion;

@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { InferenceWorkerMode } from '../config.js';
 import { AppError } from '../errors.js';
 import { validationMessage } from '../validation-message.js';
 import { type BatchOptions, createBatcher } from './batcher.js';
 import { type ModelManifest, modelManifestSchema } from './manifest.js';
 import type { ModelLocation } from './registry.js';
+import { inlineRunner, startWorkerRunner, type TensorRunner } from './worker-runner.js';
 
 export const PROBABILITIES_OUTPUT = 'probabilities';
 
@@ -24,6 +26,8 @@ export interface HostedVersion {
   labels: readonly string[];
   input: TensorInfo;
   outputs: TensorInfo[];
+  /** Where the session runs, and what one row cost when it was loaded (median of warm runs). */
+  inference: { placement: 'inline' | 'worker'; singleRowUs: number };
   /** Row-major features in, row-major probabilities (labels.length per row) out. */
   run(features: Float32Array, rows: number): Promise<Float32Array>;
   release(): Promise<void>;
@@ -87,20 +91,55 @@ function tensorInfo(metadata: ort.InferenceSession.ValueMetadata): TensorInfo {
   };
 }
 
-/** Creates the session, checks it matches model.json, and warms it with one run. */
+const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+};
+
+/**
+ * With `MODELGATE_INFERENCE_WORKER=auto`, a version whose single-row run takes at least this
+ * long runs on a worker thread. Below it, the hop to the worker (two structured clones and a
+ * wake-up, ~30–60 µs here) costs more than the event-loop time it frees; see BENCHMARKS.md.
+ */
+export const WORKER_THRESHOLD_US = 250;
+const TIMING_RUNS = 5;
+
+/** Median wall time of a few single-row runs, in µs: the cost the event loop would carry. */
+async function timeSingleRow(run: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < TIMING_RUNS; i++) {
+    const start = performance.now();
+    await run();
+    times.push((performance.now() - start) * 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(TIMING_RUNS / 2)] ?? 0;
+}
+
+export function placeInference(
+  mode: InferenceWorkerMode,
+  singleRowUs: number,
+): 'inline' | 'worker' {
+  if (mode === 'on') return 'worker';
+  if (mode === 'off') return 'inline';
+  return singleRowUs >= WORKER_THRESHOLD_US ? 'worker' : 'inline';
+}
+
+/**
+ * Creates the session, checks it matches model.json, warms and times it, and moves it to a
+ * worker thread when that pays (see placeInference).
+ */
 export async function loadVersion(
   location: ModelLocation,
   batch: BatchOptions,
+  inferenceWorker: InferenceWorkerMode = 'auto',
 ): Promise<HostedVersion> {
   const manifest = readManifest(location);
   const [declared] = manifest.inputs;
   if (!declared) throw loadFailed(location, 'model.json declares no input');
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(join(location.dir, 'model.onnx'), {
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-    });
+    session = await ort.InferenceSession.create(join(location.dir, 'model.onnx'), SESSION_OPTIONS);
   } catch (error) {
     throw loadFailed(location, (error as Error).message);
   }
@@ -119,9 +158,10 @@ export async function loadVersion(
 
   const width = declared.features.length;
   const classes = manifest.labels.length;
+  let runner: TensorRunner = inlineRunner(session);
   const runOnce = async (features: Float32Array, rows: number): Promise<Float32Array> => {
     const tensor = new ort.Tensor('float32', features, [rows, width]);
-    const result = await session.run({ [declared.name]: tensor }, [PROBABILITIES_OUTPUT]);
+    const result = await runner.run({ [declared.name]: tensor }, [PROBABILITIES_OUTPUT]);
     const probabilities = result[PROBABILITIES_OUTPUT];
     if (!probabilities || probabilities.data.length !== rows * classes) {
       throw new Error(
@@ -130,13 +170,32 @@ export async function loadVersion(
     }
     return probabilities.data as Float32Array;
   };
+  let singleRowUs: number;
   try {
     await runOnce(new Float32Array(width), 1);
+    singleRowUs = await timeSingleRow(() => runOnce(new Float32Array(width), 1));
   } catch (error) {
     await session.release();
     throw loadFailed(location, `warm-up run failed: ${(error as Error).message}`);
   }
-  const run = createBatcher(runOnce, width, classes, batch);
+  const placement = placeInference(inferenceWorker, singleRowUs);
+  if (placement === 'worker') {
+    try {
+      runner = await startWorkerRunner({
+        model: join(location.dir, 'model.onnx'),
+        options: SESSION_OPTIONS,
+      });
+    } catch (error) {
+      await session.release();
+      throw loadFailed(location, (error as Error).message);
+    }
+    // The worker holds its own session; this one only served to check and time the graph.
+    await session.release();
+  }
+  const run = createBatcher(runOnce, width, classes, {
+    ...batch,
+    oneInFlight: placement === 'worker',
+  });
 
   return {
     model: location.model,
@@ -146,7 +205,8 @@ export async function loadVersion(
     labels: manifest.labels,
     input: { name: declared.name, datatype: declared.datatype, shape: [-1, width] },
     outputs,
+    inference: { placement, singleRowUs },
     run,
-    release: () => session.release(),
+    release: () => runner.release(),
   };
 }

@@ -46,7 +46,10 @@ async function main(): Promise<number> {
   const config = readConfig();
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const storage = await openStorage(config, logger, { tool: true });
-  const host = await createModelHost(config.modelsDir, { batch: config.batch });
+  const host = await createModelHost(config.modelsDir, {
+    batch: config.batch,
+    inferenceWorker: config.inferenceWorker,
+  });
   const flags = await openFlags(config, logger);
   try {
     if (!host.loaded(model).size) throw modelNotFound(model);

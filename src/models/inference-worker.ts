@@ -1,0 +1,53 @@
+/**
+ * The worker thread side of a version's inference (see worker-runner.ts): one ONNX Runtime
+ * session, created from the same file and options as the main thread's, running whatever it
+ * is sent. onnxruntime-node runs a session synchronously on the thread that calls it, so a
+ * model that takes milliseconds would hold the gateway's event loop; here it holds only this
+ * thread's, and HTTP, routing and the log keep the other core.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import type { WireRequest, WireResponse, WireTensor, WorkerInit } from './worker-wire.js';
+
+const init = workerData as WorkerInit;
+const port = parentPort;
+if (!port) throw new Error('inference-worker.ts runs only as a worker thread');
+
+const toWire = (tensor: ort.Tensor): WireTensor => ({
+  type: tensor.type,
+  data: tensor.data as WireTensor['data'],
+  dims: [...tensor.dims],
+});
+
+try {
+  const session =
+    typeof init.model === 'string'
+      ? await ort.InferenceSession.create(init.model, init.options)
+      : await ort.InferenceSession.create(init.model, init.options);
+  port.on('message', async (request: WireRequest) => {
+    let response: WireResponse;
+    const transfer: ArrayBuffer[] = [];
+    try {
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(request.feeds)) {
+        feeds[name] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
+      }
+      const results = await session.run(feeds, request.fetches);
+      const outputs: Record<string, WireTensor> = {};
+      for (const [name, tensor] of Object.entries(results)) {
+        outputs[name] = toWire(tensor);
+        const data = tensor.data;
+        if (ArrayBuffer.isView(data) && data.buffer instanceof ArrayBuffer) {
+          transfer.push(data.buffer);
+        }
+      }
+      response = { id: request.id, outputs };
+    } catch (error) {
+      response = { id: request.id, error: error instanceof Error ? error.message : String(error) };
+    }
+    port.postMessage(response, transfer);
+  });
+  port.postMessage({ ready: true });
+} catch (error) {
+  port.postMessage({ ready: false, error: error instanceof Error ? error.message : String(error) });
+}

@@ -1,0 +1,34 @@
+/** Messages between the main thread (worker-runner.ts) and an inference worker. */
+import type { InferenceSession } from 'onnxruntime-node';
+
+/** A tensor as structured clone carries it: ort.Tensor is a class and does not survive postMessage. */
+export interface WireTensor {
+  type: string;
+  data:
+    | Float32Array
+    | Float64Array
+    | Int32Array
+    | BigInt64Array
+    | Uint8Array
+    | string[]
+    | boolean[];
+  dims: number[];
+}
+
+export interface WorkerInit {
+  /** The model file's path, or its bytes when the graph was changed in memory before loading. */
+  model: string | Uint8Array;
+  options: InferenceSession.SessionOptions;
+}
+
+export interface WireRequest {
+  id: number;
+  feeds: Record<string, WireTensor>;
+  fetches: string[];
+}
+
+export type WireResponse =
+  | { id: number; outputs: Record<string, WireTensor>; error?: undefined }
+  | { id: number; error: string; outputs?: undefined };
+
+export type WorkerHello = { ready: true } | { ready: false; error: string };
