@@ -69,6 +69,7 @@ export async function composeModelgate(
   const host = await createModelHost(config.modelsDir, {
     batch: config.batch,
     inferenceWorker: config.inferenceWorker,
+    cacheRows: config.cacheRows,
     onBatch: (model, version, rows) => metrics.batchRows.observe({ model, version }, rows),
     onLoadFailed: (model, version, error) =>
       logger.error({ model, version, err: error }, `model version not loaded: ${model}/${version}`),

@@ -10,6 +10,9 @@ export interface Metrics {
   predictionErrors: Counter<'model' | 'version' | 'route'>;
   predictionLatency: Histogram<'model' | 'version' | 'route'>;
   batchRows: Histogram<'model' | 'version'>;
+  /** Rows answered from a version's prediction cache, and rows it had to compute. */
+  cacheHits: Counter<'model' | 'version'>;
+  cacheMisses: Counter<'model' | 'version'>;
   httpRequests: Counter<'method' | 'path' | 'status'>;
   /** Sources read at scrape time: no work on the request path. */
   watch(sources: MetricSources): void;
@@ -82,6 +85,18 @@ export function createMetrics(): Metrics {
       help: 'Rows per ONNX Runtime call after dynamic batching',
       labelNames: ['model', 'version'],
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+      registers: [registry],
+    }),
+    cacheHits: new Counter({
+      name: 'modelgate_prediction_cache_hits_total',
+      help: "Rows answered from the version's prediction cache (MODELGATE_CACHE_ROWS), still logged",
+      labelNames: ['model', 'version'],
+      registers: [registry],
+    }),
+    cacheMisses: new Counter({
+      name: 'modelgate_prediction_cache_misses_total',
+      help: 'Rows the prediction cache did not hold, computed by the model',
+      labelNames: ['model', 'version'],
       registers: [registry],
     }),
     httpRequests: new Counter({

@@ -103,3 +103,32 @@ describe('upgrading a prediction log written before numeric feedback', () => {
     upgraded.close();
   });
 });
+
+describe('upgrading a prediction log written before the prediction cache', () => {
+  it('keeps every row, each marked not cached, and takes cached rows after', () => {
+    const path = join(dir, 'before-cache.db');
+    const old = new Database(path);
+    migrate(drizzle(old), { migrationsFolder: migrationsBefore('0006_prediction_cache') });
+    const insert = old.prepare(
+      `INSERT INTO predictions (id, ts, model, version, route, request_id, input, latency_us, status)
+       VALUES (?, ?, 'iris', 'v1', 'live', 'r', '{}', 10, 'ok')`,
+    );
+    for (let i = 0; i < 50; i++) insert.run(`p-${i}`, 1_700_000_000_000 + i);
+    old.close();
+
+    const upgraded = openDatabase(path).$client;
+    expect(
+      upgraded.prepare('SELECT count(*) AS n, sum(cached) AS cached FROM predictions').get(),
+    ).toEqual({ n: 50, cached: 0 });
+    upgraded
+      .prepare(
+        `INSERT INTO predictions (id, ts, model, version, route, request_id, input, latency_us, status, cached)
+         VALUES ('new', 1, 'iris', 'v1', 'live', 'r', '{}', 1, 'ok', 1)`,
+      )
+      .run();
+    expect(upgraded.prepare("SELECT cached FROM predictions WHERE id = 'new'").get()).toEqual({
+      cached: 1,
+    });
+    upgraded.close();
+  });
+});

@@ -7,6 +7,8 @@ declare module 'autocannon' {
     method?: 'GET' | 'POST';
     headers?: Record<string, string>;
     body?: string;
+    /** Sent in turn by each connection, instead of one `body`. */
+    requests?: Array<{ method?: 'GET' | 'POST'; body?: string }>;
     timeout?: number;
   }
 

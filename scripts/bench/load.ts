@@ -21,11 +21,12 @@ export interface LoadResult {
   timeouts: number;
 }
 
+/** `body` may be several bodies: each connection sends them in turn (a repeating workload). */
 export async function drive(
   url: string,
   connections: number,
   durationS: number,
-  body = IRIS_BODY,
+  body: string | readonly string[] = IRIS_BODY,
 ): Promise<LoadResult> {
   let times = new Float64Array(1 << 16);
   let count = 0;
@@ -33,7 +34,9 @@ export async function drive(
     url,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body,
+    ...(typeof body === 'string'
+      ? { body }
+      : { requests: body.map((one) => ({ method: 'POST' as const, body: one })) }),
     connections,
     duration: durationS,
     timeout: 10,

@@ -1,5 +1,6 @@
 /**
  * npm run bench [-- --duration 10] [--json] [--write] [--pg-url postgres://…/postgres]
+ *   [--only cache]   (one scenario alone: the prediction cache on a repeating workload)
  *
  * Bare Hono + ONNX Runtime handler vs modelgate (batching off, then on), one
  * after another on loopback, each driven by autocannon at concurrency 1, 16, 64;
@@ -11,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchCache } from './cache-bench.js';
 import { compareBench } from './compare-bench.js';
 import { drive, promValue, sampleDuring } from './load.js';
 import { benchLogWriter } from './log-writer.js';
@@ -37,6 +39,7 @@ const { values: args } = parseArgs({
     write: { type: 'boolean', default: false },
     /** A PostgreSQL the bench may create (and drop) a database in. */
     'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    only: { type: 'string' },
   },
 });
 const durationS = Number(args.duration);
@@ -201,15 +204,21 @@ function cores(): number {
 }
 
 async function main(): Promise<void> {
+  if (args.only === 'cache') {
+    for (const line of await benchCache(durationS, progress)) process.stdout.write(`${line}\n`);
+    return;
+  }
+  if (args.only !== undefined) throw new Error(`--only: "${args.only}" is not cache`);
   const loadStart = loadavg()[0] ?? 0;
   const servers: ServerResult[] = [];
   for (const target of TARGETS) servers.push(await benchServer(target));
+  const cacheLines = await benchCache(durationS, progress);
   progress('prediction log writer: 200,000 rows');
   const logWriter = await benchLogWriter(200_000);
   progress('compare over 1,000,000 logged rows');
   const compare = await compareBench();
   progress('PostgreSQL: log writer, then compare over 1,000,000 rows');
-  compare.lines.push(...(await benchPostgres(args['pg-url'] as string)));
+  compare.lines.push(...(await benchPostgres(args['pg-url'] as string)), ...cacheLines);
 
   const problems = servers.flatMap((server) =>
     server.runs.flatMap((run) =>

@@ -16,6 +16,11 @@ export interface PredictionRecord {
   status: PredictionStatus;
   error: string | null;
   shadowOf: string | null;
+  /**
+   * Answered from the version's prediction cache (MODELGATE_CACHE_ROWS), not computed.
+   * Absent in spill files written before the cache existed: read as false.
+   */
+  cached?: boolean;
 }
 
 /**

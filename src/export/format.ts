@@ -23,6 +23,7 @@ export const CSV_COLUMNS = [
   'status',
   'error',
   'shadow_of',
+  'cached',
   'feedback_label',
   'feedback_ts',
   'feedback_value',
@@ -55,6 +56,8 @@ export function csvLine(row: PredictionWithFeedback): string {
     row.status,
     row.error,
     row.shadowOf,
+    // SQLite hands back 0/1, PostgreSQL a boolean.
+    row.cached ? 'true' : 'false',
     row.feedbackLabel,
     row.feedbackTs,
     row.feedbackValue,
@@ -82,6 +85,7 @@ export function jsonLine(row: PredictionWithFeedback): string {
     status: row.status,
     error: row.error,
     shadowOf: row.shadowOf,
+    cached: Boolean(row.cached),
     feedback:
       row.feedbackTs === null
         ? null

@@ -35,6 +35,8 @@ export interface ModelHostOptions {
   batch: Omit<BatchOptions, 'onBatch' | 'oneInFlight'>;
   /** Where each version's session runs (default `auto`: a worker thread for slow models). */
   inferenceWorker?: InferenceWorkerMode;
+  /** Distinct input rows remembered per version (MODELGATE_CACHE_ROWS); 0 or unset = off. */
+  cacheRows?: number;
   /** Told the size of every ONNX call per version, for the batch-size histogram. */
   onBatch?: (model: string, version: string, rows: number) => void;
   /** Told about every version that cannot be loaded (at start or later). */
@@ -73,7 +75,9 @@ export async function createModelHost(
   // One bad directory is skipped and reported; it does not take the other models down.
   for (const location of scanModelsDir(modelsDir)) {
     try {
-      add(await loadVersion(location, batchFor(location), options.inferenceWorker));
+      add(
+        await loadVersion(location, batchFor(location), options.inferenceWorker, options.cacheRows),
+      );
     } catch (error) {
       recordFailure(location.model, location.version, error);
     }
@@ -108,9 +112,12 @@ export async function createModelHost(
       let pending = loading.get(key);
       if (!pending) {
         const location = locateVersion(modelsDir, model, version);
-        pending = loadVersion(location, batchFor(location), options.inferenceWorker).finally(() =>
-          loading.delete(key),
-        );
+        pending = loadVersion(
+          location,
+          batchFor(location),
+          options.inferenceWorker,
+          options.cacheRows,
+        ).finally(() => loading.delete(key));
         loading.set(key, pending);
       }
       let loaded: HostedVersion;

@@ -6,6 +6,7 @@ import { AppError } from '../errors.js';
 import { validationMessage } from '../validation-message.js';
 import { type BatchOptions, createBatcher } from './batcher.js';
 import { type ModelManifest, modelManifestSchema } from './manifest.js';
+import { createPredictionCache, type PredictionCache } from './prediction-cache.js';
 import type { ModelLocation } from './registry.js';
 import { inlineRunner, startWorkerRunner, type TensorRunner } from './worker-runner.js';
 
@@ -30,6 +31,8 @@ export interface HostedVersion {
   inference: { placement: 'inline' | 'worker'; singleRowUs: number };
   /** Row-major features in, row-major probabilities (labels.length per row) out. */
   run(features: Float32Array, rows: number): Promise<Float32Array>;
+  /** Last results of repeated input rows (MODELGATE_CACHE_ROWS); undefined when off. */
+  cache: PredictionCache | undefined;
   release(): Promise<void>;
 }
 
@@ -133,6 +136,7 @@ export async function loadVersion(
   location: ModelLocation,
   batch: BatchOptions,
   inferenceWorker: InferenceWorkerMode = 'auto',
+  cacheRows = 0,
 ): Promise<HostedVersion> {
   const manifest = readManifest(location);
   const [declared] = manifest.inputs;
@@ -196,6 +200,8 @@ export async function loadVersion(
     ...batch,
     oneInFlight: placement === 'worker',
   });
+  // Made with the session and dropped with it: a reload or unload leaves no stale answer.
+  const cache = cacheRows > 0 ? createPredictionCache(cacheRows, width, classes) : undefined;
 
   return {
     model: location.model,
@@ -207,6 +213,10 @@ export async function loadVersion(
     outputs,
     inference: { placement, singleRowUs },
     run,
-    release: () => runner.release(),
+    cache,
+    release: () => {
+      cache?.clear();
+      return runner.release();
+    },
   };
 }

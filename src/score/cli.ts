@@ -49,6 +49,7 @@ async function main(): Promise<number> {
   const host = await createModelHost(config.modelsDir, {
     batch: config.batch,
     inferenceWorker: config.inferenceWorker,
+    cacheRows: config.cacheRows,
   });
   const flags = await openFlags(config, logger);
   try {

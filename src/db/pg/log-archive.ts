@@ -5,7 +5,7 @@ import { whileReachable } from './errors.js';
 // bigint columns come back as strings from node-postgres: cast to float8 (exact below 2^53).
 const COLUMNS = `p.id, p.ts::float8 AS ts, p.model, p.version, p.route, p.user_hash AS "userHash",
   p.request_id AS "requestId", p.input, p.output, p.label, p.score,
-  p.latency_us::float8 AS "latencyUs", p.status, p.error, p.shadow_of AS "shadowOf",
+  p.latency_us::float8 AS "latencyUs", p.status, p.error, p.shadow_of AS "shadowOf", p.cached,
   f.label AS "feedbackLabel", f.value AS "feedbackValue", f.ts::float8 AS "feedbackTs"`;
 // predictions_model_ts gives the (model, ts) range; ties on ts are ordered by id.
 const FIRST_PAGE = `SELECT ${COLUMNS} FROM predictions p

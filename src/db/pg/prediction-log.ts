@@ -4,9 +4,9 @@ import { createQueuedLog } from '../queued-log.js';
 import type { PgHealth } from './health.js';
 
 const COLUMNS = `id, ts, model, version, route, user_hash, request_id, input, output, label, score,
-  latency_us, status, error, shadow_of`;
-const PARAMS_PER_ROW = 15;
-/** 15,000 parameters per statement: well under PostgreSQL's 65,535. */
+  latency_us, status, error, shadow_of, cached`;
+const PARAMS_PER_ROW = 16;
+/** 16,000 parameters per statement: well under PostgreSQL's 65,535. */
 const ROWS_PER_STATEMENT = 1_000;
 /** One transaction holds at most this many rows; a longer queue takes several. */
 const ROWS_PER_FLUSH = 10_000;
@@ -66,6 +66,7 @@ export function createPgPredictionLog(
         r.status,
         text(r.error),
         r.shadowOf,
+        r.cached === true,
       );
     }
     // Full chunks share one named (server-side prepared) statement per connection.

@@ -40,6 +40,8 @@ export const predictions = pgTable(
     status: text('status', { enum: ['ok', 'error'] }).notNull(),
     error: text('error'),
     shadowOf: text('shadow_of'),
+    // Answered from the version's prediction cache; still one row per request.
+    cached: boolean('cached').notNull().default(false),
   },
   // Every index costs each logged row a B-tree insert. /compare reads a model's rows in
   // one parallel scan with hash aggregation, which no index beats on a large share of

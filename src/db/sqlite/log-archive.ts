@@ -4,7 +4,7 @@ import { MINUTE_MS } from '../stats-queries.js';
 
 const COLUMNS = `p.id, p.ts, p.model, p.version, p.route, p.user_hash AS userHash,
   p.request_id AS requestId, p.input, p.output, p.label, p.score, p.latency_us AS latencyUs,
-  p.status, p.error, p.shadow_of AS shadowOf, f.label AS feedbackLabel,
+  p.status, p.error, p.shadow_of AS shadowOf, p.cached, f.label AS feedbackLabel,
   f.value AS feedbackValue, f.ts AS feedbackTs`;
 // predictions_model_ts gives the (model, ts) range; ties on ts are ordered by id. A next
 // page starts at the cursor's ts (passed as the lower bound) after the cursor's id.

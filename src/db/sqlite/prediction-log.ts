@@ -6,8 +6,8 @@ import { MINUTE_MS } from '../stats-queries.js';
 
 const INSERT = `INSERT OR IGNORE INTO predictions
   (id, ts, model, version, route, user_hash, request_id, input, output, label, score,
-   latency_us, status, error, shadow_of)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+   latency_us, status, error, shadow_of, cached)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const ADD_TO_ROLLUP = `INSERT INTO latency_rollup (model, version, minute, bucket, count)
   VALUES (?, ?, ?, ?, ?)
   ON CONFLICT (model, version, minute, bucket) DO UPDATE SET count = count + excluded.count`;
@@ -41,6 +41,7 @@ export function createSqlitePredictionLog(
         r.status,
         r.error,
         r.shadowOf,
+        r.cached === true ? 1 : 0,
       );
       if (changes > 0) inserted.push(r);
     }

@@ -28,6 +28,8 @@ export const predictions = sqliteTable(
     status: text('status', { enum: ['ok', 'error'] }).notNull(),
     error: text('error'),
     shadowOf: text('shadow_of'),
+    // Answered from the version's prediction cache; still one row per request.
+    cached: integer('cached', { mode: 'boolean' }).notNull().default(false),
   },
   // Every index costs each logged row a B-tree insert, so each earns its place. New rows
   // land at the end of each index's groups (ts grows), which keeps a flush to a few pages.

@@ -1,0 +1,1 @@
+ALTER TABLE "predictions" ADD COLUMN "cached" boolean DEFAULT false NOT NULL;

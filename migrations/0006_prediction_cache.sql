@@ -1,0 +1,1 @@
+ALTER TABLE `predictions` ADD `cached` integer DEFAULT false NOT NULL;

@@ -1,0 +1,130 @@
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
+
+const OTHER_ROW = { sepal_length: 6.7, sepal_width: 3.0, petal_length: 5.2, petal_width: 2.3 };
+
+const metric = async (gw: TestGateway, name: string, version: string) => {
+  const text = await (await gw.request('/metrics')).text();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}{model="iris",version="${version}"}`));
+  return line === undefined ? undefined : Number(line.split(' ').at(-1));
+};
+
+const cachedFlags = (gw: TestGateway, requestIds: string[]) =>
+  gw
+    .query<{ cached: number }>(
+      `SELECT cached FROM predictions WHERE request_id IN (${requestIds.map(() => '?').join(',')})
+       ORDER BY ts, id`,
+      ...requestIds,
+    )
+    .map((r) => r.cached);
+
+describe('prediction cache on (MODELGATE_CACHE_ROWS)', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await createTestGateway({ copyModels: true, env: { MODELGATE_CACHE_ROWS: '100' } });
+  });
+  afterAll(async () => {
+    await gw.close();
+  });
+
+  it('answers a repeated row with the same result and still logs it, marked cached', async () => {
+    const v1 = { 'x-model-version': 'v1' };
+    const first = await gw.post(
+      '/predict/iris',
+      { inputs: IRIS_ROW },
+      { ...v1, 'x-request-id': 'c-1' },
+    );
+    // The same row by position: the model sees the same numbers, so it is the same entry.
+    const second = await gw.post(
+      '/predict/iris',
+      { inputs: [Object.values(IRIS_ROW)] },
+      { ...v1, 'x-request-id': 'c-2' },
+    );
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    expect((await json(second)).outputs).toEqual((await json(first)).outputs);
+    expect(cachedFlags(gw, ['c-1', 'c-2'])).toEqual([0, 1]);
+
+    const batch = await gw.post(
+      '/predict/iris',
+      { instances: [OTHER_ROW, IRIS_ROW] },
+      { ...v1, 'x-request-id': 'c-3' },
+    );
+    expect(batch.status).toBe(200);
+    const rows = gw.query<{ cached: number; input: string }>(
+      "SELECT cached, input FROM predictions WHERE request_id = 'c-3'",
+    );
+    expect(rows.map((r) => [JSON.parse(r.input).sepal_length, r.cached]).sort()).toEqual([
+      [5.1, 1],
+      [6.7, 0],
+    ]);
+    expect(await metric(gw, 'modelgate_prediction_cache_hits_total', 'v1')).toBe(2);
+    expect(await metric(gw, 'modelgate_prediction_cache_misses_total', 'v1')).toBe(2);
+  });
+
+  it('keeps statistics per request: /compare counts cached rows as requests', async () => {
+    for (let i = 0; i < 4; i++) {
+      const res = await gw.post(
+        '/predict/iris',
+        { inputs: OTHER_ROW },
+        { 'x-model-version': 'v2' },
+      );
+      expect(res.status).toBe(200);
+    }
+    await gw.gate.flushLog();
+    const report = await json(await gw.request('/compare/iris'));
+    const v2 = report.versions.find((v: { version: string }) => v.version === 'v2');
+    expect(v2.requests).toBe(4);
+    expect(await metric(gw, 'modelgate_prediction_cache_hits_total', 'v2')).toBe(3);
+  });
+
+  it('forgets a version’s results when it is unloaded and loaded again', async () => {
+    cpSync(join(gw.modelsDir, 'iris/v2'), join(gw.modelsDir, 'iris/v3'), { recursive: true });
+    expect(
+      (await gw.control('POST', '/control/load', { model: 'iris', version: 'v3' })).status,
+    ).toBe(200);
+    const v3 = (requestId: string) =>
+      gw.post(
+        '/predict/iris',
+        { inputs: IRIS_ROW },
+        { 'x-model-version': 'v3', 'x-request-id': requestId },
+      );
+    expect((await v3('r-1')).status).toBe(200);
+    expect((await v3('r-2')).status).toBe(200);
+    expect(
+      (await gw.control('POST', '/control/unload', { model: 'iris', version: 'v3' })).status,
+    ).toBe(200);
+    expect(
+      (await gw.control('POST', '/control/load', { model: 'iris', version: 'v3' })).status,
+    ).toBe(200);
+    expect((await v3('r-3')).status).toBe(200);
+    expect(cachedFlags(gw, ['r-1', 'r-2', 'r-3'])).toEqual([0, 1, 0]);
+  });
+});
+
+describe('prediction cache off (the default)', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await createTestGateway();
+  });
+  afterAll(async () => {
+    await gw.close();
+  });
+
+  it('computes every row and logs none as cached', async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await gw.post(
+        '/predict/iris',
+        { inputs: IRIS_ROW },
+        { 'x-request-id': `off-${i}` },
+      );
+      expect(res.status).toBe(200);
+    }
+    expect(cachedFlags(gw, ['off-0', 'off-1', 'off-2'])).toEqual([0, 0, 0]);
+    expect(await metric(gw, 'modelgate_prediction_cache_hits_total', 'v1')).toBeUndefined();
+  });
+});
