@@ -32,7 +32,8 @@ export interface PredictionCache {
  * and `[[...]]` forms of one row share an entry, and 5.1 and 5.10 are one row.
  */
 function rowKey(features: Float32Array, row: number, width: number): string {
-  const bytes = Buffer.from(features.buffer, features.byteOffset + row * width * 4, width * 4);
+  const rowBytes = width * features.BYTES_PER_ELEMENT;
+  const bytes = Buffer.from(features.buffer, features.byteOffset + row * rowBytes, rowBytes);
   return bytes.toString('latin1');
 }
 
