@@ -1,8 +1,8 @@
 import type { CompareBenchResult } from './compare-bench.js';
+import type { FlipResult } from './flips.js';
 import type { LoadResult } from './load.js';
 import type { LogWriterResult } from './log-writer.js';
-
-export type ServerKey = 'bare' | 'batch-off' | 'batch-on';
+import type { ModelKey } from './scenarios.js';
 
 export interface ServerRun extends LoadResult {
   /** Max VmRSS of the server process sampled every 250 ms during the run. */
@@ -18,7 +18,11 @@ export interface ServerRun extends LoadResult {
 }
 
 export interface ServerResult {
-  key: ServerKey;
+  /** e.g. "iris/batch-on" (scripts/bench/scenarios.ts). */
+  id: string;
+  model: ModelKey;
+  /** The bare handler the other servers of the same model are compared with. */
+  bare: boolean;
   label: string;
   env: Record<string, string>;
   runs: ServerRun[];
@@ -37,9 +41,12 @@ export interface BenchResult {
   /** 1-minute load average before and after: the machine is shared, so say how busy it was. */
   loadAverage: { start: number; end: number };
   command: string;
+  loadGenerator: 'wrk' | 'autocannon';
   durationS: number;
   servers: ServerResult[];
-  logWriter: LogWriterResult;
+  flips: FlipResult;
+  /** null with --servers-only. */
+  logWriter: LogWriterResult | null;
   compare: CompareBenchResult | null;
   targets: Target[];
   problems: string[];
@@ -58,56 +65,87 @@ function margin(value: number, goal: number, higherIsBetter = true): string {
   return `${Math.abs(diff * 100).toFixed(0)}% ${better ? 'better than' : 'short of'} the target`;
 }
 
+const bareOf = (servers: ServerResult[], server: ServerResult | undefined) =>
+  servers.find((candidate) => candidate.bare && candidate.model === server?.model);
+
+/** "× bare" for one server at one concurrency, with its p99 check; undefined when either is missing. */
+function againstBare(servers: ServerResult[], id: string, connections: number) {
+  const server = servers.find((candidate) => candidate.id === id);
+  const run = runAt(server, connections);
+  const bare = runAt(bareOf(servers, server), connections);
+  if (!run || !bare) return undefined;
+  return { run, bare, ratio: run.rps / bare.rps, p99ok: run.p99Ms <= bare.p99Ms };
+}
+
+/** Issue 20's targets, all at c=64 in one run. */
 export function evaluateTargets(
   servers: ServerResult[],
-  logWriter: LogWriterResult,
+  flips: FlipResult,
+  logWriter: LogWriterResult | null,
   rssLimitMb = 300,
 ): Target[] {
-  const find = (key: ServerKey) => servers.find((server) => server.key === key);
-  const bare = runAt(find('bare'), 64);
-  const off = runAt(find('batch-off'), 64);
-  const on = runAt(find('batch-on'), 64);
   const targets: Target[] = [];
-
-  if (bare && off) {
-    const ratio = off.rps / bare.rps;
+  const ratioTarget = (
+    id: string,
+    server: string,
+    goal: number,
+    p99: boolean,
+    description: string,
+  ) => {
+    const found = againstBare(servers, server, 64);
+    if (!found) return;
+    const { run, bare, ratio, p99ok } = found;
     targets.push({
-      id: 'i',
-      description: 'batching off, c=64: modelgate ≥ 0.9× bare req/s',
-      pass: ratio >= 0.9,
-      detail: `${ratio.toFixed(2)}× (${fixed(off.rps, 0)} vs ${fixed(bare.rps, 0)} req/s); ${margin(ratio, 0.9)}`,
-    });
-  }
-  if (bare && on) {
-    const ratio = on.rps / bare.rps;
-    const p99ok = on.p99Ms <= bare.p99Ms;
-    targets.push({
-      id: 'ii',
-      description: 'batching on, c=64: ≥ 2× bare req/s and p99 ≤ bare p99',
-      pass: ratio >= 2 && p99ok,
+      id,
+      description,
+      pass: ratio >= goal && (!p99 || p99ok),
       detail:
-        `${ratio.toFixed(2)}× (${fixed(on.rps, 0)} vs ${fixed(bare.rps, 0)} req/s; ${margin(ratio, 2)}); ` +
-        `p99 ${fixed(on.p99Ms, 1)} vs ${fixed(bare.p99Ms, 1)} ms (${p99ok ? 'ok' : margin(on.p99Ms, bare.p99Ms, false)})`,
+        `${ratio.toFixed(2)}× (${fixed(run.rps, 0)} vs ${fixed(bare.rps, 0)} req/s; ${margin(ratio, goal)})` +
+        (p99
+          ? `; p99 ${fixed(run.p99Ms, 1)} vs ${fixed(bare.p99Ms, 1)} ms (${p99ok ? 'ok' : margin(run.p99Ms, bare.p99Ms, false)})`
+          : ''),
     });
-  }
+  };
+  ratioTarget(
+    'iris-on',
+    'iris/batch-on',
+    2,
+    true,
+    'iris, batching on: ≥ 2.0× bare req/s, p99 ≤ bare',
+  );
+  ratioTarget('iris-off', 'iris/batch-off', 1.1, false, 'iris, batching off: ≥ 1.1× bare req/s');
+  ratioTarget('heavy', 'heavy/modelgate', 1.5, true, 'heavy model: ≥ 1.5× bare req/s, p99 ≤ bare');
+
+  const flipRatio = flips.during.p99Ms / flips.steady.p99Ms;
+  const failed =
+    flips.during.non2xx + flips.during.errors + flips.during.timeouts + flips.flipsFailed;
+  targets.push({
+    id: 'flips',
+    description: `${flips.flips} flips under c=64: p99 ≤ 1.5× steady p99, 0 failed requests`,
+    pass: flipRatio <= 1.5 && failed === 0,
+    detail: `p99 ${fixed(flips.during.p99Ms, 1)} vs ${fixed(flips.steady.p99Ms, 1)} ms steady = ${flipRatio.toFixed(2)}×; ${failed} failed (requests or flips); slowest flip ${fixed(flips.flipMaxMs, 1)} ms`,
+  });
+
   const rss = servers
-    .filter((server) => server.key !== 'bare')
+    .filter((server) => !server.bare && server.model === 'iris')
     .flatMap((server) => server.runs.map((run) => run.rssMaxMb ?? 0));
   if (rss.length > 0) {
     const max = Math.max(...rss);
     targets.push({
-      id: 'iii',
-      description: `modelgate RSS (3 models loaded, under load) < ${rssLimitMb} MB`,
+      id: 'rss',
+      description: `modelgate RSS (bundled models loaded, under load) < ${rssLimitMb} MB`,
       pass: max < rssLimitMb,
       detail: `max ${fixed(max, 0)} MB; ${margin(max, rssLimitMb, false)}`,
     });
   }
-  targets.push({
-    id: 'iv',
-    description: 'prediction log writer ≥ 100,000 rows/s',
-    pass: logWriter.rowsPerSecond >= 100_000,
-    detail: `${fixed(logWriter.rowsPerSecond, 0)} rows/s; ${margin(logWriter.rowsPerSecond, 100_000)} (tight loop ${fixed(logWriter.tightLoopRowsPerSecond, 0)} rows/s)`,
-  });
+  if (logWriter) {
+    targets.push({
+      id: 'log',
+      description: 'prediction log writer ≥ 100,000 rows/s (an event-loop turn per row)',
+      pass: logWriter.rowsPerSecond >= 100_000,
+      detail: `${fixed(logWriter.rowsPerSecond, 0)} rows/s; ${margin(logWriter.rowsPerSecond, 100_000)} (tight loop ${fixed(logWriter.tightLoopRowsPerSecond, 0)} rows/s)`,
+    });
+  }
   return targets;
 }
 
@@ -127,7 +165,6 @@ function renderTable(headers: string[], rows: string[][], markdown: boolean): st
 }
 
 export function resultsTable(result: BenchResult, markdown: boolean): string {
-  const bare = result.servers.find((server) => server.key === 'bare');
   const headers = [
     'server / config',
     'conc.',
@@ -142,7 +179,7 @@ export function resultsTable(result: BenchResult, markdown: boolean): string {
   ];
   const rows = result.servers.flatMap((server) =>
     server.runs.map((run) => {
-      const base = runAt(bare, run.connections);
+      const base = runAt(bareOf(result.servers, server), run.connections);
       return [
         server.label,
         String(run.connections),
@@ -163,6 +200,11 @@ export function resultsTable(result: BenchResult, markdown: boolean): string {
 const loadText = (result: BenchResult) =>
   `${result.loadAverage.start.toFixed(1)} at start, ${result.loadAverage.end.toFixed(1)} at end`;
 const n = (value: number) => Math.round(value).toLocaleString('en');
+const flipsLine = (flips: FlipResult) =>
+  `${flips.flips} flips under c=64 on iris: p99 ${flips.during.p99Ms.toFixed(2)} ms during the flips vs ` +
+  `${flips.steady.p99Ms.toFixed(2)} ms steady (req/s ${flips.during.rps.toFixed(0)} vs ${flips.steady.rps.toFixed(0)}); ` +
+  `${flips.during.non2xx + flips.during.errors + flips.during.timeouts} failed requests, ` +
+  `${flips.flipsFailed} failed flips, slowest flip ${flips.flipMaxMs.toFixed(1)} ms`;
 const logWriterLine = (log: LogWriterResult) =>
   `prediction log writer: ${n(log.rows)} rows appended one at a time, an event-loop turn after each, ` +
   `in ${log.seconds.toFixed(2)} s = ${n(log.rowsPerSecond)} rows/s ` +
@@ -171,11 +213,12 @@ const logWriterLine = (log: LogWriterResult) =>
 
 export function textReport(result: BenchResult): string {
   const out = [
-    `modelgate bench ${result.date} · ${result.machine.cores} cores · ${result.machine.cpu} · Node ${result.machine.node} · ${result.durationS} s per run · load average ${loadText(result)}`,
+    `modelgate bench ${result.date} · ${result.machine.cores} cores · ${result.machine.cpu} · Node ${result.machine.node} · ${result.durationS} s per run · load from ${result.loadGenerator} · load average ${loadText(result)}`,
     '',
     resultsTable(result, false),
     '',
-    logWriterLine(result.logWriter),
+    flipsLine(result.flips),
+    ...(result.logWriter ? ['', logWriterLine(result.logWriter)] : []),
     ...(result.compare ? ['', ...result.compare.lines] : []),
     '',
     'targets:',
@@ -200,14 +243,15 @@ export function markdownBlock(result: BenchResult): string {
     '',
     `- Machine: ${result.machine.cores} cores (\`nproc\`), ${result.machine.cpu}, ${result.machine.platform}`,
     `- Node ${result.machine.node}; 1-minute load average ${loadText(result)} (shared machine)`,
-    `- Command: \`${result.command}\` (${result.durationS} s per run, 1 s warm-up per server, servers one after another)`,
+    `- Command: \`${result.command}\` (${result.durationS} s per run, 1 s warm-up per server, servers one after another); load from ${result.loadGenerator}`,
     '',
     resultsTable(result, true),
     '',
-    `${logWriterLine(result.logWriter)}.`,
+    `- ${flipsLine(result.flips)}.`,
+    ...(result.logWriter ? [`- ${logWriterLine(result.logWriter)}.`] : []),
     ...(result.compare ? ['', ...result.compare.lines.map((line) => `- ${line}`)] : []),
     '',
-    '### Targets (issue 7)',
+    '### Targets (issue 20, c=64, one run)',
     '',
     ...result.targets.map(
       (t) => `- **${t.pass ? 'PASS' : 'MISS'}** (${t.id}) ${t.description}: ${t.detail}`,
@@ -219,11 +263,12 @@ export function markdownBlock(result: BenchResult): string {
     '',
     '### Reading the table',
     '',
-    '- `bare`: Hono + @hono/node-server + one ONNX Runtime run per request (scripts/bench/bare-server.ts), nothing else.',
-    '- `modelgate batch off` / `batch on`: `node --import tsx src/main.ts`, all bundled models loaded, prediction log on, `POST /predict/iris` (live v1); batch on is the default 500 µs window (one event-loop turn).',
-    "- req/s is the mean of autocannon's per-second samples; p50/p99 are client-side latency; `× bare` is req/s divided by bare at the same concurrency.",
-    '- RSS is the max VmRSS of the server process sampled every 250 ms; log queue max is the max of `modelgate_prediction_log_queue_depth` scraped every 250 ms; rows logged is the growth of `modelgate_prediction_log_rows_written_total` over the run (checked to lie between the 2xx count and the requests sent: requests cut off when autocannon stops are still answered and logged).',
-    "- autocannon runs in the bench process on the same 2 cores as the server, so absolute numbers are lower than wrk's in NOTES.md; compare ratios within one run.",
+    '- `bare`: Hono + @hono/node-server + one ONNX Runtime run per request (scripts/bench/bare-server.ts), nothing else; `× bare` compares with the bare handler of the same model at the same concurrency.',
+    '- `iris`: the bundled iris v1 (~12 µs a run: the figures measure HTTP, routing and the log). `heavy`: a seeded MLP 30→2048→2048→10 generated at bench time (scripts/bench/heavy-model.ts, ~0.5 ms a single-row run).',
+    '- `modelgate (defaults)`: `node --import tsx src/main.ts` with no settings: batching on (one event-loop turn) and `MODELGATE_INFERENCE_WORKER=auto` (the heavy model runs on a worker thread, iris inline). `batch off`: `MODELGATE_BATCH_WINDOW_US=0`. `worker off`: `MODELGATE_INFERENCE_WORKER=off`.',
+    "- wrk: req/s is requests over wrk's measured duration; p50/p99 from wrk's latency histogram. autocannon (fallback): mean of per-second samples, p50/p99 over every 2xx.",
+    '- RSS is the max VmRSS of the server process sampled every 250 ms; log queue max is the max of `modelgate_prediction_log_queue_depth` scraped every 250 ms; rows logged is the growth of `modelgate_prediction_log_rows_written_total` over the run (checked to lie between the 2xx count and the requests sent: requests cut off when the load stops are still answered and logged).',
+    '- The load generator shares the 2 cores with the server; compare ratios within one run.',
     END,
   ];
   return lines.join('\n');

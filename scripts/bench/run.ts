@@ -1,11 +1,14 @@
 /**
- * npm run bench [-- --duration 10] [--json] [--write] [--pg-url postgres://…/postgres]
- *   [--only cache]   (one scenario alone: the prediction cache on a repeating workload)
+ * npm run bench [-- --duration 10] [--json] [--write] [--load wrk|autocannon]
+ *                [--servers-only] [--pg-url postgres://…/postgres]
+ *                [--only cache]   (one scenario alone: the prediction cache on a repeating workload)
  *
- * Bare Hono + ONNX Runtime handler vs modelgate (batching off, then on), one
- * after another on loopback, each driven by autocannon at concurrency 1, 16, 64;
- * then the prediction log writer on its own and a comparison over 1,000,000 logged
- * rows, with SQLite and then PostgreSQL (at --pg-url, if reachable). See BENCHMARKS.md.
+ * One run, servers one after another on loopback, each at concurrency 1, 16 and 64:
+ * the bare Hono + ONNX Runtime handler and modelgate on iris (~12 µs a run) and on a seeded
+ * heavy MLP (~0.5 ms a run); then 50 flips under c=64 load; then the prediction log writer
+ * and a comparison over 1,000,000 logged rows, with SQLite and PostgreSQL (at --pg-url, if
+ * reachable). Load comes from wrk (a separate process) when it is installed, else from
+ * autocannon in this process; the report says which. See BENCHMARKS.md.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,19 +17,22 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchCache } from './cache-bench.js';
 import { compareBench } from './compare-bench.js';
-import { drive, promValue, sampleDuring } from './load.js';
+import { benchFlips } from './flips.js';
+import { writeHeavyModel } from './heavy-model.js';
+import { drive as driveAutocannon, type LoadResult, promValue, sampleDuring } from './load.js';
 import { benchLogWriter } from './log-writer.js';
 import { benchPostgres } from './postgres-bench.js';
 import {
   type BenchResult,
   evaluateTargets,
-  type ServerKey,
   type ServerResult,
   type ServerRun,
   textReport,
   updateBenchmarksMd,
 } from './report.js';
+import { type Scenario, scenarios } from './scenarios.js';
 import { cpuSeconds, repoRoot, rssBytes, type ServerHandle, startServer } from './servers.js';
+import { driveWrk, wrkAvailable } from './wrk.js';
 
 const CONNECTIONS = [1, 16, 64];
 const SAMPLE_MS = 250;
@@ -37,6 +43,9 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     json: { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
+    load: { type: 'string', default: 'auto' },
+    /** Only the HTTP servers and the flips: skip the log writer and the 1,000,000-row compares. */
+    'servers-only': { type: 'boolean', default: false },
     /** A PostgreSQL the bench may create (and drop) a database in. */
     'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
     only: { type: 'string' },
@@ -46,47 +55,18 @@ const durationS = Number(args.duration);
 if (!Number.isFinite(durationS) || durationS < 1 || durationS > 120) {
   throw new Error(`--duration: expected 1..120 seconds, got "${args.duration}"`);
 }
+if (!['auto', 'wrk', 'autocannon'].includes(args.load as string)) {
+  throw new Error(`--load: expected wrk, autocannon or auto, got "${args.load}"`);
+}
+const loadGenerator: 'wrk' | 'autocannon' =
+  args.load === 'autocannon' || (args.load === 'auto' && !wrkAvailable()) ? 'autocannon' : 'wrk';
+const drive = (url: string, connections: number, seconds: number, body: string) =>
+  loadGenerator === 'wrk'
+    ? driveWrk(url, connections, seconds, body)
+    : driveAutocannon(url, connections, seconds, body);
+
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface Target {
-  key: ServerKey;
-  label: string;
-  script: string;
-  path: string;
-  env: Record<string, string>;
-  modelgate: boolean;
-}
-
-function modelgateTarget(key: ServerKey, label: string, batchWindowUs?: number): Target {
-  return {
-    key,
-    label,
-    script: 'src/main.ts',
-    path: '/predict/iris',
-    env: {
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      MODELGATE_CONTROL_TOKEN_NAME: 'bench',
-      MODELGATE_CONTROL_TOKEN: 'bench-token-not-secret',
-      ...(batchWindowUs === undefined ? {} : { MODELGATE_BATCH_WINDOW_US: String(batchWindowUs) }),
-    },
-    modelgate: true,
-  };
-}
-
-const TARGETS: Target[] = [
-  {
-    key: 'bare',
-    label: 'bare hono+ort',
-    script: 'scripts/bench/bare-server.ts',
-    path: '/predict',
-    env: {},
-    modelgate: false,
-  },
-  modelgateTarget('batch-off', 'modelgate batch off', 0),
-  modelgateTarget('batch-on', 'modelgate batch on'),
-];
 
 async function scrape(server: ServerHandle) {
   const text = await (await fetch(`${server.url}/metrics`)).text();
@@ -97,7 +77,7 @@ async function scrape(server: ServerHandle) {
 }
 
 /**
- * Rows written once requests still in the server (cut off when autocannon stopped)
+ * Rows written once requests still in the server (cut off when the load stopped)
  * are answered and the queue is empty: two equal readings 100 ms apart, queue at 0.
  */
 async function settledRows(server: ServerHandle): Promise<number> {
@@ -111,31 +91,37 @@ async function settledRows(server: ServerHandle): Promise<number> {
   return previous;
 }
 
-async function measure(target: Target, server: ServerHandle, connections: number) {
-  const url = server.url + target.path;
+function loadProblems(load: LoadResult): string[] {
+  return load.errors > 0 || load.timeouts > 0 || load.non2xx > 0
+    ? [`${load.non2xx} non-2xx, ${load.errors} errors, ${load.timeouts} timeouts`]
+    : [];
+}
+
+async function measure(scenario: Scenario, server: ServerHandle, connections: number) {
+  const modelgate = !scenario.bare;
   let rssMax = rssBytes(server.pid) ?? 0;
   let queueDepthMax = 0;
-  const rowsBefore = target.modelgate ? await settledRows(server) : 0;
+  const rowsBefore = modelgate ? await settledRows(server) : 0;
   const cpuBefore = cpuSeconds(server.pid) ?? Number.NaN;
-  const load = await sampleDuring(drive(url, connections, durationS), SAMPLE_MS, async () => {
-    rssMax = Math.max(rssMax, rssBytes(server.pid) ?? 0);
-    if (target.modelgate)
-      queueDepthMax = Math.max(queueDepthMax, (await scrape(server)).queueDepth);
-  });
+  const load = await sampleDuring(
+    drive(server.url + scenario.path, connections, durationS, scenario.body),
+    SAMPLE_MS,
+    async () => {
+      rssMax = Math.max(rssMax, rssBytes(server.pid) ?? 0);
+      if (modelgate) queueDepthMax = Math.max(queueDepthMax, (await scrape(server)).queueDepth);
+    },
+  );
   rssMax = Math.max(rssMax, rssBytes(server.pid) ?? 0);
   const cpuUsed = (cpuSeconds(server.pid) ?? Number.NaN) - cpuBefore;
 
-  const problems: string[] = [];
-  if (load.errors > 0 || load.timeouts > 0 || load.non2xx > 0) {
-    problems.push(`${load.non2xx} non-2xx, ${load.errors} errors, ${load.timeouts} timeouts`);
-  }
+  const problems = loadProblems(load);
   let rowsWritten: number | null = null;
-  if (target.modelgate) {
+  if (modelgate) {
     rowsWritten = (await settledRows(server)) - rowsBefore;
-    // Requests cut off when autocannon stops are still answered (and logged) by the server.
+    // Requests cut off when the load stops are still answered (and logged) by the server.
     if (rowsWritten < load.ok2xx || rowsWritten > load.sent) {
       problems.push(
-        `rows logged ${rowsWritten} ≠ 2xx ${load.ok2xx} (requests sent ${load.sent}; expected 2xx ≤ rows ≤ sent)`,
+        `rows logged ${rowsWritten} ≠ 2xx ${load.ok2xx} (requests sent ≤ ${load.sent}; expected 2xx ≤ rows ≤ sent)`,
       );
     }
   }
@@ -143,47 +129,62 @@ async function measure(target: Target, server: ServerHandle, connections: number
     ...load,
     rssMaxMb: rssMax / MB,
     cpuUsPerRequest: (cpuUsed * 1e6) / Math.max(1, load.ok2xx),
-    queueDepthMax: target.modelgate ? queueDepthMax : null,
+    queueDepthMax: modelgate ? queueDepthMax : null,
     rowsWritten,
     problem: problems.length > 0 ? problems.join('; ') : null,
   };
   return run;
 }
 
-async function benchServer(target: Target): Promise<ServerResult> {
+async function withServer<T>(
+  scenario: Scenario,
+  work: (server: ServerHandle) => Promise<T>,
+): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'modelgate-bench-'));
-  const env = target.modelgate
-    ? { ...target.env, MODELGATE_DB: join(dir, 'bench.db') }
-    : { ...target.env };
-  progress(`starting ${target.label}`);
+  const env = scenario.bare
+    ? { ...scenario.env }
+    : { ...scenario.env, MODELGATE_DB: join(dir, 'bench.db') };
+  progress(`starting ${scenario.label}`);
   const server = await startServer({
-    name: target.label,
-    script: target.script,
+    name: scenario.label,
+    script: scenario.script,
     env,
-    ...(target.modelgate ? { readyPath: '/v2/health/ready' } : {}),
+    ...(scenario.bare ? {} : { readyPath: '/v2/health/ready' }),
   });
   try {
-    const warm = await drive(server.url + target.path, 16, 1);
+    const warm = await drive(server.url + scenario.path, 16, 1, scenario.body);
     if (warm.ok2xx === 0 || warm.non2xx > 0 || warm.errors > 0) {
       throw new Error(
-        `${target.label}: warm-up failed (${warm.ok2xx} ok, ${warm.non2xx} non-2xx, ${warm.errors} errors)`,
+        `${scenario.label}: warm-up failed (${warm.ok2xx} ok, ${warm.non2xx} non-2xx, ${warm.errors} errors)`,
       );
     }
-    if (!target.modelgate) await sleep(300);
-    const runs: ServerRun[] = [];
-    for (const connections of CONNECTIONS) {
-      const run = await measure(target, server, connections);
-      progress(
-        `  c=${String(connections).padStart(2)}  ${run.rps.toFixed(0).padStart(6)} req/s  p50 ${run.p50Ms.toFixed(2)} ms  p99 ${run.p99Ms.toFixed(2)} ms  CPU ${run.cpuUsPerRequest.toFixed(0)} µs/req  RSS ${run.rssMaxMb?.toFixed(0)} MB`,
-      );
-      if (run.problem) progress(`  !!! ${target.label} c=${connections}: ${run.problem}`);
-      runs.push(run);
-    }
-    return { key: target.key, label: target.label, env, runs };
+    return await work(server);
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function benchServer(scenario: Scenario): Promise<ServerResult> {
+  return withServer(scenario, async (server) => {
+    const runs: ServerRun[] = [];
+    for (const connections of CONNECTIONS) {
+      const run = await measure(scenario, server, connections);
+      progress(
+        `  c=${String(connections).padStart(2)}  ${run.rps.toFixed(0).padStart(6)} req/s  p50 ${run.p50Ms.toFixed(2)} ms  p99 ${run.p99Ms.toFixed(2)} ms  CPU ${run.cpuUsPerRequest.toFixed(0)} µs/req  RSS ${run.rssMaxMb?.toFixed(0)} MB`,
+      );
+      if (run.problem) progress(`  !!! ${scenario.label} c=${connections}: ${run.problem}`);
+      runs.push(run);
+    }
+    return {
+      id: scenario.id,
+      model: scenario.model,
+      bare: scenario.bare,
+      label: scenario.label,
+      env: scenario.env,
+      runs,
+    };
+  });
 }
 
 function cpuModel(): string {
@@ -210,54 +211,87 @@ async function main(): Promise<void> {
   }
   if (args.only !== undefined) throw new Error(`--only: "${args.only}" is not cache`);
   const loadStart = loadavg()[0] ?? 0;
-  const servers: ServerResult[] = [];
-  for (const target of TARGETS) servers.push(await benchServer(target));
-  const cacheLines = await benchCache(durationS, progress);
-  progress('prediction log writer: 200,000 rows');
-  const logWriter = await benchLogWriter(200_000);
-  progress('compare over 1,000,000 logged rows');
-  const compare = await compareBench();
-  progress('PostgreSQL: log writer, then compare over 1,000,000 rows');
-  compare.lines.push(...(await benchPostgres(args['pg-url'] as string)), ...cacheLines);
+  progress(`load generator: ${loadGenerator}`);
+  const heavyModelsDir = mkdtempSync(join(tmpdir(), 'modelgate-heavy-'));
+  try {
+    const heavyVersionDir = writeHeavyModel(heavyModelsDir);
+    const all = scenarios(heavyModelsDir, heavyVersionDir);
+    const servers: ServerResult[] = [];
+    for (const scenario of all) servers.push(await benchServer(scenario));
 
-  const problems = servers.flatMap((server) =>
-    server.runs.flatMap((run) =>
-      run.problem ? [`${server.label} c=${run.connections}: ${run.problem}`] : [],
-    ),
-  );
-  if (logWriter.rowsInFile !== logWriter.rows) {
-    problems.push(`log writer: ${logWriter.rows} rows written but ${logWriter.rowsInFile} in file`);
-  }
-  const result: BenchResult = {
-    date: new Date().toISOString(),
-    machine: {
-      cores: cores(),
-      cpu: cpuModel(),
-      node: process.version,
-      platform: `${process.platform} ${process.arch}`,
-    },
-    loadAverage: { start: loadStart, end: loadavg()[0] ?? 0 },
-    command: `npm run bench -- --duration ${durationS}`,
-    durationS,
-    servers,
-    logWriter,
-    compare,
-    targets: evaluateTargets(servers, logWriter),
-    problems,
-  };
+    progress('50 flips under c=64 load on iris');
+    const irisDefaults = all.find((scenario) => scenario.id === 'iris/batch-on');
+    if (!irisDefaults) throw new Error('no iris/batch-on scenario');
+    const flips = await withServer(irisDefaults, (server) =>
+      benchFlips(server.url, drive, irisDefaults.body, durationS),
+    );
+    progress(
+      `  steady p99 ${flips.steady.p99Ms.toFixed(2)} ms, during flips ${flips.during.p99Ms.toFixed(2)} ms; ${flips.flipsFailed} flips failed`,
+    );
 
-  if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else process.stdout.write(`\n${textReport(result)}\n`);
-  if (problems.length > 0) process.exitCode = 1;
+    let logWriter = null;
+    let compare = null;
+    if (!args['servers-only']) {
+      const cacheLines = await benchCache(durationS, progress);
+      progress('prediction log writer: 200,000 rows');
+      logWriter = await benchLogWriter(200_000);
+      progress('compare over 1,000,000 logged rows');
+      compare = await compareBench();
+      progress('PostgreSQL: log writer, then compare over 1,000,000 rows');
+      compare.lines.push(...(await benchPostgres(args['pg-url'] as string)), ...cacheLines);
+    }
 
-  if (args.write) {
-    const path = join(repoRoot, 'BENCHMARKS.md');
-    let existing: string | null = null;
-    try {
-      existing = readFileSync(path, 'utf8');
-    } catch {}
-    writeFileSync(path, updateBenchmarksMd(existing, result));
-    progress(`wrote ${path}`);
+    const problems = servers.flatMap((server) =>
+      server.runs.flatMap((run) =>
+        run.problem ? [`${server.label} c=${run.connections}: ${run.problem}`] : [],
+      ),
+    );
+    for (const [name, load] of [
+      ['flips: steady', flips.steady],
+      ['flips: during', flips.during],
+    ] as const) {
+      for (const problem of loadProblems(load)) problems.push(`${name}: ${problem}`);
+    }
+    if (logWriter && logWriter.rowsInFile !== logWriter.rows) {
+      problems.push(
+        `log writer: ${logWriter.rows} rows written but ${logWriter.rowsInFile} in file`,
+      );
+    }
+    const result: BenchResult = {
+      date: new Date().toISOString(),
+      machine: {
+        cores: cores(),
+        cpu: cpuModel(),
+        node: process.version,
+        platform: `${process.platform} ${process.arch}`,
+      },
+      loadAverage: { start: loadStart, end: loadavg()[0] ?? 0 },
+      command: `npm run bench -- --duration ${durationS}${args['servers-only'] ? ' --servers-only' : ''}`,
+      loadGenerator,
+      durationS,
+      servers,
+      flips,
+      logWriter,
+      compare,
+      targets: evaluateTargets(servers, flips, logWriter),
+      problems,
+    };
+
+    if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else process.stdout.write(`\n${textReport(result)}\n`);
+    if (problems.length > 0) process.exitCode = 1;
+
+    if (args.write) {
+      const path = join(repoRoot, 'BENCHMARKS.md');
+      let existing: string | null = null;
+      try {
+        existing = readFileSync(path, 'utf8');
+      } catch {}
+      writeFileSync(path, updateBenchmarksMd(existing, result));
+      progress(`wrote ${path}`);
+    }
+  } finally {
+    rmSync(heavyModelsDir, { recursive: true, force: true });
   }
 }
 
