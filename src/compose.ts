@@ -3,11 +3,11 @@ import { createApp } from './app.js';
 import { configuredSplitOf } from './compare/report.js';
 import { compareRoutes } from './compare/routes.js';
 import type { Config } from './config.js';
+import { createDeploymentFollower } from './control/follow-deployments.js';
 import { createRolloutService, type RolloutTimer } from './control/rollout/service.js';
 import { controlRoutes } from './control/routes.js';
 import { createControlService } from './control/service.js';
 import { dashboardRoutes } from './dashboard/routes.js';
-import { neededVersions } from './db/deployment-state.js';
 import { type DrainReport, type OpenedStorage, openStorage } from './db/open-storage.js';
 import { feedbackRoutes } from './gateway/feedback-routes.js';
 import { createNoFlags, createUnleashFlags } from './gateway/flags.js';
@@ -105,11 +105,9 @@ export async function composeModelgate(
 
   // Another replica's change applies here only once the versions it needs are loaded
   // from this replica's own models directory; until then the previous state serves.
-  deployments.prepareWith(async (next) => {
-    for (const version of neededVersions(next)) {
-      if (!host.get(next.model, version)) await host.load(next.model, version);
-    }
-  });
+  const follower = createDeploymentFollower({ host, logger, firstRetryMs: config.dbRefreshMs });
+  deployments.prepareWith((next) => follower.prepare(next));
+  deployments.onReplaced((previous, next) => follower.replaced(previous, next));
   await control.ensureDeployments();
   for (const state of deployments.all()) {
     // Not fatal: this model answers 503 and readiness names it; every other model serves.
@@ -118,6 +116,15 @@ export async function composeModelgate(
         { model: state.model, version: state.live },
         `live version ${state.model}/${state.live} is not loaded (not in ${config.modelsDir}, or it failed to load): the model is not ready`,
       );
+    }
+    for (const [version, sha256] of Object.entries(state.hosted)) {
+      const loaded = host.get(state.model, version);
+      if (loaded && loaded.sha256 !== sha256) {
+        logger.warn(
+          { model: state.model, version, sha256: loaded.sha256, expected: sha256 },
+          `${state.model}/${version}: model.onnx on disk is not the file the deployment hosts (sha256 ${loaded.sha256}, expected ${sha256}); POST /control/load with "reload": true to make it so`,
+        );
+      }
     }
   }
 

@@ -1,4 +1,5 @@
-import { cpSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLED_MODELS, createTestGateway, IRIS_ROW, json } from './support/test-gateway.js';
@@ -98,6 +99,82 @@ describe('hot load and unload', () => {
       expect(res.status).toBe(200);
       expect((await json(res)).deployment).toMatchObject({ live: 'v3', standby: 'v1' });
       expect((await json(await gw.post('/predict/iris', { inputs: IRIS_ROW }))).version).toBe('v3');
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+describe('loading a version again', () => {
+  it('is a no-op for the same file, a 409 naming both hashes for a changed one, and a one-step reload with "reload": true', async () => {
+    const gw = await createTestGateway({ copyModels: true });
+    try {
+      const v3 = join(gw.modelsDir, 'iris', 'v3');
+      cpSync(join(BUNDLED_MODELS, 'iris', 'v2'), v3, { recursive: true });
+      const load = (body: Record<string, unknown> = {}) =>
+        gw.control('POST', '/control/load', { model: 'iris', version: 'v3', ...body });
+      const v3Answer = async () => {
+        const res = await gw.post(
+          '/predict/iris',
+          { inputs: IRIS_ROW },
+          { 'x-model-version': 'v3' },
+        );
+        expect(res.status).toBe(200);
+        return JSON.stringify((await json(res)).outputs[0].probabilities);
+      };
+      const events = () =>
+        gw.query<{ action: string; detail: string | null }>(
+          "SELECT action, detail FROM deployment_events WHERE model = 'iris' ORDER BY id",
+        );
+      const oldHash = sha256Of(join(v3, 'model.onnx'));
+
+      expect((await load()).status).toBe(200);
+      const served = await json(await load());
+      expect(served.deployment.hosted.v3).toBe(oldHash);
+      expect(events().map((e) => e.action)).toEqual(['init', 'load']);
+      expect(JSON.parse(events()[1]?.detail ?? 'null')).toEqual({ sha256: oldHash });
+      const before = await v3Answer();
+
+      // The same version name, another graph: iris v1's softmax regression instead of v2's MLP.
+      copyFileSync(join(BUNDLED_MODELS, 'iris', 'v1', 'model.onnx'), join(v3, 'model.onnx'));
+      const newHash = sha256Of(join(v3, 'model.onnx'));
+      const refused = await load();
+      expect(refused.status).toBe(409);
+      const { error } = await json(refused);
+      expect(error.message).toContain(`serving sha256 ${oldHash}`);
+      expect(error.message).toContain(`on disk ${newHash}`);
+      expect(error.message).toContain('"reload": true');
+      expect(await v3Answer()).toEqual(before);
+      expect(events().map((e) => e.action)).toEqual(['init', 'load']);
+
+      // Requests keep flowing while the new session takes over: every one is answered,
+      // by the old file or the new one, never by nothing.
+      let reloading = true;
+      const answers: string[] = [];
+      const traffic = (async () => {
+        while (reloading) answers.push(await v3Answer());
+      })();
+      const reloaded = await load({ reload: true, reason: 'retrained' });
+      reloading = false;
+      await traffic;
+      expect(answers.length).toBeGreaterThan(0);
+      expect(reloaded.status).toBe(200);
+      expect((await json(reloaded)).deployment.hosted.v3).toBe(newHash);
+      const after = await v3Answer();
+      expect(after).not.toEqual(before);
+      expect(answers.filter((a) => a !== before && a !== after)).toEqual([]);
+      const last = events().at(-1);
+      expect(last?.action).toBe('reload');
+      expect(JSON.parse(last?.detail ?? 'null')).toEqual({
+        sha256: newHash,
+        previousSha256: oldHash,
+      });
+
+      // Loading the new file once more changes nothing.
+      expect((await load()).status).toBe(200);
+      expect(events()).toHaveLength(3);
     } finally {
       await gw.close();
     }

@@ -62,6 +62,7 @@ const state = (model: string, revision: number, live = 'v1'): DeploymentState =>
   source: 'local',
   pinned: false,
   shadow: null,
+  hosted: {},
   revision,
 });
 

@@ -24,6 +24,7 @@ const SPLIT_90_10: DeploymentState = {
   source: 'local',
   pinned: false,
   shadow: null,
+  hosted: {},
   revision: 1,
 };
 

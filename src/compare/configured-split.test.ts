@@ -11,6 +11,7 @@ const state = (over: Partial<DeploymentState>): DeploymentState => ({
   source: 'local',
   pinned: false,
   shadow: null,
+  hosted: {},
   revision: 3,
   ...over,
 });

@@ -87,7 +87,8 @@ describe('naturalVersionCompare', () => {
 
 describe('initialState', () => {
   it('makes the lowest version live and the next one standby', () => {
-    expect(initialState('iris', deepFreeze(['v10', 'v2', 'v1']))).toEqual({
+    const hashes = deepFreeze({ v1: 'a', v2: 'b', v10: 'c' });
+    expect(initialState('iris', deepFreeze(['v10', 'v2', 'v1']), hashes)).toEqual({
       model: 'iris',
       live: 'v1',
       standby: 'v2',
@@ -96,6 +97,7 @@ describe('initialState', () => {
       source: 'local',
       pinned: false,
       shadow: null,
+      hosted: { v1: 'a', v2: 'b', v10: 'c' },
       revision: 0,
     });
   });
@@ -373,18 +375,66 @@ describe('shadow', () => {
 });
 
 describe('load', () => {
-  it('records an event and changes nothing but the revision', () => {
+  const OLD = 'a'.repeat(64);
+  const NEW = 'b'.repeat(64);
+
+  it('adds the version with its file hash to what every replica hosts, audited with the hash', () => {
     const from = state();
-    const { state: next, event } = apply(from, { type: 'load', version: 'v3' });
-    expect(next).toEqual({ ...from, revision: 1 });
-    expect(event).toEqual({ model: 'iris', action: 'load', from: null, to: 'v3' });
+    const { state: next, event } = apply(from, { type: 'load', version: 'v3', sha256: NEW });
+    expect(next).toEqual({ ...from, hosted: { v3: NEW }, revision: 1 });
+    expect(event).toEqual({
+      model: 'iris',
+      action: 'load',
+      from: null,
+      to: 'v3',
+      detail: { sha256: NEW },
+    });
+  });
+
+  it('changes nothing when the same file is loaded again', () => {
+    const from = state({ hosted: { v3: OLD } });
+    expect(apply(from, { type: 'load', version: 'v3', sha256: OLD }).state).toBe(from);
+    expect(apply(from, { type: 'load', version: 'v3', sha256: OLD, reload: true }).state).toBe(
+      from,
+    );
+  });
+
+  it('refuses a changed file with 409 naming both hashes unless it is a reload', () => {
+    const from = state({ hosted: { v3: OLD } });
+    expectAppError(
+      () => apply(from, { type: 'load', version: 'v3', sha256: NEW }),
+      409,
+      'conflict',
+      new RegExp(
+        `iris/v3: model.onnx changed \\(serving sha256 ${OLD}, on disk ${NEW}\\).*"reload": true`,
+      ),
+    );
+  });
+
+  it('a reload records the new hash and audits old and new', () => {
+    const from = state({ hosted: { v3: OLD } });
+    const { state: next, event } = apply(from, {
+      type: 'load',
+      version: 'v3',
+      sha256: NEW,
+      reload: true,
+    });
+    expect(next).toEqual({ ...from, hosted: { v3: NEW }, revision: 1 });
+    expect(event).toEqual({
+      model: 'iris',
+      action: 'reload',
+      from: null,
+      to: 'v3',
+      detail: { sha256: NEW, previousSha256: OLD },
+    });
   });
 });
 
 describe('unload', () => {
-  it('unloads a version outside the pair', () => {
-    const { state: next, event } = apply(state(), { type: 'unload', version: 'v3' });
-    expect(next).toEqual({ ...state(), revision: 1 });
+  it('unloads a version outside the pair, on every replica (no longer hosted)', () => {
+    const from = state({ hosted: { v1: 'a', v2: 'b', v3: 'c' } });
+    const { state: next, event } = apply(from, { type: 'unload', version: 'v3' });
+    expect(next).toEqual({ ...from, hosted: { v1: 'a', v2: 'b' }, revision: 1 });
     expect(event).toEqual({ model: 'iris', action: 'unload', from: 'v3', to: null });
   });
 
@@ -468,7 +518,7 @@ describe('every change', () => {
     { type: 'source', source: 'unleash' },
     { type: 'unpin' },
     { type: 'shadow', version: 'v1', percent: 10 },
-    { type: 'load', version: 'v3' },
+    { type: 'load', version: 'v3', sha256: 'c'.repeat(64) },
     { type: 'unload', version: 'v3' },
   ];
 

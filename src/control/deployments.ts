@@ -8,7 +8,7 @@ import type {
   SplitSource,
   SplitWeights,
 } from '../db/deployment-state.js';
-import { badRequest, invalidTransition, versionNotFound } from '../errors.js';
+import { badRequest, conflict, invalidTransition, versionNotFound } from '../errors.js';
 import { compareVersions } from '../models/registry.js';
 
 export type DeploymentCommand =
@@ -19,7 +19,12 @@ export type DeploymentCommand =
   | { type: 'source'; source: SplitSource }
   | { type: 'unpin' }
   | { type: 'shadow'; version: string; percent: number }
-  | { type: 'load'; version: string }
+  /**
+   * A version loaded from the models directory, with its model.onnx's SHA-256. A file
+   * that differs from the one the deployment hosts under that name is refused unless
+   * `reload`; the same file again changes nothing.
+   */
+  | { type: 'load'; version: string; sha256: string; reload?: boolean }
   | { type: 'unload'; version: string }
   /** A progressive rollout moving traffic to its next step. */
   | { type: 'rollout_step'; weights: SplitWeights; first: boolean }
@@ -59,8 +64,21 @@ export function naturalVersionCompare(a: string, b: string): number {
   return compareVersions(a, b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
-/** First start: the lowest version is live and the next one standby. */
-export function initialState(model: string, versions: readonly string[]): DeploymentState {
+/** The 409 for a repeated load of a version whose file is not the one it serves. */
+export const fileChanged = (model: string, version: string, serving: string, onDisk: string) =>
+  conflict(
+    `${model}/${version}: model.onnx changed (serving sha256 ${serving}, on disk ${onDisk}); send "reload": true to serve the new file under the same version`,
+  );
+
+/**
+ * First start: the lowest version is live and the next one standby. `hosted` is every
+ * version found, with its model.onnx's SHA-256: each replica must host the same files.
+ */
+export function initialState(
+  model: string,
+  versions: readonly string[],
+  hosted: Record<string, string> = {},
+): DeploymentState {
   const sorted = [...versions].sort(naturalVersionCompare);
   const [live, standby] = sorted;
   if (live === undefined) throw badRequest(`model "${model}" has no versions`);
@@ -73,6 +91,7 @@ export function initialState(model: string, versions: readonly string[]): Deploy
     source: 'local',
     pinned: false,
     shadow: null,
+    hosted: { ...hosted },
     revision: 0,
   };
 }
@@ -213,8 +232,23 @@ export function applyDeploymentCommand(
             };
       return next(promoted, { action: 'rollout_complete', from: state.live, to: command.version });
     }
-    case 'load':
-      return next({}, { action: 'load', from: null, to: command.version });
+    case 'load': {
+      const { version, sha256 } = command;
+      const previous = state.hosted[version];
+      if (previous === sha256)
+        return { state, event: { model, action: 'load', from: null, to: version } };
+      if (previous !== undefined && !command.reload)
+        throw fileChanged(model, version, previous, sha256);
+      return next(
+        { hosted: { ...state.hosted, [version]: sha256 } },
+        {
+          action: previous === undefined ? 'load' : 'reload',
+          from: null,
+          to: version,
+          detail: previous === undefined ? { sha256 } : { sha256, previousSha256: previous },
+        },
+      );
+    }
     case 'unload': {
       requireLoaded(command.version);
       if (command.version === state.live || command.version === state.standby) {
@@ -229,7 +263,8 @@ export function applyDeploymentCommand(
         );
       }
       const shadow = state.shadow?.version === command.version ? null : state.shadow;
-      return next({ shadow }, { action: 'unload', from: command.version, to: null });
+      const { [command.version]: _unloaded, ...hosted } = state.hosted;
+      return next({ shadow, hosted }, { action: 'unload', from: command.version, to: null });
     }
   }
 }

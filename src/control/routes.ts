@@ -38,7 +38,12 @@ const schemas = {
     percent: z.number().min(0).max(100),
     reason,
   }),
-  load: z.object({ model: nameSchema, version: nameSchema, reason }),
+  load: z.object({
+    model: nameSchema,
+    version: nameSchema,
+    reload: z.boolean().optional(),
+    reason,
+  }),
   unload: z.object({ model: nameSchema, version: nameSchema, reason }),
   rollout: z.object({
     model: nameSchema,
@@ -144,7 +149,9 @@ export function controlRoutes(deps: {
     })
     .post('/control/load', async (c) => {
       const body = await parse(c, schemas.load);
-      return answer(c, body.model, { type: 'load', version: body.version }, body.reason);
+      const meta = { actor, reason: body.reason ?? null };
+      await control.load(body.model, body.version, { reload: body.reload ?? false }, meta);
+      return c.json(await control.view(body.model));
     })
     .post('/control/rollout', async (c) => {
       const { model, reason: why, ...request } = await parse(c, schemas.rollout);

@@ -1,12 +1,14 @@
 import { backoff } from '../backoff.js';
-import type { DeploymentState } from '../db/deployment-state.js';
+import { type DeploymentState, neededVersions } from '../db/deployment-state.js';
 import type { DeploymentStore, StoredDeploymentEvent } from '../db/deployments.js';
 import type { RolloutRecord, RolloutStore } from '../db/rollouts.js';
 import { AppError, conflict, modelNotFound } from '../errors.js';
 import type { ModelHost } from '../models/model-host.js';
+import type { HostedVersion } from '../models/onnx-host.js';
 import {
   applyDeploymentCommand,
   type DeploymentCommand,
+  fileChanged,
   initialState,
   ROLLOUT_OWNED,
 } from './deployments.js';
@@ -38,6 +40,17 @@ export type RolloutChange = (
 export interface ControlService {
   view(model: string): Promise<ModelControlView>;
   apply(model: string, command: DeploymentCommand, meta: ChangeMeta): Promise<DeploymentState>;
+  /**
+   * Loads a version from the models directory and adds it to the versions every replica
+   * hosts. The same file again changes nothing; a changed file is a 409 unless `reload`,
+   * and then the new session replaces the old one in one step.
+   */
+  load(
+    model: string,
+    version: string,
+    options: { reload: boolean },
+    meta: ChangeMeta,
+  ): Promise<DeploymentState>;
   /** Applies a rollout's change; null when `decide` found it no longer applies. */
   applyRollout(
     model: string,
@@ -140,6 +153,9 @@ export function createControlService(deps: {
 
     apply: (model, command, meta) => serialized(model, () => applyNow(model, command, meta)),
 
+    load: (model, version, options, meta) =>
+      serialized(model, () => loadNow(model, version, options.reload, meta)),
+
     applyRollout: (model, decide, meta) =>
       serialized(model, () =>
         commitWithRetry<RolloutRecord | null>(
@@ -157,7 +173,7 @@ export function createControlService(deps: {
     async ensureDeployments() {
       for (const model of host.models()) {
         if (deployments.get(model) ?? (await deployments.reload(model))) continue;
-        const state = initialState(model, host.versions(model));
+        const state = initialState(model, host.versions(model), host.hashes(model));
         try {
           await deployments.commit(state, {
             model,
@@ -193,22 +209,9 @@ export function createControlService(deps: {
     if (ROLLOUT_OWNED.has(command.type)) await refuseWhileRolloutRuns(model);
     // Loading is slow; it happens before the state is read, so the decision below
     // sees the newest state.
-    if (command.type === 'load' || command.type === 'promote') {
-      if (!deployments.get(model) && command.type === 'promote') throw modelNotFound(model);
+    if (command.type === 'promote') {
+      if (!deployments.get(model)) throw modelNotFound(model);
       await host.load(model, command.version);
-    }
-    if (command.type === 'load' && !deployments.get(model)) {
-      const state = initialState(model, host.versions(model));
-      await deployments.commit(state, {
-        model,
-        action: 'load',
-        from: null,
-        to: command.version,
-        actor: meta.actor,
-        reason: meta.reason ?? null,
-        ts: now(),
-      });
-      return state;
     }
     const state = await commitWithRetry<DeploymentState>(
       model,
@@ -219,8 +222,68 @@ export function createControlService(deps: {
       },
       meta,
     );
-    if (command.type === 'unload') await host.unload(model, command.version);
+    if (command.type === 'unload') releaseUnlessNeeded(model, command.version);
     return state;
+  }
+
+  /**
+   * Unloads here unless the deployment now in memory needs the version again (another
+   * replica's change that landed since): an unload never takes away what routing uses.
+   */
+  function releaseUnlessNeeded(model: string, version: string): void {
+    const state = deployments.get(model);
+    if (state && neededVersions(state).includes(version)) return;
+    if (host.get(model, version)) void host.unload(model, version);
+  }
+
+  async function loadNow(
+    model: string,
+    version: string,
+    reload: boolean,
+    meta: ChangeMeta,
+  ): Promise<DeploymentState> {
+    const onDisk = host.fileSha256(model, version);
+    const serving = host.get(model, version);
+    if (serving && serving.sha256 !== onDisk && !reload) {
+      throw fileChanged(model, version, serving.sha256, onDisk);
+    }
+    // The new session is made before the change is decided and serves only once it is
+    // committed: a refused or failed change leaves the old one serving, untouched.
+    const fresh: HostedVersion | undefined =
+      serving?.sha256 === onDisk ? undefined : await host.open(model, version);
+    const sha256 = fresh?.sha256 ?? onDisk;
+    try {
+      const existing = deployments.get(model);
+      let state: DeploymentState;
+      if (!existing) {
+        const versions = [...new Set([...host.versions(model), version])];
+        state = initialState(model, versions, { ...host.hashes(model), [version]: sha256 });
+        await deployments.commit(state, {
+          model,
+          action: 'load',
+          from: null,
+          to: version,
+          actor: meta.actor,
+          reason: meta.reason ?? null,
+          detail: { sha256 },
+          ts: now(),
+        });
+      } else {
+        state = await commitWithRetry<DeploymentState>(
+          model,
+          async (before) => ({
+            command: { type: 'load', version, sha256, reload },
+            result: before,
+          }),
+          meta,
+        );
+      }
+      if (fresh) host.install(fresh);
+      return current(model);
+    } catch (error) {
+      await fresh?.release();
+      throw error;
+    }
   }
 }
 

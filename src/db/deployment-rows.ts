@@ -2,9 +2,10 @@ import type { DeploymentEvent, DeploymentState } from './deployment-state.js';
 import type { StoredDeploymentEvent } from './deployments.js';
 
 /** A `deployments` row as either dialect's drizzle schema reads it. */
-export interface DeploymentRow extends Omit<DeploymentState, 'split' | 'shadow'> {
+export interface DeploymentRow extends Omit<DeploymentState, 'split' | 'shadow' | 'hosted'> {
   split: DeploymentState['split'] | undefined;
   shadow: DeploymentState['shadow'] | undefined;
+  hosted: DeploymentState['hosted'] | undefined;
 }
 
 /** A `deployment_events` row as either dialect's drizzle schema reads it. */
@@ -29,6 +30,8 @@ export const toDeploymentState = (row: DeploymentRow): DeploymentState => ({
   source: row.source,
   pinned: row.pinned,
   shadow: row.shadow ?? null,
+  // Rows written before hosted versions were recorded: nothing beyond what routing needs.
+  hosted: row.hosted ?? {},
   revision: row.revision,
 });
 

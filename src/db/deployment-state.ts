@@ -25,17 +25,24 @@ export interface DeploymentState {
   /** After promote/rollback/flip all traffic goes to live until a split or flag change. */
   pinned: boolean;
   shadow: ShadowConfig | null;
+  /**
+   * The versions every replica hosts for this model, each with the SHA-256 of the
+   * model.onnx it must serve under that name: the versions found at first start, plus
+   * every `load` (a `reload` changes the hash), minus every `unload`.
+   */
+  hosted: Record<string, string>;
   /** Bumped on every change; lets stores detect lost updates. */
   revision: number;
 }
 
 /**
- * Every version this deployment can send a request to: live, standby (a flip
- * away), the split's versions (a rollout's candidate among them) and the shadow.
- * A replica must have all of them loaded before it may apply the deployment.
+ * Every version this deployment can send a request to — live, standby (a flip
+ * away), the split's versions (a rollout's candidate among them) and the shadow —
+ * and every version it hosts. A replica must have all of them loaded before it may
+ * apply the deployment.
  */
 export function neededVersions(state: DeploymentState): string[] {
-  const needed = new Set([state.live]);
+  const needed = new Set([state.live, ...Object.keys(state.hosted)]);
   if (state.standby) needed.add(state.standby);
   for (const version of Object.keys(state.split ?? {})) needed.add(version);
   if (state.shadow) needed.add(state.shadow.version);
@@ -52,6 +59,7 @@ export type DeploymentAction =
   | 'shadow'
   | 'unpin'
   | 'load'
+  | 'reload'
   | 'unload'
   | 'rollout_start'
   | 'rollout_step'

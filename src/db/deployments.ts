@@ -41,5 +41,10 @@ export interface DeploymentStore {
    * and `lagging()` says which model and why, until a later read succeeds.
    */
   prepareWith(prepare: (next: DeploymentState) => Promise<void>): void;
+  /**
+   * Told each time a deployment in memory is replaced by a newer one (this replica's
+   * change or another's): the replica then lets go of versions it no longer hosts.
+   */
+  onReplaced(listener: (previous: DeploymentState, next: DeploymentState) => void): void;
   lagging(): LaggingDeployment[];
 }

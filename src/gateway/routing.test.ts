@@ -20,6 +20,7 @@ function state(overrides: Partial<DeploymentState> = {}): DeploymentState {
     source: 'local',
     pinned: false,
     shadow: null,
+    hosted: {},
     revision: 1,
     ...overrides,
   };

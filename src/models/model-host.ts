@@ -2,7 +2,13 @@ import type { InferenceWorkerMode } from '../config.js';
 import { AppError, modelNotFound, versionNotFound } from '../errors.js';
 import { isName } from '../names.js';
 import type { BatchOptions } from './batcher.js';
-import { type HostedVersion, loadVersion, ModelLoadError, type TensorInfo } from './onnx-host.js';
+import {
+  fileSha256,
+  type HostedVersion,
+  loadVersion,
+  ModelLoadError,
+  type TensorInfo,
+} from './onnx-host.js';
 import { compareVersions, locateVersion, type ModelLocation, scanModelsDir } from './registry.js';
 
 /** A version found on disk that could not be loaded: skipped, reported in GET /models. */
@@ -24,7 +30,20 @@ export interface ModelHost {
   get(model: string, version: string): HostedVersion | undefined;
   /** Like get, but a 404 naming what is missing. */
   require(model: string, version: string): HostedVersion;
+  /** Loads a version from the models directory unless it is loaded already (any file). */
   load(model: string, version: string): Promise<HostedVersion>;
+  /** SHA-256 of the version's model.onnx on disk now (404 when it is not there). */
+  fileSha256(model: string, version: string): string;
+  /** SHA-256 of each loaded version's model.onnx, as loaded. */
+  hashes(model: string): Record<string, string>;
+  /**
+   * A new session of the version as it is on disk, warmed, not yet serving: `install`
+   * makes it serve in one step, or `release` drops it. A failure is reported (GET /models
+   * `failed`, onLoadFailed) unless `report` is false: the caller then says it its own way.
+   */
+  open(model: string, version: string, options?: { report?: boolean }): Promise<HostedVersion>;
+  /** Serves `version` from now on; a session it replaces is released once its requests drain. */
+  install(version: HostedVersion): void;
   /** Versions that failed to load (at start or since), until one loads. */
   failures(): FailedVersion[];
   unload(model: string, version: string): Promise<void>;
@@ -43,6 +62,9 @@ export interface ModelHostOptions {
   onLoadFailed?: (model: string, version: string, error: unknown) => void;
 }
 
+/** How long a replaced or unloaded session stays open for the requests already routed to it. */
+const RELEASE_AFTER_MS = 5_000;
+
 export async function createModelHost(
   modelsDir: string,
   options: ModelHostOptions,
@@ -56,9 +78,31 @@ export async function createModelHost(
 
   const add = (version: HostedVersion) => {
     const versions = hosted.get(version.model) ?? new Map<string, HostedVersion>();
+    const replaced = versions.get(version.version);
     versions.set(version.version, version);
     hosted.set(version.model, versions);
+    if (replaced && replaced !== version) releaseLater(replaced);
   };
+
+  const checkNames = (model: string, version: string) => {
+    for (const [field, value] of [
+      ['model', model],
+      ['version', version],
+    ] as const) {
+      if (!isName(value)) {
+        throw new AppError(400, 'bad_request', `${field}: "${value}" is not a valid name`);
+      }
+    }
+  };
+
+  // Requests already routed to a session hold their own reference; release after they drain.
+  const releaseLater = (version: HostedVersion) => {
+    setTimeout(() => void version.release(), RELEASE_AFTER_MS).unref();
+  };
+
+  /** The one way a session is made here: every option of the host applies to every version. */
+  const openAt = (location: ModelLocation) =>
+    loadVersion(location, batchFor(location), options.inferenceWorker, options.cacheRows);
 
   const failed = new Map<string, FailedVersion>();
   const recordFailure = (model: string, version: string, error: unknown) => {
@@ -75,9 +119,7 @@ export async function createModelHost(
   // One bad directory is skipped and reported; it does not take the other models down.
   for (const location of scanModelsDir(modelsDir)) {
     try {
-      add(
-        await loadVersion(location, batchFor(location), options.inferenceWorker, options.cacheRows),
-      );
+      add(await openAt(location));
     } catch (error) {
       recordFailure(location.model, location.version, error);
     }
@@ -96,15 +138,30 @@ export async function createModelHost(
       if (!found) throw versionNotFound(model, version);
       return found;
     },
-    async load(model, version) {
-      for (const [field, value] of [
-        ['model', model],
-        ['version', version],
-      ] as const) {
-        if (!isName(value)) {
-          throw new AppError(400, 'bad_request', `${field}: "${value}" is not a valid name`);
-        }
+    fileSha256(model, version) {
+      checkNames(model, version);
+      return fileSha256(locateVersion(modelsDir, model, version));
+    },
+    hashes: (model) =>
+      Object.fromEntries(
+        [...(hosted.get(model)?.values() ?? [])].map((v) => [v.version, v.sha256]),
+      ),
+    async open(model, version, { report = true } = {}) {
+      checkNames(model, version);
+      const location = locateVersion(modelsDir, model, version);
+      try {
+        return await openAt(location);
+      } catch (error) {
+        if (report) recordFailure(model, version, error);
+        throw error;
       }
+    },
+    install(version) {
+      failed.delete(`${version.model}/${version.version}`);
+      add(version);
+    },
+    async load(model, version) {
+      checkNames(model, version);
       const existing = hosted.get(model)?.get(version);
       if (existing) return existing;
       const key = `${model}/${version}`;
@@ -112,12 +169,7 @@ export async function createModelHost(
       let pending = loading.get(key);
       if (!pending) {
         const location = locateVersion(modelsDir, model, version);
-        pending = loadVersion(
-          location,
-          batchFor(location),
-          options.inferenceWorker,
-          options.cacheRows,
-        ).finally(() => loading.delete(key));
+        pending = openAt(location).finally(() => loading.delete(key));
         loading.set(key, pending);
       }
       let loaded: HostedVersion;
@@ -136,8 +188,7 @@ export async function createModelHost(
       const found = host.require(model, version);
       hosted.get(model)?.delete(version);
       if (hosted.get(model)?.size === 0) hosted.delete(model);
-      // Requests already routed to it hold their own reference; release after they drain.
-      setTimeout(() => void found.release(), 5_000).unref();
+      releaseLater(found);
     },
     async close() {
       for (const versions of hosted.values()) {

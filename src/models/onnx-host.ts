@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -23,6 +24,8 @@ export interface HostedVersion {
   model: string;
   version: string;
   manifest: ModelManifest;
+  /** SHA-256 (hex) of the model.onnx bytes this session was created from. */
+  sha256: string;
   features: readonly string[];
   labels: readonly string[];
   input: TensorInfo;
@@ -65,13 +68,7 @@ const loadFailed = (
 ) => new ModelLoadError(`cannot load ${location.model}/${location.version}: ${why}`, graph);
 
 function readManifest(location: ModelLocation): ModelManifest {
-  if (!existsSync(join(location.dir, 'model.onnx'))) {
-    throw new AppError(
-      404,
-      'version_not_found',
-      `${location.model}/${location.version}: no model.onnx in ${location.dir}`,
-    );
-  }
+  modelFile(location);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(join(location.dir, 'model.json'), 'utf8'));
@@ -93,6 +90,26 @@ function tensorInfo(metadata: ort.InferenceSession.ValueMetadata): TensorInfo {
     shape: metadata.shape.map((dim) => (typeof dim === 'number' ? dim : -1)),
   };
 }
+
+export const sha256Of = (bytes: Uint8Array): string =>
+  createHash('sha256').update(bytes).digest('hex');
+
+/** Where a version's graph is; its absence is a 404 (the version is not on this disk). */
+export function modelFile(location: ModelLocation): string {
+  const file = join(location.dir, 'model.onnx');
+  if (!existsSync(file)) {
+    throw new AppError(
+      404,
+      'version_not_found',
+      `${location.model}/${location.version}: no model.onnx in ${location.dir}`,
+    );
+  }
+  return file;
+}
+
+/** SHA-256 of the version's model.onnx as it is on disk now. */
+export const fileSha256 = (location: ModelLocation): string =>
+  sha256Of(readFileSync(modelFile(location)));
 
 const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   intraOpNumThreads: 1,
@@ -141,9 +158,11 @@ export async function loadVersion(
   const manifest = readManifest(location);
   const [declared] = manifest.inputs;
   if (!declared) throw loadFailed(location, 'model.json declares no input');
+  // One read: the hash names exactly the bytes the session is created from.
+  const bytes = readFileSync(modelFile(location));
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(join(location.dir, 'model.onnx'), SESSION_OPTIONS);
+    session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
   } catch (error) {
     throw loadFailed(location, (error as Error).message);
   }
@@ -186,7 +205,7 @@ export async function loadVersion(
   if (placement === 'worker') {
     try {
       runner = await startWorkerRunner({
-        model: join(location.dir, 'model.onnx'),
+        model: bytes,
         options: SESSION_OPTIONS,
       });
     } catch (error) {
@@ -207,6 +226,7 @@ export async function loadVersion(
     model: location.model,
     version: location.version,
     manifest,
+    sha256: sha256Of(bytes),
     features: declared.features,
     labels: manifest.labels,
     input: { name: declared.name, datatype: declared.datatype, shape: [-1, width] },

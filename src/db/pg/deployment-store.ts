@@ -28,11 +28,14 @@ export function createPgDeploymentStore(db: PgDb): PgDeploymentStore {
   const landed = new Map<string, number>();
   let tickets = 0;
 
+  let replaced: ((previous: DeploymentState, next: DeploymentState) => void) | undefined;
   const land = (ticket: number, model: string, state: DeploymentState | undefined): void => {
     if ((landed.get(model) ?? 0) > ticket) return;
     landed.set(model, ticket);
+    const previous = current.get(model);
     if (state) current.set(model, state);
     else current.delete(model);
+    if (previous && state && previous.revision !== state.revision) replaced?.(previous, state);
   };
 
   let prepare: ((next: DeploymentState) => Promise<void>) | undefined;
@@ -61,6 +64,9 @@ export function createPgDeploymentStore(db: PgDb): PgDeploymentStore {
       prepare = fn;
     },
     lagging: () => [...lagging.values()],
+    onReplaced: (listener) => {
+      replaced = listener;
+    },
     all: () => [...current.values()],
 
     async commit(next, event, rollout) {

@@ -80,6 +80,7 @@ export const deployments = pgTable('deployments', {
   source: text('source', { enum: ['local', 'unleash'] }).notNull(),
   pinned: boolean('pinned').notNull(),
   shadow: jsonb('shadow').$type<{ version: string; percent: number } | null>(),
+  hosted: jsonb('hosted').$type<Record<string, string>>().notNull().default({}),
   revision: integer('revision').notNull(),
   updatedAt: ms('updated_at').notNull(),
 });

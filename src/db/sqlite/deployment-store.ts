@@ -56,6 +56,8 @@ export function createSqliteDeploymentStore(db: Db): DeploymentStore {
     // One process owns the file: every change was made (and its versions loaded) here.
     prepareWith: () => {},
     lagging: () => [],
+    // The control service lets go of what it unloads itself.
+    onReplaced: () => {},
     async reload(model) {
       const row = db.select().from(deployments).where(eq(deployments.model, model)).get();
       if (row) current.set(model, toDeploymentState(row));

@@ -105,6 +105,7 @@ export const deployments = sqliteTable('deployments', {
   source: text('source', { enum: ['local', 'unleash'] }).notNull(),
   pinned: integer('pinned', { mode: 'boolean' }).notNull(),
   shadow: text('shadow', { mode: 'json' }).$type<{ version: string; percent: number } | null>(),
+  hosted: text('hosted', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
   revision: integer('revision').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });

@@ -1,0 +1,1 @@
+ALTER TABLE "deployments" ADD COLUMN "hosted" jsonb DEFAULT '{}'::jsonb NOT NULL;
