@@ -13,19 +13,29 @@ import { feedbackRoutes } from './gateway/feedback-routes.js';
 import { createNoFlags, createUnleashFlags } from './gateway/flags.js';
 import { modelsRoutes } from './gateway/models-routes.js';
 import { oipRoutes } from './gateway/oip-routes.js';
+import {
+  createOipService,
+  type GrpcListenerState,
+  type OipService,
+} from './gateway/oip-service.js';
 import { predictRoutes } from './gateway/predict-routes.js';
 import { createPredictor } from './gateway/predictor.js';
 import { flagName } from './gateway/routing.js';
 import { userHasherFor } from './gateway/user-hash.js';
 import { controlTokenChecker } from './http/control-token.js';
 import type { Logger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { createModelHost } from './models/model-host.js';
 import { isModelsDir } from './models/registry.js';
 import { startLogRetention } from './retention/log-retention.js';
 
 export interface Modelgate {
   app: Hono;
+  /** The Open Inference Protocol behind both transports: REST in `app`, gRPC in grpc/. */
+  oip: OipService;
+  /** What readiness says of the gRPC listener; main.ts (or a test) moves it as it serves. */
+  setGrpcListener(state: GrpcListenerState): void;
+  metrics: Metrics;
   /** Commits every queued prediction row now (tests and read-your-writes queries). */
   flushLog(): Promise<void>;
   storage: OpenedStorage;
@@ -158,6 +168,16 @@ export async function composeModelgate(
     warn: (message, details) => logger.warn(details ?? {}, message),
   });
 
+  // Off until a listener is started: a test gateway or an embedding serves REST alone.
+  let grpcListener: GrpcListenerState = 'off';
+  const oip = createOipService({
+    host,
+    deployments,
+    predictor,
+    storage: () => ({ kind: storage.kind, ...storage.health(), leads: storage.leads() }),
+    grpcListener: () => grpcListener,
+  });
+
   const hasControlToken = controlTokenChecker(config.controlToken);
   const app = createApp({
     logger,
@@ -165,12 +185,7 @@ export async function composeModelgate(
     storageUnavailable: (error) => storage.unavailable(error),
     routers: [
       predictRoutes(predictor),
-      oipRoutes({
-        host,
-        deployments,
-        predictor,
-        storage: () => ({ kind: storage.kind, ...storage.health(), leads: storage.leads() }),
-      }),
+      oipRoutes(oip),
       modelsRoutes({ host, deployments, flags, flagPrefix: config.flagPrefix }),
       feedbackRoutes({ feedback: storage.feedback, predictionLog, host, hasControlToken }),
       compareRoutes({
@@ -224,6 +239,11 @@ export async function composeModelgate(
   let closing: Promise<DrainReport> | undefined;
   return {
     app,
+    oip,
+    metrics,
+    setGrpcListener(state) {
+      grpcListener = state;
+    },
     flushLog,
     storage,
     close(deadline) {

@@ -25,6 +25,7 @@ const retention = z.string().transform((value, ctx) => {
 const envSchema = z.object({
   PORT: integer(8080, 0, 65535),
   HOST: z.string().min(1).default('0.0.0.0'),
+  MODELGATE_GRPC_PORT: integer(8081, 0, 65535),
   MODELGATE_DB: z.string().min(1).default('./data/modelgate.db'),
   MODELGATE_DATABASE_URL: z
     .string()
@@ -75,6 +76,8 @@ export interface UnleashConfig {
 export interface Config {
   port: number;
   host: string;
+  /** The Open Inference Protocol's gRPC service; null when MODELGATE_GRPC_PORT is 0. */
+  grpcPort: number | null;
   /** SQLite file, used when `databaseUrl` is unset. */
   dbPath: string;
   /** PostgreSQL shared by every replica; unset = SQLite. */
@@ -121,6 +124,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     host: e.HOST,
+    grpcPort: e.MODELGATE_GRPC_PORT === 0 ? null : e.MODELGATE_GRPC_PORT,
     dbPath: e.MODELGATE_DB,
     databaseUrl: e.MODELGATE_DATABASE_URL ?? null,
     dbRefreshMs: e.MODELGATE_DB_REFRESH_MS,

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { composeModelgate, StartupError } from './compose.js';
 import { ConfigError, readConfig } from './config.js';
+import { type GrpcServing, startGrpcServer } from './grpc/grpc-server.js';
 import { stoppable } from './http/stop-serving.js';
 import { createLogger } from './logger.js';
 
@@ -20,12 +21,32 @@ async function main(): Promise<void> {
     // Printed once, on purpose: set MODELGATE_CONTROL_TOKEN to keep a token across restarts.
     process.stdout.write(`modelgate control token (generated): ${config.controlToken}\n`);
   }
+  // Not ready until both listeners are: a balancer may send either protocol here.
+  if (config.grpcPort !== null) modelgate.setGrpcListener('starting');
   const server = serve(
     { fetch: modelgate.app.fetch, port: config.port, hostname: config.host },
     (info) =>
       logger.info({ port: info.port, host: config.host, pid: process.pid }, 'modelgate listening'),
   ) as Server;
   const serving = stoppable(server);
+  let grpc: GrpcServing | undefined;
+  if (config.grpcPort !== null) {
+    try {
+      grpc = await startGrpcServer(modelgate.oip, {
+        host: config.host,
+        port: config.grpcPort,
+        onError: (error, requestId) =>
+          logger.error({ err: error, requestId }, 'gRPC call failed unexpectedly'),
+        metrics: modelgate.metrics,
+      });
+    } catch (error) {
+      throw new StartupError(
+        `MODELGATE_GRPC_PORT: cannot listen on ${config.host}:${config.grpcPort} (${(error as Error).message})`,
+      );
+    }
+    modelgate.setGrpcListener('listening');
+    logger.info({ port: grpc.port, host: config.host }, 'modelgate gRPC listening');
+  }
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -37,9 +58,15 @@ async function main(): Promise<void> {
       { signal, pendingRows: modelgate.storage.predictionLog.queueDepth },
       'stopping: finishing open requests and draining the prediction log',
     );
-    // Resolves once every open request has answered, so every row owed is queued.
-    const { cut } = await serving.stop(deadline);
-    if (cut) logger.warn('shutdown deadline: requests still open were cut (never answered)');
+    if (grpc) modelgate.setGrpcListener('stopped');
+    // Resolves once every open request and call has answered, so every row owed is queued.
+    const [http, calls] = await Promise.all([
+      serving.stop(deadline),
+      grpc?.stop(deadline) ?? { cut: false },
+    ]);
+    if (http.cut || calls.cut) {
+      logger.warn('shutdown deadline: requests still open were cut (never answered)');
+    }
     const drain = await modelgate.close(deadline);
     if (drain.unwritten === 0) {
       logger.info('stopped');

@@ -14,6 +14,8 @@ export interface Metrics {
   cacheHits: Counter<'model' | 'version'>;
   cacheMisses: Counter<'model' | 'version'>;
   httpRequests: Counter<'method' | 'path' | 'status'>;
+  /** gRPC calls by method and status code name (OK, INVALID_ARGUMENT, …). */
+  grpcRequests: Counter<'method' | 'code'>;
   /** Sources read at scrape time: no work on the request path. */
   watch(sources: MetricSources): void;
 }
@@ -103,6 +105,12 @@ export function createMetrics(): Metrics {
       name: 'modelgate_http_requests_total',
       help: 'HTTP requests by method, route pattern and status',
       labelNames: ['method', 'path', 'status'],
+      registers: [registry],
+    }),
+    grpcRequests: new Counter({
+      name: 'modelgate_grpc_requests_total',
+      help: 'gRPC calls by method and status code',
+      labelNames: ['method', 'code'],
       registers: [registry],
     }),
     watch(next) {

@@ -50,7 +50,7 @@ describe('Open Inference Protocol v2', () => {
     expect((await gw.request('/v2/models/iris/versions/v2/ready')).status).toBe(200);
     const missing = await gw.request('/v2/models/iris/versions/v9/ready');
     expect(missing.status).toBe(404);
-    expect((await json(missing)).error.code).toBe('version_not_found');
+    expect((await json(missing)).code).toBe('version_not_found');
     expect((await gw.request('/v2/models/nope/ready')).status).toBe(404);
   });
 
@@ -86,7 +86,7 @@ describe('Open Inference Protocol v2', () => {
     expect(
       gw.query(
         'SELECT version, route FROM predictions WHERE id = ?',
-        body.parameters.prediction_ids[0],
+        body.parameters.prediction_ids,
       ),
     ).toEqual([{ version: 'v2', route: 'override' }]);
   });
@@ -118,7 +118,7 @@ describe('Open Inference Protocol v2', () => {
     for (const [body, field] of cases) {
       const res = await gw.post('/v2/models/iris/infer', body);
       expect(res.status, field).toBe(400);
-      expect((await json(res)).error.message, field).toContain(field);
+      expect((await json(res)).error, field).toContain(field);
     }
   });
 });

@@ -4,25 +4,49 @@ import type { HostedVersion } from '../models/onnx-host.js';
 import { validationMessage } from '../validation-message.js';
 import { FP32_RANGE_MESSAGE, isFp32Finite, MAX_ROWS, type PredictRows } from './predict-input.js';
 
+/**
+ * The specification's $parameters: "name"/"value" pairs whose value is a string, a number
+ * or a boolean (inference_rest.md, "Parameters").
+ */
+export const parametersSchema = z.record(
+  z.string(),
+  z.union([z.string(), z.number(), z.boolean()], {
+    error: 'expected a string, number or boolean (parameters hold scalars only)',
+  }),
+);
+export type Parameters = z.infer<typeof parametersSchema>;
+
 /** Open Inference Protocol v2 request (KServe / Triton REST). */
 const inferRequestSchema = z.object({
   id: z.string().max(256).optional(),
-  parameters: z.record(z.string(), z.unknown()).optional(),
+  parameters: parametersSchema.optional(),
   inputs: z
     .array(
       z.object({
         name: z.string(),
         shape: z.array(z.number().int().nonnegative()),
         datatype: z.string(),
-        parameters: z.record(z.string(), z.unknown()).optional(),
-        data: z.array(z.unknown()),
+        parameters: parametersSchema.optional(),
+        // Absent when the tensor travels as binary data after the JSON (binary_data_size).
+        data: z.array(z.unknown()).optional(),
       }),
     )
     .min(1),
-  outputs: z.array(z.object({ name: z.string() })).optional(),
+  outputs: z
+    .array(z.object({ name: z.string(), parameters: parametersSchema.optional() }))
+    .optional(),
 });
 
 export type InferRequest = z.infer<typeof inferRequestSchema>;
+
+/** One input tensor, whatever carried it: JSON data, binary data or gRPC contents. */
+export interface OipInput {
+  name: string;
+  datatype: string;
+  shape: number[];
+  /** Row-major values; JSON may nest them by dimension. */
+  data: readonly unknown[];
+}
 
 export function parseInferRequest(body: unknown): InferRequest {
   const parsed = inferRequestSchema.safeParse(body);
@@ -31,14 +55,17 @@ export function parseInferRequest(body: unknown): InferRequest {
 }
 
 /** A string parameter a client may send for stickiness, e.g. parameters.userId. */
-export function stringParameter(request: InferRequest, name: string): string | undefined {
-  const value = request.parameters?.[name];
+export function stringParameter(
+  parameters: Parameters | undefined,
+  name: string,
+): string | undefined {
+  const value = parameters?.[name];
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-export function toInferRows(request: InferRequest, hosted: HostedVersion): PredictRows {
+export function toInferRows(inputs: readonly OipInput[], hosted: HostedVersion): PredictRows {
   const width = hosted.features.length;
-  const [tensor, extra] = request.inputs;
+  const [tensor, extra] = inputs;
   if (!tensor || extra) {
     throw invalidInput(`inputs: expected exactly one tensor named "${hosted.input.name}"`);
   }

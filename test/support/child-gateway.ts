@@ -27,6 +27,8 @@ export type SignalTarget = 'group' | 'npm' | 'node';
 
 export interface ChildGateway {
   url: string;
+  /** `127.0.0.1:<port>` of its gRPC service (off when the env sets MODELGATE_GRPC_PORT=0). */
+  grpcAddress: string;
   child: ChildProcess;
   /** The node process serving (npm's child). */
   nodePid: number;
@@ -79,12 +81,15 @@ function childrenOf(pid: number): number[] {
 /** Starts modelgate exactly as a user does: `npm start`, configured by env. */
 export async function startChildGateway(env: Record<string, string>): Promise<ChildGateway> {
   const port = await freePort();
+  // Never the default 8081: gateways of several test files run at once.
+  const grpcPort = await freePort();
   const child = spawn('npm', ['start', '--silent'], {
     cwd: PROJECT_ROOT,
     env: {
       ...process.env,
       PORT: String(port),
       HOST: '127.0.0.1',
+      MODELGATE_GRPC_PORT: String(grpcPort),
       LOG_LEVEL: 'info',
       // Never the project's ./data: a spill file there would be replayed into another test's database.
       MODELGATE_SPILL_DIR: mkdtempSync(join(tmpdir(), 'modelgate-spill-')),
@@ -144,5 +149,13 @@ export async function startChildGateway(env: Record<string, string>): Promise<Ch
     }
     return exited;
   };
-  return { url, child, nodePid, output: () => output, stop, exited };
+  return {
+    url,
+    grpcAddress: `127.0.0.1:${grpcPort}`,
+    child,
+    nodePid,
+    output: () => output,
+    stop,
+    exited,
+  };
 }

@@ -6,6 +6,7 @@ import { serve } from '@hono/node-server';
 import Database from 'better-sqlite3';
 import { type ComposeOverrides, composeModelgate, type Modelgate } from '../../src/compose.js';
 import { readConfig } from '../../src/config.js';
+import { type GrpcServing, startGrpcServer } from '../../src/grpc/grpc-server.js';
 import { createLogger } from '../../src/logger.js';
 
 export const BUNDLED_MODELS = resolve(import.meta.dirname, '../../models');
@@ -16,6 +17,8 @@ export interface TestGateway {
   dir: string;
   dbPath: string;
   modelsDir: string;
+  /** `127.0.0.1:<port>` of the gRPC service, when started with `grpc: true`. */
+  grpcAddress: string | undefined;
   request(path: string, init?: RequestInit): Promise<Response>;
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
   control(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<Response>;
@@ -31,6 +34,8 @@ export interface TestGatewayOptions {
   /** Reuse a directory (and its database) from an earlier gateway, to test restarts. */
   dir?: string;
   overrides?: ComposeOverrides;
+  /** Also serve the gRPC service, on an ephemeral port. */
+  grpc?: boolean;
 }
 
 export async function createTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -60,6 +65,17 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     );
   });
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let grpc: GrpcServing | undefined;
+  if (options.grpc) {
+    gate.setGrpcListener('starting');
+    grpc = await startGrpcServer(gate.oip, {
+      host: '127.0.0.1',
+      port: 0,
+      onError: () => {},
+      metrics: gate.metrics,
+    });
+    gate.setGrpcListener('listening');
+  }
 
   const request = (path: string, init?: RequestInit) => fetch(`${origin}${path}`, init);
   return {
@@ -67,6 +83,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     dir,
     dbPath,
     modelsDir,
+    grpcAddress: grpc ? `127.0.0.1:${grpc.port}` : undefined,
     request,
     post: (path, body, headers = {}) =>
       request(path, {
@@ -88,6 +105,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     },
     async close() {
       reader?.close();
+      await grpc?.stop(Date.now());
       await new Promise<void>((closed) => {
         server.close(() => closed());
         if ('closeAllConnections' in server) server.closeAllConnections();
