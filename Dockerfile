@@ -34,7 +34,8 @@ RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
 # The `node` user (uid 1000) of the base image: never root.
 USER node
-EXPOSE 8080
+# REST on PORT, the Open Inference Protocol's gRPC service on MODELGATE_GRPC_PORT.
+EXPOSE 8080 8081
 # node is PID 1 and receives SIGTERM itself: it stops accepting, finishes requests, drains the log.
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 \

@@ -105,7 +105,7 @@ describe('Dockerfile', () => {
   it('sets only variables the config reads, with values it accepts, and exposes its port', () => {
     expectKnownVariables(Object.keys(imageEnv), 'the Dockerfile');
     const config = readConfig(imageEnv);
-    expect(lastArgs('EXPOSE')).toBe(String(config.port));
+    expect(lastArgs('EXPOSE')).toBe(`${config.port} ${config.grpcPort}`);
     expect(config.modelsDir).toBe('/models');
     // The SQLite log, and spill files with either storage, on the image's volume.
     expect(onVolume(config.dbPath, imageVolumes)).toBe(true);
@@ -226,7 +226,7 @@ describe('Kubernetes manifests (deploy/k8s, kustomize)', () => {
     const config = readConfig(env);
     expect(config.databaseUrl).not.toBeNull();
     expect(config.controlTokenGenerated).toBe(false);
-    expect(main.ports.map((p) => p.containerPort)).toEqual([config.port]);
+    expect(main.ports.map((p) => p.containerPort)).toEqual([config.port, config.grpcPort]);
     expect(
       onVolume(
         config.spillDir,
@@ -334,6 +334,11 @@ describe('compose.yaml', () => {
       .filter(([key]) => key.startsWith('MODELGATE_REPLICA_'))
       .map(([, address]) => address);
     expect(replicas.sort()).toEqual(gateways.map(([name]) => `${name}:${port}`).sort());
+    const grpcPort = readConfig({}).grpcPort;
+    const grpcReplicas = Object.entries(haproxy?.environment ?? {})
+      .filter(([key]) => key.startsWith('MODELGATE_GRPC_REPLICA_'))
+      .map(([, address]) => address);
+    expect(grpcReplicas.sort()).toEqual(gateways.map(([name]) => `${name}:${grpcPort}`).sort());
     const check = /option httpchk GET (\S+)/.exec(cfg)?.[1] ?? '';
     expect(check).toBe('/v2/health/ready');
     await expectServed(check);

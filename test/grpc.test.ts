@@ -142,6 +142,20 @@ describe('gRPC ModelInfer', () => {
     expect(readByteStrings(labels as Buffer)).toEqual(reference.labels);
   });
 
+  it('accepts gzip-compressed messages (grpc-encoding), as Triton clients may send', async () => {
+    const reference = await viaPredict(ROWS);
+    // 2 is gzip in grpc's compression algorithm enumeration.
+    const gzipClient = inferenceClient(gw.grpcAddress as string, {
+      'grpc.default_compression_algorithm': 2,
+    });
+    try {
+      const response = await gzipClient.call('ModelInfer', rawRequest(ROWS));
+      expect(readByteStrings(response.raw_output_contents[1])).toEqual(reference.labels);
+    } finally {
+      gzipClient.close();
+    }
+  });
+
   it('only the outputs asked for, in the order asked', async () => {
     const response = await client.call(
       'ModelInfer',

@@ -36,8 +36,11 @@ export interface InferenceClient {
   close(): void;
 }
 
-export function inferenceClient(address: string): InferenceClient {
-  const client = new Service(address, credentials.createInsecure());
+export function inferenceClient(
+  address: string,
+  channelOptions: Record<string, number | string> = {},
+): InferenceClient {
+  const client = new Service(address, credentials.createInsecure(), channelOptions);
   const callWithHeaders = (method: string, request: object, pairs: Record<string, string> = {}) =>
     new Promise<{ response: Message; headers: Metadata }>((done, fail) => {
       const metadata = new Metadata();
