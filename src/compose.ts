@@ -198,6 +198,7 @@ export async function composeModelgate(
           return configuredSplitOf(state, unleashWeights);
         },
         retentionMs: config.logRetentionMs,
+        featureStats: (model, version) => host.get(model, version)?.manifest.featureStats,
       }),
       controlRoutes({
         control,

@@ -1,6 +1,7 @@
 import { parseDuration } from '../duration.js';
 import { invalidInput } from '../errors.js';
 import { isName } from '../names.js';
+import type { DriftBaseline } from './drift-report.js';
 
 /**
  * A point in time as people type it: `1h` / `30m` / `7d` (that long before
@@ -61,4 +62,38 @@ export function parseVersionList(value: string | undefined): string[] | undefine
     }
   }
   return versions;
+}
+
+/**
+ * The baseline drift is measured against: `training` (model.json `featureStats`) or a
+ * window `<since>..<until>` of time points as above (`7d..1d`: last week up to yesterday).
+ */
+export function parseDriftBaseline(
+  value: string | undefined,
+  now: number,
+): DriftBaseline | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'training') return { kind: 'training' };
+  const parts = value.split('..');
+  if (parts.length !== 2 || parts[0] === '' || parts[1] === '') {
+    throw invalidInput(
+      `baseline: "${shorten(value)}" is neither "training" nor a window like 7d..1d (since..until)`,
+    );
+  }
+  const since = parseTimePoint('baseline', parts[0], now) as number;
+  const until = parseTimePoint('baseline', parts[1], now) as number;
+  if (since >= until) {
+    throw invalidInput(`baseline: "${shorten(value)}" ends before it starts (since..until)`);
+  }
+  return { kind: 'window', since, until };
+}
+
+/** PSI above which a feature is flagged: a positive number. */
+export function parsePsiThreshold(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const threshold = Number(value);
+  if (!(Number.isFinite(threshold) && threshold > 0)) {
+    throw invalidInput(`psiThreshold: "${shorten(value)}" is not a positive number`);
+  }
+  return threshold;
 }

@@ -1,3 +1,5 @@
+import type { ServedRowSource } from './served-rows.js';
+
 /**
  * The aggregations behind /compare and the dashboard, done where the rows are
  * (SQL GROUP BYs): only counts per version reach JavaScript. Each storage
@@ -36,7 +38,7 @@ export interface CompareRows {
   shadowPairs: Array<{ served: string; shadow: string; pairs: number; same: number }>;
 }
 
-export interface StatsQueries {
+export interface StatsQueries extends ServedRowSource {
   compareRows(query: CompareRowsQuery): Promise<CompareRows>;
   /** Served predictions per version and minute (`minute` = floor(ts / MINUTE_MS)), in [from, to). */
   trafficPerMinute(

@@ -17,6 +17,24 @@ export const modelManifestSchema = z.looseObject({
   algorithm: z.string().optional(),
   trainedOn: z.string().optional(),
   metrics: z.record(z.string(), z.number()).optional(),
+  /** Training statistics per feature, the baseline of `/compare?baseline=training`. */
+  featureStats: z
+    .record(
+      z.string(),
+      z.object({
+        n: z.number().int().positive(),
+        quantiles: z
+          .array(z.number())
+          .min(11)
+          .refine((q) => (q.length - 1) % 10 === 0, {
+            message: 'expected 11, 21, … 101 quantiles (0 to 1 in equal steps, deciles included)',
+          })
+          .refine((q) => q.every((x, i) => i === 0 || x >= (q[i - 1] as number)), {
+            message: 'expected quantiles in ascending order',
+          }),
+      }),
+    )
+    .optional(),
 });
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;

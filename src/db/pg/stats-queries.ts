@@ -5,6 +5,7 @@ import {
   type LatencyGroup,
   latencyBucketsOf,
 } from '../compare-groups.js';
+import type { ServedRow } from '../served-rows.js';
 import {
   type CompareRows,
   MINUTE_MS,
@@ -23,6 +24,12 @@ const SERVED = 'model = $1 AND ts >= $2 AND ts < $3 AND shadow_of IS NULL';
 const GROUPED = `SELECT version, status, label, route, latency_us AS "latencyUs", count(*)::int AS n,
     (count(*) FILTER (WHERE ts >= $4))::int AS "sinceSplitChange"
   FROM predictions WHERE ${SERVED} GROUP BY version, status, label, route, latency_us`;
+// The (model, ts) index in its own order; LIMIT NULL is no limit.
+const SERVED_ROWS = `SELECT p.id, p.ts::float8 AS ts, p.version, p.input, p.label, p.status,
+    f.label AS "feedbackLabel", f.value AS "feedbackValue"
+  FROM predictions p LEFT JOIN feedback f ON f.prediction_id = p.id
+  WHERE p.model = $1 AND p.ts >= $2 AND p.ts < $3 AND p.shadow_of IS NULL
+  ORDER BY p.ts LIMIT $4`;
 const FEEDBACK = `SELECT p.version AS version, count(*)::int AS n,
     coalesce(sum(CASE WHEN p.label = f.label THEN 1 ELSE 0 END), 0)::int AS correct
   FROM predictions p JOIN feedback f ON f.prediction_id = p.id
@@ -84,6 +91,8 @@ export function createPgStatsQueries(pool: pg.Pool): StatsQueries {
         shadowPairs,
       };
     },
+    servedRows: (range, limit) =>
+      rows<ServedRow>(SERVED_ROWS, [range.model, ms(range.since), ms(range.until), limit]),
     trafficPerMinute: (model, from, to) =>
       rows<{ version: string; minute: number; n: number }>(TRAFFIC, [model, ms(from), ms(to)]),
   };

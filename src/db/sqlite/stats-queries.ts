@@ -6,6 +6,7 @@ import {
   latencyBucketsOf,
   mergeLatencyBuckets,
 } from '../compare-groups.js';
+import type { ServedRow } from '../served-rows.js';
 import {
   type CompareRows,
   type CompareRowsQuery,
@@ -72,6 +73,15 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
        AND s.status = 'ok' AND p.status = 'ok'
      GROUP BY p.version, s.version`,
   );
+  // predictions_model_ts in its own order: one index range, no sort; LIMIT -1 is no limit.
+  const servedRows = sqlite.prepare(
+    `SELECT p.id, p.ts, p.version, p.input, p.label, p.status,
+            f.label AS feedbackLabel, f.value AS feedbackValue
+     FROM predictions p INDEXED BY predictions_model_ts
+     LEFT JOIN feedback f ON f.prediction_id = p.id
+     WHERE p.model = @model AND p.ts >= @since AND p.ts < @until AND p.shadow_of IS NULL
+     ORDER BY p.ts LIMIT @limit`,
+  );
   const traffic = sqlite.prepare(
     `SELECT version, ts / ${MINUTE_MS} AS minute, count(*) AS n FROM predictions
      WHERE model = @model AND shadow_of IS NULL AND ts >= @from AND ts < @to
@@ -118,6 +128,9 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
         splitChangedAt: changed,
         shadowPairs: shadowPairs.all(query) as CompareRows['shadowPairs'],
       };
+    },
+    async servedRows(range, limit) {
+      return servedRows.all({ ...range, limit: limit ?? -1 }) as ServedRow[];
     },
     async trafficPerMinute(model, from, to) {
       return traffic.all({ model, from, to }) as Array<{

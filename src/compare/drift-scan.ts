@@ -1,0 +1,87 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { LogRange } from '../db/log-archive.js';
+import { readServedRows, type ServedRowSource } from '../db/served-rows.js';
+import { addToHistogram, type Histogram } from '../stats/value-bins.js';
+
+/** One version's served traffic in a window, as counts: what drift is computed from. */
+export interface TrafficSample {
+  rows: number;
+  /** Per feature, its values' bins (value-bins.ts). */
+  features: Map<string, Histogram>;
+  /** Successful predictions per label. */
+  labels: Map<string, number>;
+}
+
+export const emptySample = (): TrafficSample => ({
+  rows: 0,
+  features: new Map(),
+  labels: new Map(),
+});
+
+const PAGE_ROWS = 5_000;
+
+/**
+ * Streams the served rows of `range` once, a page at a time, into counts per version:
+ * memory holds one page and the bins, never the window; between pages the event loop
+ * serves live traffic.
+ */
+export async function scanTraffic(
+  source: ServedRowSource,
+  range: LogRange,
+  keep: (version: string) => boolean = () => true,
+): Promise<Map<string, TrafficSample>> {
+  const samples = new Map<string, TrafficSample>();
+  for await (const page of readServedRows(source, range, PAGE_ROWS)) {
+    for (const row of page) {
+      if (!keep(row.version)) continue;
+      let sample = samples.get(row.version);
+      if (!sample) {
+        sample = emptySample();
+        samples.set(row.version, sample);
+      }
+      sample.rows++;
+      if (row.status === 'ok' && row.label !== null) {
+        sample.labels.set(row.label, (sample.labels.get(row.label) ?? 0) + 1);
+      }
+      addInput(sample.features, row.input);
+    }
+    await nextTurn();
+  }
+  return samples;
+}
+
+/** The gateway logs inputs as a JSON object of feature → number; anything else is skipped. */
+function addInput(features: Map<string, Histogram>, input: string): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(input);
+  } catch {
+    return;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return;
+  for (const [feature, value] of Object.entries(parsed)) {
+    if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+    let histogram = features.get(feature);
+    if (!histogram) {
+      histogram = new Map();
+      features.set(feature, histogram);
+    }
+    addToHistogram(histogram, value);
+  }
+}
+
+/** Every version's sample merged: the baseline of features, whichever version served them. */
+export function mergeSamples(samples: Iterable<TrafficSample>): TrafficSample {
+  const merged = emptySample();
+  for (const sample of samples) {
+    merged.rows += sample.rows;
+    for (const [label, n] of sample.labels)
+      merged.labels.set(label, (merged.labels.get(label) ?? 0) + n);
+    for (const [feature, histogram] of sample.features) {
+      const into = merged.features.get(feature) ?? new Map<number, number>();
+      for (const [key, n] of histogram) into.set(key, (into.get(key) ?? 0) + n);
+      merged.features.set(feature, into);
+    }
+  }
+  return merged;
+}

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { FEATURES, seededRows } from '../../test/support/drift-log.js';
+import { addToHistogram, type Histogram } from '../stats/value-bins.js';
+import { numericDrift, trainingDrift } from './drift.js';
+import { driftAgainstWindow } from './drift-report.js';
+import { emptySample, type TrafficSample } from './drift-scan.js';
+
+/** The counts scanTraffic would make of these rows. */
+function sampleOf(rows: ReturnType<typeof seededRows>): Map<string, TrafficSample> {
+  const sample = emptySample();
+  for (const row of rows) {
+    sample.rows++;
+    sample.labels.set(row.label as string, (sample.labels.get(row.label as string) ?? 0) + 1);
+    for (const [feature, value] of Object.entries(
+      JSON.parse(row.input) as Record<string, number>,
+    )) {
+      const histogram = sample.features.get(feature) ?? new Map();
+      addToHistogram(histogram, value);
+      sample.features.set(feature, histogram);
+    }
+  }
+  return new Map([['v1', sample]]);
+}
+
+const ROWS = 5_000;
+const flaggedFor = (seed: number, shifted: boolean) => {
+  const before = sampleOf(seededRows({ seed, rows: ROWS, from: 0, version: 'v1', idPrefix: 'b' }));
+  const now = sampleOf(
+    seededRows({
+      seed: seed + 1000,
+      rows: ROWS,
+      from: 0,
+      version: 'v1',
+      idPrefix: 'n',
+      ...(shifted && { shift: { feature: 'sepal_width' as const, sd: 0.5 } }),
+    }),
+  );
+  return driftAgainstWindow({ since: 0, until: 1 }, before, now).versions[0];
+};
+
+describe('drift on seeded traffic (known answers)', () => {
+  it('flags exactly the feature shifted by half a standard deviation', () => {
+    for (const seed of [1, 2, 3]) {
+      const drift = flaggedFor(seed, true);
+      expect(drift?.flagged).toEqual(['sepal_width']);
+      // Deciles of N(0,1) against N(0.5,1): PSI 0.2377 (scipy.stats.norm), within sampling noise.
+      const psi = drift?.features.find((f) => f.feature === 'sepal_width')?.psi as number;
+      expect(psi).toBeGreaterThan(0.2);
+      expect(psi).toBeLessThan(0.29);
+      // KS: sup |Φ(x) − Φ(x − 0.5)| = 2Φ(0.25) − 1 = 0.1974.
+      const ks = drift?.features.find((f) => f.feature === 'sepal_width')?.ks;
+      expect(ks?.statistic).toBeGreaterThan(0.17);
+      expect(ks?.statistic).toBeLessThan(0.23);
+      expect(ks?.pValue).toBeLessThan(1e-10);
+    }
+  });
+
+  it('flags nothing on unshifted traffic in at least 19 of 20 seeds', () => {
+    let clean = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const drift = flaggedFor(seed, false);
+      expect(drift?.features.map((f) => f.feature)).toEqual([...FEATURES].sort());
+      if (drift?.flagged.length === 0 && !drift.prediction?.flagged) clean++;
+    }
+    expect(clean).toBeGreaterThanOrEqual(19);
+  });
+});
+
+describe('numericDrift', () => {
+  const histogramOf = (values: number[]): Histogram => {
+    const histogram: Histogram = new Map();
+    for (const value of values) addToHistogram(histogram, value);
+    return histogram;
+  };
+
+  it('gives the two-sample KS statistic SciPy gives, ties included', () => {
+    // scipy.stats.ks_2samp (SciPy 1.17.1) of these two samples: D = 0.45.
+    const a = [0.1, 0.5, 0.5, 1.0, 1.5, 2.0, 2.0, 2.0, 3.0, 4.5, 5.0, -1.0];
+    const b = [0.5, 1.0, 2.0, 2.5, 3.0, 3.0, 3.5, 4.0, 6.0, 7.0];
+    const drift = numericDrift(histogramOf(a), histogramOf(b));
+    expect(drift.ks.statistic).toBeCloseTo(0.45, 12);
+    expect(drift.ks.pValue).toBeCloseTo(0.21931014741717372, 12);
+  });
+
+  it('cuts PSI buckets at the baseline deciles: 1..100 against 51..150 by hand', () => {
+    const base = Array.from({ length: 100 }, (_, i) => i + 1);
+    const shifted = base.map((x) => x + 50);
+    const drift = numericDrift(histogramOf(base), histogramOf(shifted));
+    expect(drift.deciles).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90]);
+    // Current shares: 0 in the first five buckets, 0.1 in the next four, 0.6 above 90.
+    const empty = 1e-4;
+    const expected = 5 * (empty - 0.1) * Math.log(empty / 0.1) + 0.5 * Math.log(0.6 / 0.1);
+    expect(drift.psi).toBeCloseTo(expected, 12);
+    expect(drift.ks.statistic).toBeCloseTo(0.5, 12);
+  });
+
+  it('against training deciles: identical quantiles give PSI 0', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => i / 10);
+    const quantiles = Array.from({ length: 11 }, (_, k) => (k === 10 ? 99.9 : k * 10 - 0.05));
+    const drift = trainingDrift({ n: 1000, quantiles }, histogramOf(values));
+    expect(drift.psi).toBeCloseTo(0, 10);
+    expect(drift.ks.statistic).toBeLessThan(0.002);
+  });
+});

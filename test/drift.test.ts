@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDrift } from '../src/compare/load-drift.js';
+import { openPostgresStorage } from '../src/db/pg/storage.js';
+import type { PredictionRecord } from '../src/db/predictions.js';
+import { readServedRows } from '../src/db/served-rows.js';
+import type { Storage } from '../src/db/storage.js';
+import { FEATURES, seededRows } from './support/drift-log.js';
+import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
+import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
+
+const ROWS = 5_000;
+const HOUR = 3_600_000;
+let gw: TestGateway;
+let pgStorage: Storage;
+let database: TestDatabase;
+const baselineFrom = Date.now() - 3 * HOUR;
+const windowFrom = Date.now() - HOUR;
+const baselineRows = seededRows({
+  seed: 7,
+  rows: ROWS,
+  from: baselineFrom,
+  version: 'v1',
+  idPrefix: 'base',
+});
+const windowRows = seededRows({
+  seed: 8,
+  rows: ROWS,
+  from: windowFrom,
+  version: 'v1',
+  idPrefix: 'now',
+  shift: { feature: 'sepal_width', sd: 0.5 },
+});
+/** Rows sharing milliseconds, seven to a ms: paging must neither split nor repeat them. */
+const crowded = seededRows({ seed: 9, rows: 700, from: 0, version: 'v2', idPrefix: 'crowd' }).map(
+  (row, i) => ({ ...row, ts: windowFrom - HOUR + Math.floor(i / 7) }),
+);
+
+async function write(storage: Pick<Storage, 'predictionLog'>, rows: PredictionRecord[]) {
+  for (let i = 0; i < rows.length; i += 1000) {
+    storage.predictionLog.append(rows.slice(i, i + 1000));
+    await storage.predictionLog.flush();
+  }
+}
+
+beforeAll(async () => {
+  gw = await createTestGateway();
+  database = await createTestDatabase();
+  pgStorage = await openPostgresStorage({
+    url: database.url,
+    refreshMs: 60_000,
+    lead: false,
+    log: { flushRows: 1000, flushMs: 10, maxQueue: 10_000 },
+  });
+  for (const storage of [gw.gate.storage, pgStorage]) {
+    await write(storage, [...baselineRows, ...windowRows, ...crowded]);
+  }
+}, 60_000);
+afterAll(async () => {
+  await gw?.close();
+  await pgStorage?.close();
+  await database?.drop();
+});
+
+/** Exact two-sample KS statistic from the raw values, sorted here (the gateway never sorts them). */
+function exactKs(a: number[], b: number[]): number {
+  const x = [...a].sort((p, q) => p - q);
+  const y = [...b].sort((p, q) => p - q);
+  let i = 0;
+  let j = 0;
+  let d = 0;
+  while (i < x.length && j < y.length) {
+    const v = Math.min(x[i] as number, y[j] as number);
+    while (i < x.length && x[i] === v) i++;
+    while (j < y.length && y[j] === v) j++;
+    d = Math.max(d, Math.abs(i / x.length - j / y.length));
+  }
+  return d;
+}
+
+/** PSI over exact deciles of the baseline (nearest rank), computed from the raw values. */
+function exactPsi(base: number[], now: number[]): number {
+  const sorted = [...base].sort((p, q) => p - q);
+  const edges = Array.from(
+    { length: 9 },
+    (_, k) => sorted[Math.ceil(((k + 1) * sorted.length) / 10) - 1] as number,
+  );
+  const shares = (values: number[]) => {
+    const counts = new Array(10).fill(0);
+    for (const v of values) counts[edges.filter((e) => v > e).length]++;
+    return counts.map((n) => n / values.length);
+  };
+  const b = shares(base);
+  const c = shares(now);
+  return b.reduce((sum, s, k) => sum + ((c[k] as number) - s) * Math.log((c[k] as number) / s), 0);
+}
+
+const valuesOf = (rows: PredictionRecord[], feature: string) =>
+  rows.map((row) => (JSON.parse(row.input) as Record<string, number>)[feature] as number);
+
+describe('GET /compare/:model?baseline=…', () => {
+  const query = () =>
+    `/compare/iris?since=${windowFrom}&until=${windowFrom + ROWS}&baseline=${baselineFrom}..${baselineFrom + ROWS}`;
+
+  it('flags only the feature that moved by half a standard deviation, with the exact figures', async () => {
+    const res = await gw.request(query());
+    expect(res.status).toBe(200);
+    const { drift } = await json(res);
+    expect(drift.baseline).toEqual({
+      kind: 'window',
+      since: baselineFrom,
+      until: baselineFrom + ROWS,
+      rows: ROWS,
+    });
+    expect(drift.psiThreshold).toBe(0.2);
+    const [v1] = drift.versions;
+    expect(drift.versions).toHaveLength(1);
+    expect(v1).toMatchObject({ version: 'v1', rows: ROWS, flagged: ['sepal_width'] });
+    for (const feature of FEATURES) {
+      const figures = v1.features.find((f: { feature: string }) => f.feature === feature);
+      const base = valuesOf(baselineRows, feature);
+      const now = valuesOf(windowRows, feature);
+      // Bins are 0.1 % wide: the figures from bins are the exact ones within that.
+      expect(Math.abs(figures.ks.statistic - exactKs(base, now))).toBeLessThan(0.002);
+      expect(Math.abs(figures.psi - exactPsi(base, now))).toBeLessThan(0.005);
+      expect(figures.flagged).toBe(feature === 'sepal_width');
+      expect(figures).toMatchObject({ rows: ROWS, baselineRows: ROWS });
+    }
+    // The labels follow petal length, which did not move: the label mix holds.
+    expect(v1.prediction.flagged).toBe(false);
+    expect(v1.prediction.chiSquare.degreesOfFreedom).toBe(2);
+  });
+
+  it('flags nothing when the window is the baseline itself, and honours psiThreshold', async () => {
+    const same = await json(
+      await gw.request(
+        `/compare/iris?since=${baselineFrom}&until=${baselineFrom + ROWS}&baseline=${baselineFrom}..${baselineFrom + ROWS}`,
+      ),
+    );
+    expect(same.drift.versions[0].flagged).toEqual([]);
+    for (const f of same.drift.versions[0].features) expect(f.psi).toBeCloseTo(0, 12);
+    const strict = await json(await gw.request(`${query()}&psiThreshold=0.001`));
+    expect(strict.drift.psiThreshold).toBe(0.001);
+    expect(strict.drift.versions[0].flagged.length).toBeGreaterThan(1);
+  });
+
+  it('answers 400 naming the parameter for a baseline or threshold that is not one', async () => {
+    for (const [param, message] of [
+      ['baseline=yesterday', /baseline: "yesterday" is neither "training" nor a window/],
+      ['baseline=1d..7d', /baseline: "1d..7d" ends before it starts/],
+      ['baseline=7d..soon', /baseline: "soon" is not a time/],
+      ['baseline=7d..1d&psiThreshold=-1', /psiThreshold: "-1" is not a positive number/],
+    ] as const) {
+      const res = await gw.request(`/compare/iris?${param}`);
+      expect(res.status).toBe(400);
+      expect((await json(res)).error.message).toMatch(message);
+    }
+  });
+
+  it('has no drift unless a baseline is asked for (it costs a pass over the rows)', async () => {
+    const report = await json(await gw.request('/compare/iris'));
+    expect(report.drift).toBeUndefined();
+  });
+});
+
+describe('PostgreSQL gives the same drift', () => {
+  it('reads every served row once, milliseconds shared by many rows included', async () => {
+    const range = { model: 'iris', since: 0, until: Date.now() };
+    for (const storage of [gw.gate.storage, pgStorage]) {
+      const ids: string[] = [];
+      for await (const page of readServedRows(storage.queries, range, 50))
+        ids.push(...page.map((r) => r.id));
+      expect(ids).toHaveLength(2 * ROWS + crowded.length);
+      expect(new Set(ids).size).toBe(ids.length);
+      // Pages of 5 with 7 rows in each ms: every page is one ms, read whole on its own.
+      const crowdedIds: string[] = [];
+      const crowdedRange = {
+        model: 'iris',
+        since: windowFrom - HOUR,
+        until: windowFrom - HOUR + 100,
+      };
+      for await (const page of readServedRows(storage.queries, crowdedRange, 5)) {
+        expect(page).toHaveLength(7);
+        crowdedIds.push(...page.map((r) => r.id));
+      }
+      expect(crowdedIds.sort()).toEqual(crowded.map((r) => r.id).sort());
+    }
+  });
+
+  it('computes what SQLite computes, number for number', async () => {
+    const request = {
+      model: 'iris',
+      since: windowFrom,
+      until: windowFrom + ROWS,
+      baseline: { kind: 'window' as const, since: baselineFrom, until: baselineFrom + ROWS },
+    };
+    const fromPg = await loadDrift(
+      { queries: pgStorage.queries, flushLog: async () => {} },
+      request,
+    );
+    const fromSqlite = await loadDrift(
+      { queries: gw.gate.storage.queries, flushLog: () => gw.gate.flushLog() },
+      request,
+    );
+    expect(fromPg.versions[0]?.flagged).toEqual(['sepal_width']);
+    expect(fromPg).toEqual(fromSqlite);
+  });
+});
