@@ -13,15 +13,15 @@ import { describe, expect, it } from 'vitest';
 import { composeModelgate, StartupError } from '../src/compose.js';
 import { readConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
+import { graphWithTwoFloatOutputs, writeVersion } from './support/converter-graphs.js';
 import { BUNDLED_MODELS, createTestGateway, IRIS_ROW, json } from './support/test-gateway.js';
 
 const IRIS_V1 = join(BUNDLED_MODELS, 'iris', 'v1');
 
 /** Versions the gateway cannot use, written next to the bundled ones. */
 function writeBrokenVersions(modelsDir: string): void {
-  // A model directory with a graph and no model.json.
-  mkdirSync(join(modelsDir, 'broken', 'v1'), { recursive: true });
-  copyFileSync(join(IRIS_V1, 'model.onnx'), join(modelsDir, 'broken', 'v1', 'model.onnx'));
+  // A graph with two float outputs, neither named probabilities, and no model.json to say which.
+  writeVersion(modelsDir, 'broken', 'v1', graphWithTwoFloatOutputs());
   // A graph whose input is not what model.json promises.
   const wrong = join(modelsDir, 'iris', 'v3');
   mkdirSync(wrong, { recursive: true });
@@ -52,7 +52,14 @@ describe('models that fail to load', () => {
         ]),
       );
       expect(Object.keys(failed).sort()).toEqual(['broken/v1', 'iris/v3', 'iris/v4']);
-      expect(failed['broken/v1'].reason).toContain('model.json');
+      expect(failed['broken/v1'].reason).toContain('"output": {"name": "first"}');
+      expect(failed['broken/v1'].graph).toEqual({
+        inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }],
+        outputs: [
+          { name: 'first', datatype: 'FP32', shape: [-1, 3] },
+          { name: 'second', datatype: 'FP32', shape: [-1, 3] },
+        ],
+      });
       expect(failed['iris/v3'].reason).toContain('measurements');
       expect(failed['iris/v3'].graph.inputs).toEqual([
         { name: 'input', datatype: 'FP32', shape: [-1, 4] },

@@ -80,14 +80,27 @@ async function pool(size: number): Promise<Run> {
 
 async function server(mode: string): Promise<void> {
   const batch = { windowUs: 500, maxRows: 1000 };
+  // The gateway's batcher over one FP32 input, around a plain features → probabilities run.
+  const batched = (inner: Run): Run => {
+    const run = createBatcher(
+      async (inputs, rows) => ({
+        scores: await inner(inputs[0] as Float32Array, rows),
+        labels: null,
+      }),
+      ['FP32'],
+      CLASSES,
+      batch,
+    );
+    return async (features, rows) => (await run([features], rows)).scores as Float32Array;
+  };
   const run: Run =
     mode === 'inline'
       ? await session()
       : mode === 'batched'
-        ? createBatcher(await session(), FEATURES, CLASSES, batch)
+        ? batched(await session())
         : mode === 'workers-2'
           ? await pool(2)
-          : createBatcher(await pool(mode.endsWith('2') ? 2 : 1), FEATURES, CLASSES, batch);
+          : batched(await pool(mode.endsWith('2') ? 2 : 1));
   const app = new Hono();
   app.post('/predict', async (c) => {
     const inputs = (await c.req.json<{ inputs: Record<string, number> }>()).inputs;

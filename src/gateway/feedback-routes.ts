@@ -44,7 +44,13 @@ export function feedbackRoutes(deps: {
     await deps.predictionLog.flush();
     const prediction = await deps.feedback.prediction(predictionId);
     if (!prediction) throw notFound(`predictionId: no prediction "${predictionId}"`);
-    const labels = deps.host.get(prediction.model, prediction.version)?.labels;
+    const hosted = deps.host.get(prediction.model, prediction.version);
+    if (label !== undefined && hosted?.task === 'regression') {
+      throw invalidInput(
+        `label: ${prediction.model}/${prediction.version} is a regressor; send its true "value" instead`,
+      );
+    }
+    const labels = hosted?.labels;
     if (label !== undefined && labels && !labels.includes(label)) {
       throw invalidInput(
         `label: "${label}" is not a label of ${prediction.model} (${labels.join(', ')})`,

@@ -27,8 +27,14 @@ export function modelsRoutes(deps: {
             return {
               version,
               description: hosted?.manifest.description ?? null,
+              task: hosted?.task ?? null,
+              inputs:
+                hosted?.inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })) ??
+                [],
               features: hosted?.features ?? [],
               labels: hosted?.labels ?? [],
+              /** How the graph was read: which output, which labels, which transform, and why. */
+              contract: hosted?.contract.notes ?? [],
               metrics: hosted?.manifest.metrics ?? {},
               /** inline or worker thread, and the single-row run time that decided it. */
               inference: hosted

@@ -1,8 +1,18 @@
 import { z } from 'zod';
 import { invalidInput } from '../errors.js';
+import {
+  allocate,
+  type ElementType,
+  type ElementValue,
+  EXPECTED,
+  store,
+  type TensorValues,
+  toElement,
+  toJsonValue,
+} from '../models/element-types.js';
 import type { HostedVersion } from '../models/onnx-host.js';
 import { validationMessage } from '../validation-message.js';
-import { FP32_RANGE_MESSAGE, isFp32Finite, MAX_ROWS, type PredictRows } from './predict-input.js';
+import { MAX_ROWS, type PredictRows } from './predict-input.js';
 
 /**
  * The specification's $parameters: "name"/"value" pairs whose value is a string, a number
@@ -63,48 +73,90 @@ export function stringParameter(
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-export function toInferRows(inputs: readonly OipInput[], hosted: HostedVersion): PredictRows {
-  const width = hosted.features.length;
-  const [tensor, extra] = inputs;
-  if (!tensor || extra) {
-    throw invalidInput(`inputs: expected exactly one tensor named "${hosted.input.name}"`);
-  }
-  if (tensor.name !== hosted.input.name) {
-    throw invalidInput(`inputs[0].name: expected "${hosted.input.name}", got "${tensor.name}"`);
-  }
-  if (tensor.datatype !== 'FP32' && tensor.datatype !== 'FP64') {
-    throw invalidInput(`inputs[0].datatype: expected FP32, got "${tensor.datatype}"`);
-  }
-  const [rows, columns, ...rest] = tensor.shape;
-  if (rows === undefined || columns !== width || rest.length > 0) {
+/** Element types a tensor may arrive in for an input of each type (JSON numbers are JSON numbers). */
+const ACCEPTED: Record<ElementType, readonly string[]> = {
+  FP32: ['FP32', 'FP64'],
+  FP64: ['FP64', 'FP32'],
+  INT32: ['INT32', 'INT64'],
+  INT64: ['INT64', 'INT32'],
+  BOOL: ['BOOL'],
+  BYTES: ['BYTES'],
+};
+
+/** One tensor per graph input, by name, in the input's element type (JSON `data`). */
+export function toInferRows(tensors: readonly OipInput[], hosted: HostedVersion): PredictRows {
+  const { inputs: bindings, slots } = hosted.contract;
+  const names = bindings.map((b) => b.name);
+  if (tensors.length !== bindings.length) {
     throw invalidInput(
-      `inputs[0].shape: expected [N, ${width}] (${hosted.features.join(', ')}), got ${JSON.stringify(tensor.shape)}`,
+      `inputs: expected ${bindings.length === 1 ? 'exactly one tensor' : `${bindings.length} tensors`} named ${names.map((n) => `"${n}"`).join(', ')}, got ${tensors.length}`,
     );
   }
-  if (rows < 1 || rows > MAX_ROWS) {
-    throw invalidInput(`inputs[0].shape[0]: expected 1 to ${MAX_ROWS} rows, got ${rows}`);
-  }
-  // The spec allows row-major flat data or nested arrays; accept both.
-  const flat = tensor.data.flat(2);
-  if (flat.length !== rows * width) {
-    throw invalidInput(
-      `inputs[0].data: shape ${JSON.stringify(tensor.shape)} needs ${rows * width} values, got ${flat.length}`,
-    );
-  }
-  const features = new Float32Array(flat.length);
-  flat.forEach((value, i) => {
-    if (typeof value !== 'number' || !isFp32Finite(value)) {
-      throw invalidInput(`inputs[0].data[${i}]: ${FP32_RANGE_MESSAGE}`);
+  let rows: number | undefined;
+  const inputs: TensorValues[] = [];
+  const elements: ElementValue[][] = [];
+  for (const binding of bindings) {
+    const at = tensors.findIndex((t) => t.name === binding.name);
+    const tensor = tensors[at];
+    if (!tensor) {
+      const stray = Math.max(
+        0,
+        tensors.findIndex((t) => !names.includes(t.name)),
+      );
+      throw invalidInput(
+        `inputs[${stray}].name: expected "${binding.name}", got "${tensors[stray]?.name}"`,
+      );
     }
-    features[i] = value;
-  });
-  const inputsJson: string[] = [];
-  for (let row = 0; row < rows; row++) {
-    const named: Record<string, number> = {};
-    hosted.features.forEach((feature, j) => {
-      named[feature] = features[row * width + j] as number;
+    const field = `inputs[${at}]`;
+    if (!ACCEPTED[binding.datatype].includes(tensor.datatype)) {
+      throw invalidInput(
+        `${field}.datatype: input "${binding.name}" expects ${binding.datatype}, got "${tensor.datatype}"`,
+      );
+    }
+    const [n, columns = 1, ...rest] = tensor.shape;
+    if (n === undefined || columns !== binding.columns || rest.length > 0) {
+      const what = bindings.length === 1 ? ` (${hosted.features.join(', ')})` : '';
+      throw invalidInput(
+        `${field}.shape: expected [N, ${binding.columns}]${what}, got ${JSON.stringify(tensor.shape)}`,
+      );
+    }
+    if (n < 1 || n > MAX_ROWS) {
+      throw invalidInput(`${field}.shape[0]: expected 1 to ${MAX_ROWS} rows, got ${n}`);
+    }
+    if (rows !== undefined && n !== rows) {
+      throw invalidInput(`${field}.shape[0]: ${n} rows, but an earlier input has ${rows}`);
+    }
+    rows = n;
+    // The spec allows row-major flat data or nested arrays; accept both.
+    const flat = tensor.data.flat(2);
+    if (flat.length !== n * binding.columns) {
+      throw invalidInput(
+        `${field}.data: shape ${JSON.stringify(tensor.shape)} needs ${n * binding.columns} values, got ${flat.length}`,
+      );
+    }
+    const values = allocate(binding.datatype, flat.length);
+    const parsed = flat.map((value, i) => {
+      const element = toElement(binding.datatype, value);
+      if (element === undefined) {
+        throw invalidInput(`${field}.data[${i}] (${binding.name}): ${EXPECTED[binding.datatype]}`);
+      }
+      store(values, i, element);
+      // Logged as the model saw it: an FP32 input holds the value rounded to float32.
+      return binding.datatype === 'FP32' ? Math.fround(element as number) : element;
     });
+    inputs.push(values);
+    elements.push(parsed);
+  }
+  const count = rows as number;
+  const inputsJson: string[] = [];
+  for (let row = 0; row < count; row++) {
+    const named: Record<string, unknown> = {};
+    for (const slot of slots) {
+      const width = (bindings[slot.input] as { columns: number }).columns;
+      const element = elements[slot.input]?.[row * width + slot.column] as ElementValue;
+      named[slot.feature] = toJsonValue(element);
+    }
     inputsJson.push(JSON.stringify(named));
   }
-  return { features, rows, inputsJson };
+  return { inputs, rows: count, inputsJson };
 }

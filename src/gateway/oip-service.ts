@@ -2,7 +2,7 @@ import type { DeploymentStore } from '../db/deployments.js';
 import type { Storage, StorageHealth } from '../db/storage.js';
 import { AppError, invalidInput, modelNotFound } from '../errors.js';
 import type { ModelHost } from '../models/model-host.js';
-import { type HostedVersion, PROBABILITIES_OUTPUT } from '../models/onnx-host.js';
+import type { HostedVersion } from '../models/onnx-host.js';
 import { type OipInput, toInferRows } from './oip-input.js';
 import type { Predictor, PredictResult } from './predictor.js';
 
@@ -17,8 +17,23 @@ export const SERVER_VERSION = '0.1.0';
 /** What GET /v2 and ServerMetadata list: Triton's name for the binary tensor data extension. */
 export const EXTENSIONS: readonly string[] = ['binary_tensor_data'];
 
+export const PROBABILITIES_OUTPUT = 'probabilities';
 export const LABEL_OUTPUT = 'label';
-export const OUTPUT_NAMES: readonly string[] = [PROBABILITIES_OUTPUT, LABEL_OUTPUT];
+
+/**
+ * The tensors an infer answers with: a classifier's `probabilities` [N, labels] and
+ * `label` [N]; a regressor's value output under the graph's own name, [N, 1], in FP32.
+ */
+export function servedOutputs(hosted: HostedVersion): OipTensorMetadata[] {
+  const { reading } = hosted.contract;
+  if (reading.task === 'regression') {
+    return [{ name: reading.value, datatype: 'FP32', shape: [-1, 1] }];
+  }
+  return [
+    { name: PROBABILITIES_OUTPUT, datatype: 'FP32', shape: [-1, hosted.labels.length] },
+    { name: LABEL_OUTPUT, datatype: 'BYTES', shape: [-1] },
+  ];
+}
 
 /** What /v2/health/ready reports about storage: its health, which one, and whether it leads. */
 export type StorageReadiness = StorageHealth & {
@@ -48,7 +63,7 @@ export interface ModelMetadata {
   inputs: OipTensorMetadata[];
   outputs: OipTensorMetadata[];
   /** Scalar values only, as the specification's $parameters requires: lists are comma-separated. */
-  parameters: { features: string; labels: string };
+  parameters: { task: string; features: string; labels: string };
 }
 
 export interface ServerReadiness {
@@ -168,19 +183,27 @@ export function createOipService(deps: {
         name: hosted.model,
         versions: host.versions(hosted.model),
         platform: 'onnxruntime_onnx',
-        inputs: [hosted.input],
-        outputs: [...hosted.outputs, { name: LABEL_OUTPUT, datatype: 'BYTES', shape: [-1] }],
-        parameters: { features: hosted.features.join(','), labels: hosted.labels.join(',') },
+        inputs: hosted.inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
+        outputs: servedOutputs(hosted),
+        parameters: {
+          task: hosted.task,
+          features: hosted.features.join(','),
+          labels: hosted.labels.join(','),
+        },
       };
     },
     modelReady: hostedFor,
     async infer(call) {
-      // Checked before routing: a request that will be refused never runs the model or writes a row.
-      for (const name of call.outputs ?? []) {
-        if (!OUTPUT_NAMES.includes(name)) {
-          throw invalidInput(`outputs: unknown output "${name}" (have ${OUTPUT_NAMES.join(', ')})`);
+      // Checked once routed (versions may differ in outputs), before the model runs:
+      // a request that will be refused never writes a row.
+      const checkOutputs = (hosted: HostedVersion) => {
+        const have = servedOutputs(hosted).map((o) => o.name);
+        for (const name of call.outputs ?? []) {
+          if (!have.includes(name)) {
+            throw invalidInput(`outputs: unknown output "${name}" (have ${have.join(', ')})`);
+          }
         }
-      }
+      };
       const prediction = await predictor.predict({
         model: call.model,
         override: call.version || undefined,
@@ -190,23 +213,31 @@ export function createOipService(deps: {
             ? { sessionId: call.sessionId }
             : {},
         requestId: call.requestId,
-        toRows: (hosted) => toInferRows(call.inputs, hosted),
+        toRows: (hosted) => {
+          checkOutputs(hosted);
+          return toInferRows(call.inputs, hosted);
+        },
       });
       const rows = prediction.outputs.length;
-      const all: OipOutputTensor[] = [
-        {
-          name: PROBABILITIES_OUTPUT,
-          datatype: 'FP32',
-          shape: [rows, prediction.labels.length],
-          data: prediction.probabilities,
-        },
-        {
-          name: LABEL_OUTPUT,
-          datatype: 'BYTES',
-          shape: [rows],
-          data: prediction.outputs.map((o) => o.label),
-        },
-      ];
+      const { reading, scores } = prediction;
+      const fp32 = scores instanceof Float32Array ? scores : Float32Array.from(scores);
+      const all: OipOutputTensor[] =
+        reading.task === 'regression'
+          ? [{ name: reading.value, datatype: 'FP32', shape: [rows, 1], data: fp32 }]
+          : [
+              {
+                name: PROBABILITIES_OUTPUT,
+                datatype: 'FP32',
+                shape: [rows, prediction.labels.length],
+                data: fp32,
+              },
+              {
+                name: LABEL_OUTPUT,
+                datatype: 'BYTES',
+                shape: [rows],
+                data: prediction.outputs.map((o) => ('label' in o ? o.label : '')),
+              },
+            ];
       const wanted = call.outputs;
       return {
         prediction,

@@ -1,20 +1,18 @@
 import { z } from 'zod';
 import { invalidInput } from '../errors.js';
+import type { Contract, FeatureSlot } from '../models/contract.js';
+import {
+  allocate,
+  EXPECTED,
+  store,
+  type TensorValues,
+  toElement,
+  toJsonValue,
+} from '../models/element-types.js';
 import { validationMessage } from '../validation-message.js';
 
 export const MAX_ROWS = 1000;
 
-/** The largest finite FP32: anything larger in magnitude becomes ±Infinity inside the model. */
-export const FP32_MAX = 3.4028234663852886e38;
-export const FP32_RANGE_MESSAGE = `expected a finite number within FP32 range (|x| ≤ ${FP32_MAX})`;
-
-/** Whether a JSON number survives the cast to the model's FP32 input unchanged in kind. */
-export const isFp32Finite = (value: number): boolean =>
-  Number.isFinite(value) && Math.abs(value) <= FP32_MAX;
-
-const featureValue = z
-  .number({ error: 'expected a number' })
-  .refine(isFp32Finite, FP32_RANGE_MESSAGE);
 const stickyField = z.string().min(1).max(256).optional();
 
 /** The /predict envelope; rows are checked later against the routed version's features. */
@@ -39,12 +37,15 @@ const predictBodySchema = z.union([
 
 export type PredictBody = z.infer<typeof predictBodySchema>;
 
-/** Rows ready for the model plus their JSON for the log. */
+/** Rows ready for the model (one value array per graph input) plus their JSON for the log. */
 export interface PredictRows {
-  features: Float32Array;
+  inputs: TensorValues[];
   rows: number;
   inputsJson: string[];
 }
+
+/** Where each feature goes in the graph's inputs: what a version's contract says. */
+export type FeatureLayout = Pick<Contract, 'inputs' | 'slots' | 'features'>;
 
 export function parsePredictBody(body: unknown): PredictBody {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -65,65 +66,84 @@ export function parsePredictBody(body: unknown): PredictBody {
   return parsed.data;
 }
 
-/** Checks every row against `features` and packs them row-major for ONNX Runtime. */
-export function toFeatureRows(body: PredictBody, features: readonly string[]): PredictRows {
-  const width = features.length;
-  if ('instances' in body) {
-    return packObjects(body.instances, features, (i) => `instances[${i}]`);
-  }
-  if (!Array.isArray(body.inputs)) {
-    return packObjects([body.inputs], features, () => 'inputs');
-  }
-  const rows = body.inputs;
-  const packed = new Float32Array(rows.length * width);
+/**
+ * Packs rows into the graph's inputs: `value(row, slot)` gives a feature's JSON value
+ * (undefined when missing) and `where(row, slot)` names it in a 400.
+ */
+function pack(
+  rows: number,
+  layout: FeatureLayout,
+  value: (row: number, slot: FeatureSlot, j: number) => unknown,
+  where: (row: number, slot: FeatureSlot, j: number) => string,
+): PredictRows {
+  const inputs = layout.inputs.map((binding) => allocate(binding.datatype, rows * binding.columns));
+  const widths = layout.inputs.map((binding) => binding.columns);
   const inputsJson: string[] = [];
-  rows.forEach((row, i) => {
-    if (row.length !== width) {
-      throw invalidInput(
-        `inputs[${i}]: expected ${width} numbers (${features.join(', ')}), got ${row.length}`,
-      );
-    }
-    const named: Record<string, number> = {};
-    row.forEach((value, j) => {
-      const feature = features[j] as string;
-      const parsed = featureValue.safeParse(value);
-      if (!parsed.success)
-        throw invalidInput(validationMessage(parsed.error.issues, `inputs[${i}][${j}]`));
-      packed[i * width + j] = parsed.data;
-      named[feature] = parsed.data;
+  for (let row = 0; row < rows; row++) {
+    const named: Record<string, unknown> = {};
+    layout.slots.forEach((slot, j) => {
+      const raw = value(row, slot, j);
+      if (raw === undefined) throw invalidInput(`${where(row, slot, j)}: missing feature`);
+      const element = toElement(slot.datatype, raw);
+      if (element === undefined) {
+        throw invalidInput(`${where(row, slot, j)}: ${EXPECTED[slot.datatype]}`);
+      }
+      const target = inputs[slot.input] as TensorValues;
+      const index = row * (widths[slot.input] as number) + slot.column;
+      // The bundled models' one FP32 input: a direct write, nothing else on their hot path.
+      if (target instanceof Float32Array) target[index] = element as number;
+      else store(target, index, element);
+      named[slot.feature] = toJsonValue(element);
     });
     inputsJson.push(JSON.stringify(named));
+  }
+  return { inputs, rows, inputsJson };
+}
+
+/** Checks every row against the version's features and packs them for ONNX Runtime. */
+export function toFeatureRows(body: PredictBody, layout: FeatureLayout): PredictRows {
+  const { features } = layout;
+  if ('instances' in body) {
+    return packObjects(body.instances, layout, (i) => `instances[${i}]`);
+  }
+  if (!Array.isArray(body.inputs)) {
+    return packObjects([body.inputs], layout, () => 'inputs');
+  }
+  const rows = body.inputs;
+  rows.forEach((row, i) => {
+    if (row.length !== features.length) {
+      throw invalidInput(
+        `inputs[${i}]: expected ${features.length} values (${features.join(', ')}), got ${row.length}`,
+      );
+    }
   });
-  return { features: packed, rows: rows.length, inputsJson };
+  return pack(
+    rows.length,
+    layout,
+    (i, _slot, j) => rows[i]?.[j],
+    (i, slot, j) => `inputs[${i}][${j}] (${slot.feature})`,
+  );
 }
 
 /** Checks and packs rows given by feature name; `label(i)` names row i in error messages. */
 export function packObjects(
   rows: ReadonlyArray<Record<string, unknown>>,
-  features: readonly string[],
+  layout: FeatureLayout,
   label: (i: number) => string,
 ): PredictRows {
-  const width = features.length;
+  const { features } = layout;
   const expected = new Set(features);
-  const packed = new Float32Array(rows.length * width);
-  const inputsJson: string[] = [];
   rows.forEach((row, i) => {
     for (const key of Object.keys(row)) {
       if (!expected.has(key)) {
         throw invalidInput(`${label(i)}.${key}: unknown feature (expected ${features.join(', ')})`);
       }
     }
-    const named: Record<string, number> = {};
-    features.forEach((feature, j) => {
-      if (!(feature in row)) throw invalidInput(`${label(i)}.${feature}: missing feature`);
-      const parsed = featureValue.safeParse(row[feature]);
-      if (!parsed.success) {
-        throw invalidInput(validationMessage(parsed.error.issues, `${label(i)}.${feature}`));
-      }
-      packed[i * width + j] = parsed.data;
-      named[feature] = parsed.data;
-    });
-    inputsJson.push(JSON.stringify(named));
   });
-  return { features: packed, rows: rows.length, inputsJson };
+  return pack(
+    rows.length,
+    layout,
+    (i, slot) => (rows[i] as Record<string, unknown>)[slot.feature],
+    (i, slot) => `${label(i)}.${slot.feature}`,
+  );
 }

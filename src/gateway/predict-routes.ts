@@ -14,7 +14,7 @@ export function predictRoutes(predictor: Predictor) {
       override: c.req.header('x-model-version') || undefined,
       context: stickyContext(c.req.header('x-user-id'), body),
       requestId: c.get('requestId'),
-      toRows: (hosted) => toFeatureRows(body, hosted.features),
+      toRows: (hosted) => toFeatureRows(body, hosted.contract),
     });
     setPredictionHeaders(c, result);
     return c.json({
@@ -23,7 +23,11 @@ export function predictRoutes(predictor: Predictor) {
       route: result.route,
       predictionId: result.predictionIds[0],
       ...(result.predictionIds.length > 1 ? { predictionIds: result.predictionIds } : {}),
-      outputs: result.outputs.map(({ label, probabilities }) => ({ label, probabilities })),
+      // The graph's own label output decided each row's label (not the most probable class).
+      ...(result.labelFrom && result.labelFrom !== 'argmax' ? { labelFrom: result.labelFrom } : {}),
+      outputs: result.outputs.map((o) =>
+        'value' in o ? { value: o.value } : { label: o.label, probabilities: o.probabilities },
+      ),
     });
   });
 }

@@ -3,8 +3,11 @@ import type { DeploymentStore } from '../db/deployments.js';
 import type { PredictionLog, PredictionRecord } from '../db/predictions.js';
 import { AppError, modelNotFound, versionNotFound } from '../errors.js';
 import type { Metrics } from '../metrics.js';
+import type { Reading } from '../models/contract.js';
+import type { Task } from '../models/manifest.js';
 import type { ModelHost } from '../models/model-host.js';
 import type { HostedVersion } from '../models/onnx-host.js';
+import type { Scores } from '../models/output-reading.js';
 import type { FlagContext, FlagSource } from './flags.js';
 import type { PredictRows } from './predict-input.js';
 import { flagName, type Route, routeRequest } from './routing.js';
@@ -29,21 +32,34 @@ export interface PredictRequest {
   logRoute?: 'batch';
 }
 
-export interface RowOutput {
+/** A classifier's answer for one row: its label, that label's probability, all of them. */
+export interface ClassOutput {
   label: string;
   score: number;
   probabilities: Record<string, number>;
 }
+
+/** A regressor's answer for one row. */
+export interface ValueOutput {
+  value: number;
+}
+
+export type RowOutput = ClassOutput | ValueOutput;
 
 export interface PredictResult {
   model: string;
   version: string;
   route: PredictionRoute;
   predictionIds: string[];
+  task: Task;
   outputs: RowOutput[];
   labels: readonly string[];
-  /** Row-major, labels.length per row, for protocols that want tensors. */
-  probabilities: Float32Array;
+  /** Row-major, labels.length probabilities (classifiers) or 1 value (regressors) per row, for tensors. */
+  scores: Scores;
+  /** Where each row's label came from: the graph's label output, or the most probable class. */
+  labelFrom: string | null;
+  /** Which graph outputs the answer was read from. */
+  reading: Reading;
 }
 
 export interface PredictorDeps {
@@ -76,40 +92,51 @@ export function createPredictor(deps: PredictorDeps): Predictor {
       userHash: string | null;
       shadowOf?: string[];
     },
-  ): Promise<{ ids: string[]; probabilities: Float32Array; outputs: RowOutput[] }> => {
+  ): Promise<{ ids: string[]; scores: Scores; outputs: RowOutput[] }> => {
     const labels = { model: hosted.model, version: hosted.version, route: meta.route };
     const started = process.hrtime.bigint();
-    let probabilities: Float32Array | undefined;
+    let scores: Scores | undefined;
+    let rowLabels: string[] | null = null;
     let cached: boolean[] | undefined;
     let failure: Error | undefined;
     try {
       // One property read when the cache is off: the default path pays nothing more.
       if (hosted.cache) {
-        const answer = await hosted.cache.run(rows.features, rows.rows, hosted.run);
-        probabilities = answer.probabilities;
+        const answer = await hosted.cache.run(
+          rows.inputs[0] as Float32Array,
+          rows.rows,
+          async (features, n) => (await hosted.run([features], n)).scores as Float32Array,
+        );
+        scores = answer.probabilities;
         cached = answer.cached;
         const cacheLabels = { model: hosted.model, version: hosted.version };
         deps.metrics.cacheHits.inc(cacheLabels, answer.hits);
         deps.metrics.cacheMisses.inc(cacheLabels, rows.rows - answer.hits);
       } else {
-        probabilities = await hosted.run(rows.features, rows.rows);
+        ({ scores, labels: rowLabels } = await hosted.run(rows.inputs, rows.rows));
       }
-      const bad = firstNonFinite(probabilities);
-      // Finite inputs can still overflow inside the graph; NaN is no probability to serve.
+      const bad = firstNonFinite(scores);
+      // Finite inputs can still overflow inside the graph; NaN is no answer to serve.
       if (bad !== -1) {
+        const what = hosted.task === 'regression' ? 'value' : 'probability';
+        const perRow = Math.max(1, hosted.labels.length);
         throw new Error(
-          `model returned a non-finite probability (${probabilities[bad]}) in row ${Math.floor(bad / hosted.labels.length)}`,
+          `model returned a non-finite ${what} (${scores[bad]}) in row ${Math.floor(bad / perRow)}`,
         );
       }
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
-      probabilities = undefined;
+      scores = undefined;
     }
     const latencyUs = Number((process.hrtime.bigint() - started) / 1000n);
     const ts = Date.now();
     const ids: string[] = [];
     const records: PredictionRecord[] = [];
-    const outputs = probabilities ? toRowOutputs(probabilities, hosted.labels) : [];
+    const outputs = !scores
+      ? []
+      : hosted.task === 'regression'
+        ? toValueOutputs(scores)
+        : toClassOutputs(scores, hosted.labels, rowLabels);
     for (let row = 0; row < rows.rows; row++) {
       const id = uuidv7();
       ids.push(id);
@@ -123,9 +150,10 @@ export function createPredictor(deps: PredictorDeps): Predictor {
         userHash: meta.userHash,
         requestId: meta.requestId,
         input: rows.inputsJson[row] as string,
-        output: output ? JSON.stringify(output.probabilities) : null,
-        label: output?.label ?? null,
-        score: output?.score ?? null,
+        // A regressor's row: output {"value": v}, no label, and the value in `score`.
+        output: output ? JSON.stringify('value' in output ? output : output.probabilities) : null,
+        label: output && 'label' in output ? output.label : null,
+        score: output ? ('value' in output ? output.value : output.score) : null,
         latencyUs,
         status: failure ? 'error' : 'ok',
         error: failure ? failure.message : null,
@@ -136,7 +164,7 @@ export function createPredictor(deps: PredictorDeps): Predictor {
     // Failed rows are logged too: the error rate per version is part of every comparison.
     deps.predictionLog.append(records);
     deps.metrics.predictionLatency.observe(labels, latencyUs / 1e6);
-    if (failure || !probabilities) {
+    if (failure || !scores) {
       deps.metrics.predictionErrors.inc(labels, rows.rows);
       throw new AppError(
         500,
@@ -146,7 +174,7 @@ export function createPredictor(deps: PredictorDeps): Predictor {
       );
     }
     deps.metrics.predictions.inc(labels, rows.rows);
-    return { ids, probabilities, outputs };
+    return { ids, scores, outputs };
   };
 
   const mirror = (
@@ -214,7 +242,7 @@ export function createPredictor(deps: PredictorDeps): Predictor {
       }
       const rows = request.toRows(hosted);
       const userHash = stickyKey === undefined ? null : deps.hashUserKey(stickyKey);
-      const { ids, probabilities, outputs } = await execute(hosted, rows, {
+      const { ids, scores, outputs } = await execute(hosted, rows, {
         route: request.logRoute ?? decision.route,
         requestId: request.requestId,
         userHash,
@@ -236,26 +264,43 @@ export function createPredictor(deps: PredictorDeps): Predictor {
         version: decision.version,
         route: request.logRoute ?? decision.route,
         predictionIds: ids,
+        task: hosted.task,
         outputs,
         labels: hosted.labels,
-        probabilities,
+        scores,
+        labelFrom:
+          hosted.contract.reading.task === 'classification'
+            ? (hosted.contract.reading.label ?? 'argmax')
+            : null,
+        reading: hosted.contract.reading,
       };
     },
   };
 }
 
-function firstNonFinite(values: Float32Array): number {
+function firstNonFinite(values: Scores): number {
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) return i;
   }
   return -1;
 }
 
-/** The label of each row is its most probable class. */
-export function toRowOutputs(probabilities: Float32Array, labels: readonly string[]): RowOutput[] {
+export function toValueOutputs(values: Scores): ValueOutput[] {
+  return Array.from(values, (value) => ({ value }));
+}
+
+/**
+ * Each row's label is the graph's label output when it has one (a tuned threshold
+ * lives there), else the most probable class; `score` is that label's probability.
+ */
+export function toClassOutputs(
+  probabilities: Scores,
+  labels: readonly string[],
+  rowLabels: readonly string[] | null = null,
+): ClassOutput[] {
   const width = labels.length;
-  const outputs: RowOutput[] = [];
-  for (let offset = 0; offset < probabilities.length; offset += width) {
+  const outputs: ClassOutput[] = [];
+  for (let offset = 0, row = 0; offset < probabilities.length; offset += width, row++) {
     const byLabel: Record<string, number> = {};
     let best = 0;
     for (let k = 0; k < width; k++) {
@@ -263,9 +308,11 @@ export function toRowOutputs(probabilities: Float32Array, labels: readonly strin
       byLabel[labels[k] as string] = p;
       if (p > (probabilities[offset + best] as number)) best = k;
     }
+    const given = rowLabels?.[row];
+    const label = given ?? (labels[best] as string);
     outputs.push({
-      label: labels[best] as string,
-      score: probabilities[offset + best] as number,
+      label,
+      score: byLabel[label] ?? (probabilities[offset + best] as number),
       probabilities: byLabel,
     });
   }

@@ -4,7 +4,19 @@
  * ONNX call. ONNX Runtime's run blocks the event loop and a batch of N rows
  * costs little more than one, so under concurrency this multiplies throughput.
  */
-export type BatchRunner = (features: Float32Array, rows: number) => Promise<Float32Array>;
+import { concatValues, type ElementType, type TensorValues } from './element-types.js';
+import type { Scores } from './output-reading.js';
+
+/** One value array per graph input, row-major. */
+export type ModelInputs = readonly TensorValues[];
+
+/** `scores`: scoresPerRow values per row; `labels`: one per row when the graph has a label output. */
+export interface ModelOutputs {
+  scores: Scores;
+  labels: string[] | null;
+}
+
+export type BatchRunner = (inputs: ModelInputs, rows: number) => Promise<ModelOutputs>;
 
 export interface BatchOptions {
   /** 0 disables batching. Below 1000 µs the window is one event-loop turn (setImmediate). */
@@ -22,16 +34,16 @@ export interface BatchOptions {
 }
 
 interface Pending {
-  features: Float32Array;
+  inputs: ModelInputs;
   rows: number;
-  resolve: (outputs: Float32Array) => void;
+  resolve: (outputs: ModelOutputs) => void;
   reject: (error: unknown) => void;
 }
 
 export function createBatcher(
   runner: BatchRunner,
-  featuresPerRow: number,
-  outputsPerRow: number,
+  inputTypes: readonly ElementType[],
+  scoresPerRow: number,
   options: BatchOptions,
 ): BatchRunner {
   let pending: Pending[] = [];
@@ -56,19 +68,31 @@ export function createBatcher(
     pendingRows -= rows;
     options.onBatch?.(rows);
     const only = batch.length === 1 ? batch[0] : undefined;
-    const features = only ? only.features : concat(batch, rows * featuresPerRow);
+    const inputs = only
+      ? only.inputs
+      : inputTypes.map((type, i) =>
+          concatValues(
+            type,
+            batch.map((request) => request.inputs[i] as TensorValues),
+          ),
+        );
     inFlight = true;
     const settled = () => {
       inFlight = false;
       if (options.oneInFlight && pending.length > 0) dispatch();
     };
-    runner(features, rows).then(
-      (outputs) => {
+    runner(inputs, rows).then(
+      ({ scores, labels }) => {
         let offset = 0;
+        let row = 0;
         for (const request of batch) {
-          const size = request.rows * outputsPerRow;
-          request.resolve(outputs.subarray(offset, offset + size));
+          const size = request.rows * scoresPerRow;
+          request.resolve({
+            scores: scores.subarray(offset, offset + size),
+            labels: labels ? labels.slice(row, row + request.rows) : null,
+          });
           offset += size;
+          row += request.rows;
         }
         settled();
       },
@@ -86,14 +110,14 @@ export function createBatcher(
     else setImmediate(dispatch);
   };
 
-  const run: BatchRunner = (features, rows) => {
+  const run: BatchRunner = (inputs, rows) => {
     if (options.windowUs === 0 || rows >= options.maxRows) {
       options.onBatch?.(rows);
-      return runner(features, rows);
+      return runner(inputs, rows);
     }
-    return new Promise<Float32Array>((resolve, reject) => {
+    return new Promise<ModelOutputs>((resolve, reject) => {
       if (pendingRows + rows > options.maxRows) dispatch();
-      pending.push({ features, rows, resolve, reject });
+      pending.push({ inputs, rows, resolve, reject });
       pendingRows += rows;
       if (pendingRows >= options.maxRows) dispatch();
       else schedule();
@@ -101,14 +125,4 @@ export function createBatcher(
   };
 
   return run;
-}
-
-function concat(batch: Pending[], length: number): Float32Array {
-  const merged = new Float32Array(length);
-  let offset = 0;
-  for (const request of batch) {
-    merged.set(request.features, offset);
-    offset += request.features.length;
-  }
-  return merged;
 }

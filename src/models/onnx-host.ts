@@ -5,19 +5,29 @@ import * as ort from 'onnxruntime-node';
 import type { InferenceWorkerMode } from '../config.js';
 import { AppError } from '../errors.js';
 import { validationMessage } from '../validation-message.js';
-import { type BatchOptions, createBatcher } from './batcher.js';
-import { type ModelManifest, modelManifestSchema } from './manifest.js';
+import {
+  type BatchOptions,
+  type BatchRunner,
+  createBatcher,
+  type ModelInputs,
+  type ModelOutputs,
+} from './batcher.js';
+import {
+  type Contract,
+  ContractProblem,
+  type InputBinding,
+  inferContract,
+  type TensorInfo,
+} from './contract.js';
+import { allocate, elementTypeOfOrt, ORT_TYPE_OF } from './element-types.js';
+import { readGraph } from './graph-facts.js';
+import { type ModelManifest, modelManifestSchema, type Task } from './manifest.js';
+import { firstImproperRow, toLabelStrings, toProbabilities } from './output-reading.js';
 import { createPredictionCache, type PredictionCache } from './prediction-cache.js';
 import type { ModelLocation } from './registry.js';
 import { inlineRunner, startWorkerRunner, type TensorRunner } from './worker-runner.js';
 
-export const PROBABILITIES_OUTPUT = 'probabilities';
-
-export interface TensorInfo {
-  name: string;
-  datatype: string;
-  shape: number[];
-}
+export type { TensorInfo } from './contract.js';
 
 /** One model version held in memory with its own ONNX session. */
 export interface HostedVersion {
@@ -26,31 +36,34 @@ export interface HostedVersion {
   manifest: ModelManifest;
   /** SHA-256 (hex) of the model.onnx bytes this session was created from. */
   sha256: string;
+  contract: Contract;
+  task: Task;
   features: readonly string[];
+  /** Empty for regressors. */
   labels: readonly string[];
-  input: TensorInfo;
+  /** The graph inputs the gateway feeds, in the graph's order. */
+  inputs: readonly InputBinding[];
+  /** The graph's outputs as served (a ZipMap's input in place of the ZipMap). */
   outputs: TensorInfo[];
   /** Where the session runs, and what one row cost when it was loaded (median of warm runs). */
   inference: { placement: 'inline' | 'worker'; singleRowUs: number };
-  /** Row-major features in, row-major probabilities (labels.length per row) out. */
-  run(features: Float32Array, rows: number): Promise<Float32Array>;
-  /** Last results of repeated input rows (MODELGATE_CACHE_ROWS); undefined when off. */
+  /**
+   * One value array per input in, and out: probabilities (labels.length per row) for
+   * classifiers, one value per row for regressors, plus the graph's label per row if it has one.
+   */
+  run: BatchRunner;
+  /**
+   * Last probabilities of repeated input rows (MODELGATE_CACHE_ROWS); undefined when off,
+   * and for graphs with several inputs, a label output or a regression value (keyed on one
+   * FP32 row, it holds probabilities only).
+   */
   cache: PredictionCache | undefined;
   release(): Promise<void>;
 }
 
-const ORT_TO_OIP: Record<string, string> = {
-  float32: 'FP32',
-  float64: 'FP64',
-  int64: 'INT64',
-  int32: 'INT32',
-  string: 'BYTES',
-  bool: 'BOOL',
-};
-
 /**
  * A model on disk that cannot be served is the server's fault, not the caller's: a 500.
- * `graph` says what the ONNX graph has when the contract with model.json is the problem.
+ * `graph` says what the ONNX graph has when the contract is the problem.
  */
 export class ModelLoadError extends AppError {
   constructor(
@@ -67,49 +80,31 @@ const loadFailed = (
   graph?: { inputs: TensorInfo[]; outputs: TensorInfo[] },
 ) => new ModelLoadError(`cannot load ${location.model}/${location.version}: ${why}`, graph);
 
-function readManifest(location: ModelLocation): ModelManifest {
-  modelFile(location);
+/** model.json is optional: without one the graph says everything. */
+export function readManifest(dir: string, name = 'model.json'): ModelManifest {
+  const path = join(dir, name);
+  if (!existsSync(path)) return {};
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(join(location.dir, 'model.json'), 'utf8'));
+    raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw loadFailed(location, `model.json: ${(error as Error).message}`);
+    throw new ContractProblem(`model.json: ${(error as Error).message}`);
   }
   const parsed = modelManifestSchema.safeParse(raw);
   if (!parsed.success) {
-    throw loadFailed(location, `model.json ${validationMessage(parsed.error.issues, 'top level')}`);
+    throw new ContractProblem(`model.json ${validationMessage(parsed.error.issues, 'top level')}`);
   }
   return parsed.data;
 }
 
 function tensorInfo(metadata: ort.InferenceSession.ValueMetadata): TensorInfo {
-  if (!metadata.isTensor) return { name: metadata.name, datatype: 'UNKNOWN', shape: [] };
+  if (!metadata.isTensor) return { name: metadata.name, datatype: 'NON_TENSOR', shape: [] };
   return {
     name: metadata.name,
-    datatype: ORT_TO_OIP[metadata.type] ?? metadata.type.toUpperCase(),
+    datatype: elementTypeOfOrt(metadata.type) ?? metadata.type.toUpperCase(),
     shape: metadata.shape.map((dim) => (typeof dim === 'number' ? dim : -1)),
   };
 }
-
-export const sha256Of = (bytes: Uint8Array): string =>
-  createHash('sha256').update(bytes).digest('hex');
-
-/** Where a version's graph is; its absence is a 404 (the version is not on this disk). */
-export function modelFile(location: ModelLocation): string {
-  const file = join(location.dir, 'model.onnx');
-  if (!existsSync(file)) {
-    throw new AppError(
-      404,
-      'version_not_found',
-      `${location.model}/${location.version}: no model.onnx in ${location.dir}`,
-    );
-  }
-  return file;
-}
-
-/** SHA-256 of the version's model.onnx as it is on disk now. */
-export const fileSha256 = (location: ModelLocation): string =>
-  sha256Of(readFileSync(modelFile(location)));
 
 const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   intraOpNumThreads: 1,
@@ -145,9 +140,133 @@ export function placeInference(
   return singleRowUs >= WORKER_THRESHOLD_US ? 'worker' : 'inline';
 }
 
+export const sha256Of = (bytes: Uint8Array): string =>
+  createHash('sha256').update(bytes).digest('hex');
+
+/** Where a version's graph is; its absence is a 404 (the version is not on this disk). */
+export function modelFile(location: ModelLocation): string {
+  const file = join(location.dir, 'model.onnx');
+  if (!existsSync(file)) {
+    throw new AppError(
+      404,
+      'version_not_found',
+      `${location.model}/${location.version}: no model.onnx in ${location.dir}`,
+    );
+  }
+  return file;
+}
+
+/** SHA-256 of the version's model.onnx as it is on disk now. */
+export const fileSha256 = (location: ModelLocation): string =>
+  sha256Of(readFileSync(modelFile(location)));
+
+/** A session over the graph (ZipMap removed), its actual inputs/outputs and, if it fits, its contract. */
+export interface OpenedGraph {
+  session: ort.InferenceSession;
+  /** The graph as the session runs it (ZipMap removed), for a worker thread's own session. */
+  bytes: Uint8Array;
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+  contract: Contract;
+}
+
+export class GraphProblem extends Error {
+  constructor(
+    message: string,
+    readonly graph?: { inputs: TensorInfo[]; outputs: TensorInfo[] },
+  ) {
+    super(message);
+  }
+}
+
+/** Creates the session and infers the contract; throws GraphProblem with the graph when it does not fit. */
+export async function openGraph(file: Uint8Array, manifest: ModelManifest): Promise<OpenedGraph> {
+  let session: ort.InferenceSession;
+  let facts: ReturnType<typeof readGraph>['facts'];
+  let bytes: Uint8Array;
+  try {
+    const graph = readGraph(file);
+    facts = graph.facts;
+    bytes = graph.bytes;
+    session = await ort.InferenceSession.create(graph.bytes, SESSION_OPTIONS);
+  } catch (error) {
+    throw new GraphProblem((error as Error).message);
+  }
+  const inputs = session.inputMetadata.map(tensorInfo);
+  const outputs = session.outputMetadata.map(tensorInfo);
+  try {
+    const contract = inferContract({ inputs, outputs, facts }, manifest);
+    return { session, bytes, inputs, outputs, contract };
+  } catch (error) {
+    await session.release();
+    const message = error instanceof ContractProblem ? error.message : String(error);
+    throw new GraphProblem(message, { inputs, outputs });
+  }
+}
+
+/** One ONNX call: feeds each input, reads the contract's outputs, applies its transform. */
+export function createRunner(session: Pick<TensorRunner, 'run'>, contract: Contract): BatchRunner {
+  const { reading, inputs: bindings } = contract;
+  const scoresName = reading.task === 'classification' ? reading.scores : reading.value;
+  const rawColumns = reading.task === 'classification' ? reading.columns : 1;
+  const labelName = reading.task === 'classification' ? reading.label : null;
+  return async (inputs: ModelInputs, rows: number): Promise<ModelOutputs> => {
+    const feeds: Record<string, ort.Tensor> = {};
+    bindings.forEach((binding, i) => {
+      const dims = binding.shape.length === 1 ? [rows] : [rows, binding.columns];
+      feeds[binding.name] = new ort.Tensor(
+        ORT_TYPE_OF[binding.datatype],
+        inputs[i] as ort.Tensor.DataType,
+        dims,
+      );
+    });
+    const result = await session.run(feeds, contract.fetch);
+    const raw = result[scoresName]?.data;
+    if (!(raw instanceof Float32Array || raw instanceof Float64Array)) {
+      throw new Error(`model returned no float "${scoresName}" output`);
+    }
+    if (raw.length !== rows * rawColumns) {
+      throw new Error(
+        `model returned ${raw.length} values in "${scoresName}" for ${rows} rows × ${rawColumns}`,
+      );
+    }
+    const labels = labelName ? toLabelStrings(result[labelName]?.data as ArrayLike<unknown>) : null;
+    if (reading.task === 'regression') return { scores: raw, labels: null };
+    return { scores: toProbabilities(raw, rows, reading.columns, reading.transform), labels };
+  };
+}
+
+/** One row of zeros (empty strings, false) in the graph's input types, or the caller's probe. */
+export function zeroRow(contract: Contract): ModelInputs {
+  return contract.inputs.map((binding) => allocate(binding.datatype, binding.columns));
+}
+
 /**
- * Creates the session, checks it matches model.json, warms and times it, and moves it to a
- * worker thread when that pays (see placeInference).
+ * Runs `inputs` once and checks the answer is what the contract says: probabilities
+ * that are probabilities (logits read as probabilities are the classic mistake).
+ */
+export async function probe(
+  runner: BatchRunner,
+  contract: Contract,
+  inputs: ModelInputs,
+): Promise<ModelOutputs> {
+  const outputs = await runner(inputs, 1);
+  const { reading } = contract;
+  if (reading.task === 'classification' && reading.transform === 'none') {
+    const row = firstImproperRow(outputs.scores, contract.labels.length);
+    if (row !== -1) {
+      const values = [...outputs.scores].map((v) => Number(v.toPrecision(4)));
+      throw new ContractProblem(
+        `"${reading.scores}" is not a probability per class (${JSON.stringify(values)} does not sum to 1); if it holds logits, add to model.json: "output": {"name": "${reading.scores}", "transform": "${reading.columns === 1 ? 'sigmoid' : 'softmax'}"}`,
+      );
+    }
+  }
+  return outputs;
+}
+
+/**
+ * Creates the session, infers the contract from the graph and model.json, warms and times
+ * it, and moves it to a worker thread when that pays (see placeInference).
  */
 export async function loadVersion(
   location: ModelLocation,
@@ -155,59 +274,37 @@ export async function loadVersion(
   inferenceWorker: InferenceWorkerMode = 'auto',
   cacheRows = 0,
 ): Promise<HostedVersion> {
-  const manifest = readManifest(location);
-  const [declared] = manifest.inputs;
-  if (!declared) throw loadFailed(location, 'model.json declares no input');
   // One read: the hash names exactly the bytes the session is created from.
-  const bytes = readFileSync(modelFile(location));
-  let session: ort.InferenceSession;
+  const file = readFileSync(modelFile(location));
+  let manifest: ModelManifest;
+  let opened: OpenedGraph;
   try {
-    session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
+    manifest = readManifest(location.dir);
+    opened = await openGraph(file, manifest);
   } catch (error) {
-    throw loadFailed(location, (error as Error).message);
+    throw loadFailed(
+      location,
+      (error as Error).message,
+      error instanceof GraphProblem ? error.graph : undefined,
+    );
   }
-  const inputs = session.inputMetadata.map(tensorInfo);
-  const outputs = session.outputMetadata.map(tensorInfo);
-  const problem =
-    inputs.length !== 1 || inputs[0]?.name !== declared.name
-      ? `the graph's inputs ${JSON.stringify(inputs.map((i) => i.name))} do not match model.json input "${declared.name}"`
-      : !outputs.some((o) => o.name === PROBABILITIES_OUTPUT)
-        ? `the graph has no "${PROBABILITIES_OUTPUT}" output`
-        : undefined;
-  if (problem) {
-    await session.release();
-    throw loadFailed(location, problem, { inputs, outputs });
-  }
-
-  const width = declared.features.length;
-  const classes = manifest.labels.length;
+  const { session, contract, inputs, outputs } = opened;
   let runner: TensorRunner = inlineRunner(session);
-  const runOnce = async (features: Float32Array, rows: number): Promise<Float32Array> => {
-    const tensor = new ort.Tensor('float32', features, [rows, width]);
-    const result = await runner.run({ [declared.name]: tensor }, [PROBABILITIES_OUTPUT]);
-    const probabilities = result[PROBABILITIES_OUTPUT];
-    if (!probabilities || probabilities.data.length !== rows * classes) {
-      throw new Error(
-        `model returned ${probabilities?.data.length ?? 0} probabilities for ${rows} rows × ${classes} labels`,
-      );
-    }
-    return probabilities.data as Float32Array;
-  };
+  // Through `runner`, so a move to a worker thread below takes this same code with it.
+  const runOnce = createRunner({ run: (feeds, fetches) => runner.run(feeds, fetches) }, contract);
   let singleRowUs: number;
   try {
-    await runOnce(new Float32Array(width), 1);
-    singleRowUs = await timeSingleRow(() => runOnce(new Float32Array(width), 1));
+    await probe(runOnce, contract, zeroRow(contract));
+    singleRowUs = await timeSingleRow(() => runOnce(zeroRow(contract), 1));
   } catch (error) {
     await session.release();
-    throw loadFailed(location, `warm-up run failed: ${(error as Error).message}`);
+    const why = error instanceof ContractProblem ? '' : 'warm-up run failed: ';
+    throw loadFailed(location, `${why}${(error as Error).message}`, { inputs, outputs });
   }
   const placement = placeInference(inferenceWorker, singleRowUs);
   if (placement === 'worker') {
     try {
-      runner = await startWorkerRunner({
-        model: bytes,
-        options: SESSION_OPTIONS,
-      });
+      runner = await startWorkerRunner({ model: opened.bytes, options: SESSION_OPTIONS });
     } catch (error) {
       await session.release();
       throw loadFailed(location, (error as Error).message);
@@ -215,21 +312,35 @@ export async function loadVersion(
     // The worker holds its own session; this one only served to check and time the graph.
     await session.release();
   }
-  const run = createBatcher(runOnce, width, classes, {
-    ...batch,
-    oneInFlight: placement === 'worker',
-  });
+  const scoresPerRow = contract.task === 'classification' ? contract.labels.length : 1;
+  const run = createBatcher(
+    runOnce,
+    contract.inputs.map((b) => b.datatype),
+    scoresPerRow,
+    { ...batch, oneInFlight: placement === 'worker' },
+  );
+  const [only] = contract.inputs;
+  const cacheable =
+    contract.inputs.length === 1 &&
+    only?.datatype === 'FP32' &&
+    contract.reading.task === 'classification' &&
+    contract.reading.label === null;
   // Made with the session and dropped with it: a reload or unload leaves no stale answer.
-  const cache = cacheRows > 0 ? createPredictionCache(cacheRows, width, classes) : undefined;
+  const cache =
+    cacheRows > 0 && cacheable && only
+      ? createPredictionCache(cacheRows, only.columns, scoresPerRow)
+      : undefined;
 
   return {
     model: location.model,
     version: location.version,
     manifest,
-    sha256: sha256Of(bytes),
-    features: declared.features,
-    labels: manifest.labels,
-    input: { name: declared.name, datatype: declared.datatype, shape: [-1, width] },
+    sha256: sha256Of(file),
+    contract,
+    task: contract.task,
+    features: contract.features,
+    labels: contract.labels,
+    inputs: contract.inputs,
     outputs,
     inference: { placement, singleRowUs },
     run,

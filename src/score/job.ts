@@ -64,7 +64,7 @@ export async function runScoreJob(options: ScoreJobOptions): Promise<ScoreJobRes
         context: userId === undefined ? {} : { userId },
         requestId: options.requestId,
         logRoute: 'batch',
-        toRows: (hosted) => packObjects([values], hosted.features, () => `line ${row.line}`),
+        toRows: (hosted) => packObjects([values], hosted.contract, () => `line ${row.line}`),
       })
       .then((prediction) => ({ prediction, userId }));
   };
@@ -104,9 +104,13 @@ export async function runScoreJob(options: ScoreJobOptions): Promise<ScoreJobRes
         ...(options.userColumn === undefined ? {} : { [options.userColumn]: userId ?? null }),
         predictionId: prediction.predictionIds[0],
         version: prediction.version,
-        label: output?.label,
-        score: output?.score,
-        probabilities: output?.probabilities,
+        ...(output && 'value' in output
+          ? { value: output.value }
+          : {
+              label: output?.label,
+              score: output?.score,
+              probabilities: output?.probabilities,
+            }),
       });
     }
     await options.flushLog();
