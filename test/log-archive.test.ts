@@ -38,6 +38,7 @@ function records(): PredictionRecord[] {
       status: 'ok',
       error: null,
       shadowOf: null,
+      cached: i % 4 === 0,
     });
   for (let i = 0; i < 60; i++) add('iris', i, T0 + Math.floor(i / 3) * MINUTE_MS);
   for (let i = 0; i < 10; i++) add('penguins', i, T0 + i * MINUTE_MS);

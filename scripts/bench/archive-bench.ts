@@ -1,9 +1,9 @@
 import { open } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readLog } from '../../src/db/log-archive.js';
 import type { Storage } from '../../src/db/storage.js';
-import { csvHeader, csvLine, jsonLine } from '../../src/export/format.js';
+import { csvHeader } from '../../src/export/format.js';
+import { exportPages } from '../../src/export/pages.js';
 import { RETENTION_DEFAULTS, startLogRetention } from '../../src/retention/log-retention.js';
 
 const PAGE_ROWS = 5000;
@@ -35,17 +35,15 @@ export async function timeExport(storage: Storage, label: string): Promise<strin
     let bytes = 0;
     const started = process.hrtime.bigint();
     if (format === 'csv') await out.write(csvHeader());
-    const line = format === 'csv' ? csvLine : jsonLine;
-    for await (const page of readLog(
+    for await (const page of exportPages(
       storage.archive,
       { model: 'iris', since: 0, until },
+      format,
       PAGE_ROWS,
     )) {
-      let text = '';
-      for (const row of page) text += line(row);
-      bytes += Buffer.byteLength(text);
-      await out.write(text);
-      rows += page.length;
+      bytes += Buffer.byteLength(page.text);
+      await out.write(page.text);
+      rows += page.rows;
       peak = Math.max(peak, process.memoryUsage().rss);
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadCompareReport } from '../../src/compare/report.js';
 import { openSqliteStorage } from '../../src/db/sqlite/storage.js';
 import type { Storage } from '../../src/db/storage.js';
-import { timeExportAndRetention } from './archive-bench.js';
+import { timeExport, timeExportAndRetention } from './archive-bench.js';
 import { realisticRows } from './log-writer.js';
 
 export interface CompareBenchResult {
@@ -71,6 +71,23 @@ export async function compareBench(rows = 1_000_000): Promise<CompareBenchResult
   try {
     const compare = await fillAndTimeCompare(storage, rows, 'SQLite');
     return { rows, lines: [compare, ...(await timeExportAndRetention(storage, 'SQLite'))] };
+  } finally {
+    await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `npm run bench -- --only export`: a SQLite log of `rows` predictions, exported as CSV and JSON lines. */
+export async function exportBench(rows = 1_000_000): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'modelgate-bench-export-'));
+  const storage = openSqliteStorage(join(dir, 'export.db'), {
+    flushRows: CHUNK,
+    flushMs: 1000,
+    maxQueue: CHUNK * 2,
+  });
+  try {
+    await fillAndTimeCompare(storage, rows, 'SQLite');
+    return await timeExport(storage, 'SQLite');
   } finally {
     await storage.close();
     rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 /**
  * npm run bench [-- --duration 10] [--json] [--write] [--load wrk|autocannon]
  *                [--servers-only] [--pg-url postgres://…/postgres]
- *                [--only cache]   (one scenario alone: the prediction cache on a repeating workload)
+ *                [--only cache|export]   (one scenario alone: the prediction cache on a repeating
+ *                workload; the export of a 1,000,000-row SQLite log)
  *
  * One run, servers one after another on loopback, each at concurrency 1, 16 and 64:
  * the bare Hono + ONNX Runtime handler and modelgate on iris (~12 µs a run) and on a seeded
@@ -16,7 +17,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchCache } from './cache-bench.js';
-import { compareBench } from './compare-bench.js';
+import { compareBench, exportBench } from './compare-bench.js';
 import { benchFlips } from './flips.js';
 import { writeHeavyModel } from './heavy-model.js';
 import { drive as driveAutocannon, type LoadResult, promValue, sampleDuring } from './load.js';
@@ -209,7 +210,11 @@ async function main(): Promise<void> {
     for (const line of await benchCache(durationS, progress)) process.stdout.write(`${line}\n`);
     return;
   }
-  if (args.only !== undefined) throw new Error(`--only: "${args.only}" is not cache`);
+  if (args.only === 'export') {
+    for (const line of await exportBench()) process.stdout.write(`${line}\n`);
+    return;
+  }
+  if (args.only !== undefined) throw new Error(`--only: "${args.only}" is not cache or export`);
   const loadStart = loadavg()[0] ?? 0;
   progress(`load generator: ${loadGenerator}`);
   const heavyModelsDir = mkdtempSync(join(tmpdir(), 'modelgate-heavy-'));

@@ -27,6 +27,16 @@ export interface LogCursor {
   id: string;
 }
 
+/** The line formats of `npm run export` (src/export/format.ts writes them in JS). */
+export type ExportFormat = 'csv' | 'jsonl';
+
+/** Export lines of one page, and where the page ended. */
+export interface ExportPage {
+  text: string;
+  rows: number;
+  last: LogCursor | null;
+}
+
 export interface LogArchive {
   /** Predictions in the range (an index count: for progress, not for statistics). */
   count(range: LogRange): Promise<number>;
@@ -39,6 +49,17 @@ export interface LogArchive {
    * fewer than `limit` means nothing older than `before` is left.
    */
   deleteBefore(before: number, limit: number): Promise<number>;
+  /**
+   * Like `page`, but the rows already formatted as export lines, byte for byte what
+   * src/export/format.ts writes. Optional: a storage that can format in its own engine
+   * (SQLite, in C) saves the export a JS object and a dozen strings per row.
+   */
+  exportPage?(
+    range: LogRange,
+    format: ExportFormat,
+    after: LogCursor | null,
+    limit: number,
+  ): Promise<ExportPage>;
 }
 
 /** Every page of `range`, one at a time: memory holds one page whatever the range. */

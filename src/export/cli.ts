@@ -6,11 +6,11 @@ import { parseArgs } from 'node:util';
 import { createProgress } from '../cli/progress.js';
 import { parseTimePoint } from '../compare/time-window.js';
 import { readConfig } from '../config.js';
-import { readLog } from '../db/log-archive.js';
 import { openStorage } from '../db/open-storage.js';
 import { AppError, badRequest } from '../errors.js';
 import { createLogger } from '../logger.js';
-import { csvHeader, csvLine, type ExportFormat, jsonLine } from './format.js';
+import { csvHeader, type ExportFormat } from './format.js';
+import { exportPages } from './pages.js';
 
 const USAGE = `usage: npm run export -- --model <name> --out <file|-> [--format csv|jsonl]
   [--since 7d] [--until 1h]   (30m, 12h, 7d, an ISO date or epoch ms)`;
@@ -67,12 +67,9 @@ async function main(): Promise<void> {
   try {
     const total = await storage.archive.count(range);
     if (format === 'csv') await write(out, csvHeader());
-    const line = format === 'csv' ? csvLine : jsonLine;
-    for await (const page of readLog(storage.archive, range, PAGE_ROWS)) {
-      let text = '';
-      for (const row of page) text += line(row);
-      await write(out, text);
-      rows += page.length;
+    for await (const page of exportPages(storage.archive, range, format, PAGE_ROWS)) {
+      await write(out, page.text);
+      rows += page.rows;
       // Rows logged during the export may push past the count taken at its start.
       progress.update(rows, total === 0 ? 1 : Math.min(1, rows / total));
     }

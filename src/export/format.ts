@@ -4,7 +4,7 @@ import type { PredictionWithFeedback } from '../db/log-archive.js';
  * One logged prediction with its feedback, as `npm run export` writes it: a CSV line
  * (input and output as JSON text cells) or a JSON line (input and output as objects).
  */
-export type ExportFormat = 'csv' | 'jsonl';
+export type { ExportFormat } from '../db/log-archive.js';
 
 export const CSV_COLUMNS = [
   'id',
@@ -66,29 +66,18 @@ export function csvLine(row: PredictionWithFeedback): string {
     .join(',')}\n`;
 }
 
+const jsonString = (value: string | null): string =>
+  value === null ? 'null' : JSON.stringify(value);
+const jsonNumber = (value: number | null): string => (value === null ? 'null' : String(value));
+
+/**
+ * One JSON line. `input` and `output` are JSON texts the gateway wrote: embedded as they
+ * are, never parsed and re-serialised; text fields go through JSON.stringify.
+ */
 export function jsonLine(row: PredictionWithFeedback): string {
-  return `${JSON.stringify({
-    id: row.id,
-    time: new Date(row.ts).toISOString(),
-    ts: row.ts,
-    model: row.model,
-    version: row.version,
-    route: row.route,
-    userHash: row.userHash,
-    requestId: row.requestId,
-    // Logged as JSON text by the gateway itself; embedded as values, not strings.
-    input: JSON.parse(row.input) as unknown,
-    output: row.output === null ? null : (JSON.parse(row.output) as unknown),
-    label: row.label,
-    score: row.score,
-    latencyUs: row.latencyUs,
-    status: row.status,
-    error: row.error,
-    shadowOf: row.shadowOf,
-    cached: Boolean(row.cached),
-    feedback:
-      row.feedbackTs === null
-        ? null
-        : { label: row.feedbackLabel, value: row.feedbackValue, ts: row.feedbackTs },
-  })}\n`;
+  const feedback =
+    row.feedbackTs === null
+      ? 'null'
+      : `{"label":${jsonString(row.feedbackLabel)},"value":${jsonNumber(row.feedbackValue)},"ts":${row.feedbackTs}}`;
+  return `{"id":${jsonString(row.id)},"time":"${new Date(row.ts).toISOString()}","ts":${row.ts},"model":${jsonString(row.model)},"version":${jsonString(row.version)},"route":${jsonString(row.route)},"userHash":${jsonString(row.userHash)},"requestId":${jsonString(row.requestId)},"input":${row.input},"output":${row.output ?? 'null'},"label":${jsonString(row.label)},"score":${jsonNumber(row.score)},"latencyUs":${row.latencyUs},"status":${jsonString(row.status)},"error":${jsonString(row.error)},"shadowOf":${jsonString(row.shadowOf)},"cached":${row.cached ? 'true' : 'false'},"feedback":${feedback}}\n`;
 }
