@@ -33,6 +33,16 @@ describe('no request fails or stalls because of a control action', () => {
 
       let controlDone = false;
       const answers: Answer[] = [];
+      // Changes are paced by traffic, not by a timer: the next one goes out once this many
+      // more requests have been answered, so every change lands amid requests in flight.
+      const ANSWERS_BETWEEN_CHANGES = 8;
+      let waiting: { count: number; reached: () => void } | undefined;
+      const answersReach = (count: number) =>
+        answers.length >= count
+          ? Promise.resolve()
+          : new Promise<void>((reached) => {
+              waiting = { count, reached };
+            });
       const client = async (id: number) => {
         // Bounded: stops with the control loop, and at 3,000 requests per client at most.
         for (let i = 0; !controlDone && i < 3000; i++) {
@@ -50,6 +60,10 @@ describe('no request fails or stalls because of a control action', () => {
             sentAt,
             answeredAt: performance.now(),
           });
+          if (waiting && answers.length >= waiting.count) {
+            waiting.reached();
+            waiting = undefined;
+          }
         }
       };
       const clients = Array.from({ length: 16 }, (_, id) => client(id));
@@ -63,7 +77,7 @@ describe('no request fails or stalls because of a control action', () => {
         } else {
           await control(`/control/${action}`, { model: 'iris' });
         }
-        await new Promise((r) => setTimeout(r, 5));
+        await answersReach(answers.length + ANSWERS_BETWEEN_CHANGES);
       }
       controlDone = true;
       await Promise.all(clients);
