@@ -1,8 +1,15 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  asyncBufferFromFile,
+  parquetMetadataAsync,
+  parquetReadObjects,
+  parquetSchema,
+} from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSV_COLUMNS } from '../src/export/format.js';
+import { PARQUET_COLUMNS } from '../src/export/parquet.js';
 import { splitCsvLine } from '../src/score/input-rows.js';
 import { PROJECT_ROOT } from './support/child-gateway.js';
 import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
@@ -86,5 +93,50 @@ describe('npm run export', () => {
     expect(rows[0].input).toMatchObject({ sepal_length: 5.1 });
     expect(rows.find((r) => r.id === ids[9])?.feedback).toMatchObject({ label: 'versicolor' });
     expect(rows.find((r) => r.id === ids[20])?.feedback).toBeNull();
+  });
+
+  it('writes Parquet that reads back with every row, its columns and types', async () => {
+    const out = join(gate.dir, 'iris.parquet');
+    const run = await runExport(gate, ['--model', 'iris', '--out', out]);
+    expect(run.code, run.stderr).toBe(0);
+    const file = await asyncBufferFromFile(out);
+    const metadata = await parquetMetadataAsync(file);
+    expect(Number(metadata.num_rows)).toBe(30);
+    const schema = parquetSchema(metadata).children.map((c) => c.element.name);
+    expect(schema).toEqual(PARQUET_COLUMNS);
+    expect(PARQUET_COLUMNS).toEqual(CSV_COLUMNS);
+    const rows = (await parquetReadObjects({ file })) as Array<Record<string, unknown>>;
+    expect(rows.map((r) => r.id)).toEqual(ids);
+    const logged = gate.query<{ ts: number; latency_us: number; score: number }>(
+      'SELECT ts, latency_us, score FROM predictions WHERE id = ?',
+      ids[3],
+    )[0];
+    expect(rows[3]).toMatchObject({
+      model: 'iris',
+      ts: BigInt(logged?.ts ?? 0),
+      time: new Date(logged?.ts ?? 0),
+      latency_us: BigInt(logged?.latency_us ?? 0),
+      score: logged?.score,
+      input: { ...IRIS_ROW, petal_length: 1.6 },
+      cached: false,
+      feedback_label: 'versicolor',
+    });
+    expect(rows[20]).toMatchObject({ feedback_label: null, feedback_ts: null });
+  });
+
+  it('refuses Parquet to stdout and an unknown format, naming the option', async () => {
+    const toStdout = await runExport(gate, [
+      '--model',
+      'iris',
+      '--out',
+      '-',
+      '--format',
+      'parquet',
+    ]);
+    expect(toStdout.code).toBe(2);
+    expect(toStdout.stderr).toMatch(/--format parquet: needs a file/);
+    const unknown = await runExport(gate, ['--model', 'iris', '--out', 'x', '--format', 'xlsx']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--format: "xlsx" is not csv, jsonl or parquet/);
   });
 });

@@ -6,27 +6,30 @@ import { parseArgs } from 'node:util';
 import { createProgress } from '../cli/progress.js';
 import { parseTimePoint } from '../compare/time-window.js';
 import { readConfig } from '../config.js';
+import { type PredictionWithFeedback, readLog } from '../db/log-archive.js';
 import { openStorage } from '../db/open-storage.js';
 import { AppError, badRequest } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { csvHeader, type ExportFormat } from './format.js';
 import { exportPages } from './pages.js';
+import { createParquetExport, PARQUET_ROW_GROUP } from './parquet.js';
 
-const USAGE = `usage: npm run export -- --model <name> --out <file|-> [--format csv|jsonl]
+const USAGE = `usage: npm run export -- --model <name> --out <file|-> [--format csv|jsonl|parquet]
   [--since 7d] [--until 1h]   (30m, 12h, 7d, an ISO date or epoch ms)`;
 
 /** Rows per keyset page: one page is all the memory an export of any size holds. */
 const PAGE_ROWS = 5000;
 
-function formatOf(out: string, explicit: string | undefined): ExportFormat {
-  const format = explicit ?? (out.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl');
-  if (format === 'parquet') {
-    throw badRequest(
-      '--format parquet: no Parquet writer is bundled; export csv or jsonl and convert with DuckDB (README "Exporting the log")',
-    );
-  }
-  if (format !== 'csv' && format !== 'jsonl')
-    throw badRequest(`--format: "${format}" is not csv or jsonl`);
+type OutputFormat = ExportFormat | 'parquet';
+
+function formatOf(out: string, explicit: string | undefined): OutputFormat {
+  const name = out.toLowerCase();
+  const format =
+    explicit ?? (name.endsWith('.csv') ? 'csv' : name.endsWith('.parquet') ? 'parquet' : 'jsonl');
+  if (format !== 'csv' && format !== 'jsonl' && format !== 'parquet')
+    throw badRequest(`--format: "${format}" is not csv, jsonl or parquet`);
+  if (format === 'parquet' && out === '-')
+    throw badRequest('--format parquet: needs a file (--out name.parquet), not stdout');
   return format;
 }
 
@@ -60,27 +63,44 @@ async function main(): Promise<void> {
 
   const config = readConfig();
   const storage = await openStorage(config, createLogger('warn'), { tool: true });
-  const toStdout = values.out === '-';
-  const out = toStdout ? process.stdout : createWriteStream(values.out);
   const progress = createProgress({ label: `export ${values.model}` });
   let rows = 0;
+  const report = (total: number) =>
+    // Rows logged during the export may push past the count taken at its start.
+    progress.update(rows, total === 0 ? 1 : Math.min(1, rows / total));
   try {
     const total = await storage.archive.count(range);
-    if (format === 'csv') await write(out, csvHeader());
-    for await (const page of exportPages(storage.archive, range, format, PAGE_ROWS)) {
-      await write(out, page.text);
-      rows += page.rows;
-      // Rows logged during the export may push past the count taken at its start.
-      progress.update(rows, total === 0 ? 1 : Math.min(1, rows / total));
+    if (format === 'parquet') {
+      const parquet = createParquetExport(values.out);
+      let group: PredictionWithFeedback[] = [];
+      for await (const page of readLog(storage.archive, range, PAGE_ROWS)) {
+        group.push(...page);
+        rows += page.length;
+        if (group.length >= PARQUET_ROW_GROUP) {
+          await parquet.writeRowGroup(group);
+          group = [];
+        }
+        report(total);
+      }
+      await parquet.writeRowGroup(group);
+      parquet.finish();
+    } else {
+      const out = values.out === '-' ? process.stdout : createWriteStream(values.out);
+      if (format === 'csv') await write(out, csvHeader());
+      for await (const page of exportPages(storage.archive, range, format, PAGE_ROWS)) {
+        await write(out, page.text);
+        rows += page.rows;
+        report(total);
+      }
+      if (out !== process.stdout) {
+        out.end();
+        await finished(out);
+      }
     }
   } finally {
     await storage.close();
   }
-  if (!toStdout) {
-    out.end();
-    await finished(out);
-  }
-  progress.finish(rows, `${format} into ${toStdout ? 'stdout' : values.out}`);
+  progress.finish(rows, `${format} into ${values.out === '-' ? 'stdout' : values.out}`);
 }
 
 main().then(
