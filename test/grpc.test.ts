@@ -233,7 +233,8 @@ describe('gRPC ModelInfer', () => {
           "SELECT id, version, route, shadow_of FROM predictions WHERE request_id = 'grpc-shadow-req' ORDER BY version",
         );
       };
-      await expect.poll(rowsOf).toHaveLength(2);
+      // The mirror runs after the answer; a loaded machine may take more than poll's default 1 s.
+      await expect.poll(rowsOf, { timeout: 10_000 }).toHaveLength(2);
       expect(await rowsOf()).toEqual([
         expect.objectContaining({ id: served, version: 'v1', shadow_of: null }),
         expect.objectContaining({ version: 'v2', route: 'shadow', shadow_of: served }),
