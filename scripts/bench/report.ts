@@ -2,6 +2,7 @@ import type { CompareBenchResult } from './compare-bench.js';
 import type { FlipResult } from './flips.js';
 import type { LoadResult } from './load.js';
 import type { LogWriterResult } from './log-writer.js';
+import { type ProtocolComparison, protocolsLine } from './protocols.js';
 import type { ModelKey } from './scenarios.js';
 
 export interface ServerRun extends LoadResult {
@@ -45,6 +46,8 @@ export interface BenchResult {
   durationS: number;
   servers: ServerResult[];
   flips: FlipResult;
+  /** gRPC vs REST on the Open Inference Protocol at c=64. */
+  protocols: ProtocolComparison;
   /** null with --servers-only. */
   logWriter: LogWriterResult | null;
   compare: CompareBenchResult | null;
@@ -218,6 +221,8 @@ export function textReport(result: BenchResult): string {
     resultsTable(result, false),
     '',
     flipsLine(result.flips),
+    '',
+    protocolsLine(result.protocols),
     ...(result.logWriter ? ['', logWriterLine(result.logWriter)] : []),
     ...(result.compare ? ['', ...result.compare.lines] : []),
     '',
@@ -248,6 +253,7 @@ export function markdownBlock(result: BenchResult): string {
     resultsTable(result, true),
     '',
     `- ${flipsLine(result.flips)}.`,
+    `- ${protocolsLine(result.protocols)}.`,
     ...(result.logWriter ? [`- ${logWriterLine(result.logWriter)}.`] : []),
     ...(result.compare ? ['', ...result.compare.lines.map((line) => `- ${line}`)] : []),
     '',

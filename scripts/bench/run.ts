@@ -3,10 +3,12 @@
  *                [--servers-only] [--pg-url postgres://…/postgres]
  *                [--only cache|export]   (one scenario alone: the prediction cache on a repeating
  *                workload; the export of a 1,000,000-row SQLite log)
+ *                [--only protocols]   (one scenario alone: OIP over REST vs gRPC at c=64)
  *
  * One run, servers one after another on loopback, each at concurrency 1, 16 and 64:
  * the bare Hono + ONNX Runtime handler and modelgate on iris (~12 µs a run) and on a seeded
- * heavy MLP (~0.5 ms a run); then 50 flips under c=64 load; then the prediction log writer
+ * heavy MLP (~0.5 ms a run); then 50 flips under c=64 load; then the Open Inference Protocol
+ * over REST and over gRPC at c=64 (one Node client process each); then the prediction log writer
  * and a comparison over 1,000,000 logged rows, with SQLite and PostgreSQL (at --pg-url, if
  * reachable). Load comes from wrk (a separate process) when it is installed, else from
  * autocannon in this process; the report says which. See BENCHMARKS.md.
@@ -23,6 +25,7 @@ import { writeHeavyModel } from './heavy-model.js';
 import { drive as driveAutocannon, type LoadResult, promValue, sampleDuring } from './load.js';
 import { benchLogWriter } from './log-writer.js';
 import { benchPostgres } from './postgres-bench.js';
+import { compareProtocols, protocolsLine } from './protocols.js';
 import {
   type BenchResult,
   evaluateTargets,
@@ -214,7 +217,23 @@ async function main(): Promise<void> {
     for (const line of await exportBench()) process.stdout.write(`${line}\n`);
     return;
   }
-  if (args.only !== undefined) throw new Error(`--only: "${args.only}" is not cache or export`);
+  if (args.only === 'protocols') {
+    const heavyModelsDir = mkdtempSync(join(tmpdir(), 'modelgate-heavy-'));
+    try {
+      const iris = scenarios(heavyModelsDir, writeHeavyModel(heavyModelsDir)).find(
+        (scenario) => scenario.id === 'iris/batch-on',
+      );
+      if (!iris) throw new Error('no iris/batch-on scenario');
+      const protocols = await withServer(iris, (server) => compareProtocols(server, durationS));
+      process.stdout.write(`${protocolsLine(protocols)}\n`);
+    } finally {
+      rmSync(heavyModelsDir, { recursive: true, force: true });
+    }
+    return;
+  }
+  if (args.only !== undefined) {
+    throw new Error(`--only: "${args.only}" is not cache, export or protocols`);
+  }
   const loadStart = loadavg()[0] ?? 0;
   progress(`load generator: ${loadGenerator}`);
   const heavyModelsDir = mkdtempSync(join(tmpdir(), 'modelgate-heavy-'));
@@ -233,6 +252,12 @@ async function main(): Promise<void> {
     progress(
       `  steady p99 ${flips.steady.p99Ms.toFixed(2)} ms, during flips ${flips.during.p99Ms.toFixed(2)} ms; ${flips.flipsFailed} flips failed`,
     );
+
+    progress('Open Inference Protocol at c=64 on iris: REST, then gRPC');
+    const protocols = await withServer(irisDefaults, (server) =>
+      compareProtocols(server, durationS),
+    );
+    progress(`  ${protocolsLine(protocols)}`);
 
     let logWriter = null;
     let compare = null;
@@ -254,6 +279,8 @@ async function main(): Promise<void> {
     for (const [name, load] of [
       ['flips: steady', flips.steady],
       ['flips: during', flips.during],
+      ['protocols: REST', protocols.rest],
+      ['protocols: gRPC', protocols.grpc],
     ] as const) {
       for (const problem of loadProblems(load)) problems.push(`${name}: ${problem}`);
     }
@@ -276,6 +303,7 @@ async function main(): Promise<void> {
       durationS,
       servers,
       flips,
+      protocols,
       logWriter,
       compare,
       targets: evaluateTargets(servers, flips, logWriter),

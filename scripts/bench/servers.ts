@@ -11,6 +11,8 @@ export interface ServerHandle {
   name: string;
   pid: number;
   url: string;
+  /** `127.0.0.1:<port>` given to it as MODELGATE_GRPC_PORT (modelgate serves gRPC there). */
+  grpcAddress: string;
   stop(): Promise<void>;
 }
 
@@ -103,12 +105,19 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 export async function startServer(spec: ServerSpec): Promise<ServerHandle> {
   installCleanup();
   const port = await freePort();
+  // Never modelgate's default 8081: another server or a test may hold it.
+  const grpcPort = await freePort();
   const child = spawn(
     process.execPath,
     [...(spec.nodeArgs ?? []), '--import', 'tsx', spec.script],
     {
       cwd: repoRoot,
-      env: { ...process.env, ...spec.env, PORT: String(port) },
+      env: {
+        ...process.env,
+        MODELGATE_GRPC_PORT: String(grpcPort),
+        ...spec.env,
+        PORT: String(port),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -158,5 +167,5 @@ export async function startServer(spec: ServerSpec): Promise<ServerHandle> {
     throw error;
   }
   if (child.pid === undefined) throw new Error(`${spec.name}: no pid`);
-  return { name: spec.name, pid: child.pid, url, stop };
+  return { name: spec.name, pid: child.pid, url, grpcAddress: `127.0.0.1:${grpcPort}`, stop };
 }
