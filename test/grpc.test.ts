@@ -213,7 +213,12 @@ describe('gRPC ModelInfer', () => {
       // 30 users over a 50/50 split land on both versions (a fixed hash, not chance).
       expect(seen).toEqual(new Set(['v1', 'v2']));
     } finally {
-      await gw.control('POST', '/control/promote', { model: 'iris', version: 'v1' });
+      // Promoting pins every request to live: v2 then v1 leaves v1 serving everyone.
+      for (const version of ['v2', 'v1']) {
+        expect(
+          (await gw.control('POST', '/control/promote', { model: 'iris', version })).status,
+        ).toBe(200);
+      }
     }
   });
 
@@ -226,6 +231,7 @@ describe('gRPC ModelInfer', () => {
       const response = await client.call('ModelInfer', rawRequest([ROWS[1] as number[]]), {
         'x-request-id': 'grpc-shadow-req',
       });
+      expect([response.model_version, param(response, 'route')]).toEqual(['v1', 'pinned']);
       const served = param(response, 'prediction_ids');
       const rowsOf = async () => {
         await gw.gate.flushLog();
