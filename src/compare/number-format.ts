@@ -16,7 +16,8 @@ export const ms = (x: number | null | undefined): string =>
 export const pValue = (p: number): string => (p < 0.0001 ? p.toExponential(1) : p.toFixed(4));
 
 /** A difference of fractions in percentage points, signed: 0.034 → `+3.4`. */
-export const points = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`;
+export const points = (x: number, digits = 1): string =>
+  `${x >= 0 ? '+' : ''}${(x * 100).toFixed(digits)}`;
 
 /** A split's weights: `v1 90 : v2 10`. */
 export const weights = (w: Record<string, number>): string =>

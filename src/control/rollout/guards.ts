@@ -13,6 +13,7 @@
  * The step's alpha is split evenly across the configured guards (Bonferroni); each guard's
  * interval is two-sided at its share, so both directions are covered. Pure.
  */
+import { pct, points as signedPoints } from '../../compare/number-format.js';
 import {
   type Bounds,
   bernoulliSequence,
@@ -98,7 +99,8 @@ export interface GuardDecision {
 
 const round = (x: number | null, digits = 4) =>
   x === null || !Number.isFinite(x) ? x : Math.round(x * 10 ** digits) / 10 ** digits;
-const points = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}`;
+/** Guard details show rate differences to a hundredth of a point: margins are that fine. */
+const points = (x: number) => signedPoints(x, 2);
 const span = (b: Bounds, show: (x: number) => string) => `[${show(b.lower)}, ${show(b.upper)}]`;
 
 /** Candidate − live of two Bernoulli rates, each arm's sequence at alpha/2. */
@@ -227,7 +229,7 @@ function judges(guards: GuardConfig): Judge[] {
         limit: maxPercent,
         alpha,
         samples: { live: pairs, candidate: pairs },
-        detail: `disagrees with live on ${span(interval, (x) => `${(x * 100).toFixed(1)}%`)} of shadowed requests (${pairs} pairs; fails above ${maxPercent}%)`,
+        detail: `disagrees with live on ${span(interval, (x) => pct(x))} of shadowed requests (${pairs} pairs; fails above ${maxPercent}%)`,
       };
     });
   }
