@@ -17,3 +17,12 @@ export function parseDuration(value: string): number | undefined {
   if (!match) return undefined;
   return Number(match[1]) * (UNIT_MS[match[2] as string] as number);
 }
+
+/**
+ * A long duration for people to read, in the units parseDuration takes: whole days as
+ * `7d`, anything else in hours to two decimals (`36h`, `1.5h`).
+ */
+export function formatDuration(ms: number): string {
+  const days = ms / (UNIT_MS.d as number);
+  return Number.isInteger(days) ? `${days}d` : `${+(ms / (UNIT_MS.h as number)).toFixed(2)}h`;
+}

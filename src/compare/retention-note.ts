@@ -1,3 +1,5 @@
+import { formatDuration } from '../duration.js';
+
 /**
  * What /compare and `npm run compare` add when the window reaches past the log's
  * retention: the figures cover only what is left, and the reader should know.
@@ -8,12 +10,6 @@ export interface RetentionNote {
   keptSince: number;
   message: string;
 }
-
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
-
-const describe = (ms: number): string =>
-  ms % DAY_MS === 0 ? `${ms / DAY_MS}d` : `${+(ms / HOUR_MS).toFixed(2)}h`;
 
 export function retentionNote(
   since: number | undefined,
@@ -26,6 +22,6 @@ export function retentionNote(
   return {
     retentionMs,
     keptSince,
-    message: `the log keeps ${describe(retentionMs)} (MODELGATE_LOG_RETENTION): this window starts before ${new Date(keptSince).toISOString()}, and predictions older than that have been deleted`,
+    message: `the log keeps ${formatDuration(retentionMs)} (MODELGATE_LOG_RETENTION): this window starts before ${new Date(keptSince).toISOString()}, and predictions older than that have been deleted`,
   };
 }

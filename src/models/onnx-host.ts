@@ -140,11 +140,10 @@ export function placeInference(
   return singleRowUs >= WORKER_THRESHOLD_US ? 'worker' : 'inline';
 }
 
-export const sha256Of = (bytes: Uint8Array): string =>
-  createHash('sha256').update(bytes).digest('hex');
+const sha256Of = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /** Where a version's graph is; its absence is a 404 (the version is not on this disk). */
-export function modelFile(location: ModelLocation): string {
+function modelFile(location: ModelLocation): string {
   const file = join(location.dir, 'model.onnx');
   if (!existsSync(file)) {
     throw new AppError(

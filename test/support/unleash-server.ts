@@ -58,13 +58,6 @@ async function withMaintenanceDb<T>(fn: (client: PgClient) => Promise<T>): Promi
 // Names are generated from [a-z0-9_] only, so quoting is enough; DDL cannot take parameters.
 const quoteIdent = (name: string): string => `"${name}"`;
 
-export async function databaseExists(name: string): Promise<boolean> {
-  return withMaintenanceDb(async (client) => {
-    const { rows } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    return rows.length > 0;
-  });
-}
-
 async function dropDatabase(name: string): Promise<void> {
   // FORCE (PostgreSQL 13+) ends sessions that a half-stopped pool may still hold open.
   await withMaintenanceDb((client) =>

@@ -41,13 +41,6 @@ export interface GuardConfig {
 }
 
 export type GuardName = keyof GuardConfig;
-export const GUARD_NAMES: readonly GuardName[] = [
-  'errorRate',
-  'latencyP95',
-  'shadowDisagreement',
-  'accuracy',
-  'value',
-];
 
 /**
  * The numeric-outcome sequence is asymptotic: below this many values per arm it can
