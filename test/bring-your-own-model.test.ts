@@ -149,6 +149,28 @@ describe('skl2onnx classifiers with their defaults (ZipMap), no model.json', () 
     );
   });
 
+  it('compare puts LogisticRegression against RandomForest on label feedback', async () => {
+    for (const version of ['v1', 'v2']) {
+      const answer = await predict('sk', { inputs: [...ROWS, ...ROWS] }, version);
+      for (const [i, predictionId] of (answer.predictionIds as string[]).entries()) {
+        const res = await gw.post('/feedback', { predictionId, label: String(i % 3) });
+        expect(res.status).toBe(200);
+      }
+    }
+    const report = await json(await gw.request('/compare/sk'));
+    const accuracy = Object.fromEntries(
+      report.versions.map((v: Json) => [
+        v.version,
+        v.accuracy && [v.accuracy.correct, v.accuracy.n],
+      ]),
+    );
+    const correct = (p: (row: number[]) => number[]) =>
+      2 * ROWS.filter((row, i) => argmax(p(row)) === i).length;
+    expect(accuracy).toEqual({ v1: [correct(logisticL1), 6], v2: [correct(forest), 6] });
+    expect(report.accuracy).toHaveLength(1);
+    expect(report.versions.map((v: Json) => v.task)).toEqual(['classification', 'classification']);
+  });
+
   it('GET /models says what was read from the graph and why', async () => {
     const models = await json(await gw.request('/models'));
     const sk = models.models.find((m: { name: string }) => m.name === 'sk');

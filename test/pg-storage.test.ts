@@ -358,7 +358,30 @@ describe('stats queries', () => {
         // Means and squares are sums of doubles, added in each database's own order.
         const pgValues = fromPg?.feedbackValues ?? [];
         const liteValues = fromLite?.feedbackValues ?? [];
-        expect({ ...fromPg, feedbackValues: [] }).toEqual({ ...fromLite, feedbackValues: [] });
+        const exact = (r: typeof fromPg) => ({
+          ...r,
+          feedbackValues: [],
+          valueErrors: [],
+          predictedValues: r?.predictedValues
+            .map(({ mean: _, ...rest }) => rest)
+            .sort((x, y) => x.version.localeCompare(y.version)),
+        });
+        expect(exact(fromPg)).toEqual(exact(fromLite));
+        // A regressor's rows (a score, no label): the same counts and percentiles, close sums.
+        fromPg?.predictedValues.forEach((row) => {
+          const lite = fromLite?.predictedValues.find((r) => r.version === row.version);
+          expect(row.mean).toBeCloseTo(lite?.mean ?? Number.NaN, 9);
+        });
+        const byVersion = (rows: Array<{ version: string; n: number }> = []) =>
+          rows.map((r) => [r.version, r.n]).sort();
+        expect(byVersion(fromPg?.valueErrors)).toEqual(byVersion(fromLite?.valueErrors));
+        fromPg?.valueErrors.forEach((row) => {
+          const lite = fromLite?.valueErrors.find((r) => r.version === row.version);
+          expect(row.mae).toBeCloseTo(lite?.mae ?? Number.NaN, 9);
+          expect(row.mse / (lite?.mse ?? Number.NaN)).toBeCloseTo(1, 10);
+          expect(row.absSquares / (lite?.absSquares ?? Number.NaN)).toBeCloseTo(1, 10);
+          expect(row.sqSquares / (lite?.sqSquares ?? Number.NaN)).toBeCloseTo(1, 10);
+        });
         expect(pgValues.map((r) => [r.version, r.n])).toEqual(
           liteValues.map((r) => [r.version, r.n]),
         );

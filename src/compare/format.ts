@@ -20,6 +20,31 @@ function table(rows: string[][]): string {
 const number = (x: number) =>
   Math.abs(x) >= 1e-3 && Math.abs(x) < 1e7 ? String(Number(x.toPrecision(4))) : x.toPrecision(4);
 
+/** A regressor's served values and, with numeric feedback, its MAE and RMSE per version. */
+function regressionTable(report: CompareReport): string[] {
+  const regressors = report.versions.filter((v) => v.task === 'regression');
+  if (regressors.length === 0) return [];
+  const withRange = (x: number, r: { low: number; high: number } | null) =>
+    r ? `${number(x)} (${number(r.low)}–${number(r.high)})` : number(x);
+  return [
+    'predicted values and errors (regression)',
+    table([
+      ['version', 'mean', 'p5', 'p50', 'p95', 'MAE (95% CI)', 'RMSE (95% CI)', 'feedback'],
+      ...regressors.map((v) => [
+        v.version,
+        v.predicted ? number(v.predicted.mean) : '–',
+        v.predicted ? number(v.predicted.p5) : '–',
+        v.predicted ? number(v.predicted.p50) : '–',
+        v.predicted ? number(v.predicted.p95) : '–',
+        v.error ? withRange(v.error.mae, v.error.maeInterval) : '–',
+        v.error ? withRange(v.error.rmse, v.error.rmseInterval) : '–',
+        String(v.error?.n ?? 0),
+      ]),
+    ]),
+    '',
+  ];
+}
+
 /** Mean feedback value per version, when any version has values. */
 function valueTable(report: CompareReport): string[] {
   if (!report.versions.some((v) => v.value)) return [];
@@ -53,6 +78,8 @@ export function formatCompareReport(report: CompareReport): string {
   if (report.versions.length === 0) return `${lines.join('\n')}no predictions in this window\n`;
 
   const labels = [...new Set(report.versions.flatMap((v) => Object.keys(v.labels)))].sort();
+  // Label mix and accuracy are a classifier's figures: a regressor's rows are left out of them.
+  const classifiers = report.versions.filter((v) => v.task === 'classification');
   lines.push(
     table([
       [
@@ -77,20 +104,28 @@ export function formatCompareReport(report: CompareReport): string {
         v.accuracy
           ? `${pct(v.accuracy.estimate)} (${pct(v.accuracy.low)}–${pct(v.accuracy.high)})`
           : '–',
-        String(v.accuracy?.n ?? 0),
+        v.task === 'regression' ? '–' : String(v.accuracy?.n ?? 0),
       ]),
     ]),
     '',
+    ...regressionTable(report),
     ...valueTable(report),
-    'label distribution',
-    table([
-      ['version', ...labels],
-      ...report.versions.map((v) => {
-        const ok = Object.values(v.labels).reduce((a, b) => a + b, 0);
-        return [v.version, ...labels.map((l) => pct(ok === 0 ? null : (v.labels[l] ?? 0) / ok))];
-      }),
-    ]),
-    '',
+    ...(classifiers.length === 0
+      ? []
+      : [
+          'label distribution',
+          table([
+            ['version', ...labels],
+            ...classifiers.map((v) => {
+              const ok = Object.values(v.labels).reduce((a, b) => a + b, 0);
+              return [
+                v.version,
+                ...labels.map((l) => pct(ok === 0 ? null : (v.labels[l] ?? 0) / ok)),
+              ];
+            }),
+          ]),
+          '',
+        ]),
   );
 
   for (const comparison of report.accuracy) {
@@ -108,7 +143,9 @@ export function formatCompareReport(report: CompareReport): string {
       `  always valid: 95% CS ${points(comparison.sequential.low)} to ${points(comparison.sequential.high)} points, p = ${pValue(comparison.sequential.pValue)}`,
     );
   }
-  if (report.accuracy.length === 0) lines.push('accuracy: needs feedback on at least two versions');
+  if (report.accuracy.length === 0 && classifiers.length > 0) {
+    lines.push('accuracy: needs feedback on at least two versions');
+  }
   for (const comparison of report.value) {
     const { fixedHorizon: fixed, sequential } = comparison;
     const signed = (x: number) => `${x >= 0 ? '+' : ''}${number(x)}`;

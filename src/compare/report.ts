@@ -91,6 +91,22 @@ export interface VersionReport {
     fixedHorizon: { low: number; high: number } | null;
     sequential: SequentialInterval | null;
   } | null;
+  /** `regression` for a regressor's rows (a value, no label): label mix and accuracy do not apply. */
+  task: 'classification' | 'regression';
+  /** A regressor's served values: count, mean, nearest-rank p5/p50/p95; null for classifiers. */
+  predicted: { n: number; mean: number; p5: number; p50: number; p95: number } | null;
+  /**
+   * A regressor's errors against numeric feedback: mean absolute error and root mean
+   * squared error with 95 % normal-approximation intervals (RMSE's is the square root of
+   * the MSE's); intervals null below two values.
+   */
+  error: {
+    n: number;
+    mae: number;
+    rmse: number;
+    maeInterval: { low: number; high: number } | null;
+    rmseInterval: { low: number; high: number } | null;
+  } | null;
 }
 
 /** A difference candidate − baseline read one way: its interval and two-sided p-value. */
@@ -218,6 +234,9 @@ export function buildCompareReport(
         labels: {},
         accuracy: null,
         value: null,
+        task: 'classification',
+        predicted: null,
+        error: null,
       };
       byVersion.set(version, report);
     }
@@ -263,6 +282,18 @@ export function buildCompareReport(
       sequential: meanValueSequence(sample),
     };
   }
+  for (const row of rows.predictedValues) {
+    const report = byVersion.get(row.version);
+    if (!report || row.n === 0) continue;
+    report.predicted = { n: row.n, mean: row.mean, p5: row.p5, p50: row.p50, p95: row.p95 };
+    // A version whose served rows carry values and no labels is a regressor.
+    if (Object.keys(report.labels).length === 0) report.task = 'regression';
+  }
+  for (const row of rows.valueErrors) {
+    const report = byVersion.get(row.version);
+    if (!report || row.n === 0) continue;
+    report.error = regressionErrors(row);
+  }
   const versions = [...byVersion.values()].sort((a, b) =>
     a.version.localeCompare(b.version, 'en', { numeric: true }),
   );
@@ -275,6 +306,21 @@ export function buildCompareReport(
     value: compareValues(versions),
     ...sampleRatio(rows, since ?? 0, split, keep),
     shadow: shadowAgreement(rows, keep),
+  };
+}
+
+/** MAE and RMSE with intervals from the storage's two-pass sums. */
+function regressionErrors(row: CompareRows['valueErrors'][number]): VersionReport['error'] {
+  const variance = (squares: number) => (row.n < 2 ? 0 : squares / (row.n - 1));
+  const mae = meanInterval({ n: row.n, mean: row.mae, variance: variance(row.absSquares) });
+  const mse = meanInterval({ n: row.n, mean: row.mse, variance: variance(row.sqSquares) });
+  return {
+    n: row.n,
+    mae: row.mae,
+    rmse: Math.sqrt(row.mse),
+    maeInterval: mae && { low: Math.max(0, mae.low), high: mae.high },
+    // The square root is monotone, so it carries the MSE's interval over to the RMSE.
+    rmseInterval: mse && { low: Math.sqrt(Math.max(0, mse.low)), high: Math.sqrt(mse.high) },
   };
 }
 

@@ -30,6 +30,30 @@ export interface CompareRows {
    * deviations from that mean (two passes in SQL, so no cancellation in Σx² − n·mean²).
    */
   feedbackValues: Array<{ version: string; n: number; mean: number; squares: number }>;
+  /**
+   * A regressor's served values (successful rows with a score and no label): count, mean
+   * and nearest-rank 5th, 50th and 95th percentiles.
+   */
+  predictedValues: Array<{
+    version: string;
+    n: number;
+    mean: number;
+    p5: number;
+    p50: number;
+    p95: number;
+  }>;
+  /**
+   * A regressor's errors against numeric feedback: count, mean absolute error, mean squared
+   * error, and each one's sum of squared deviations from its mean (two passes in SQL).
+   */
+  valueErrors: Array<{
+    version: string;
+    n: number;
+    mae: number;
+    mse: number;
+    absSquares: number;
+    sqSquares: number;
+  }>;
   /** Last split-changing event (split, source, rollout_start, rollout_step) before `until`. */
   splitChangedAt: number | null;
   /** Requests the split decided (route split or flag) from max(since, splitChangedAt). */

@@ -269,15 +269,18 @@ export function torchBinarySigmoid(): Uint8Array {
   );
 }
 
-/** The value a test expects from treeRegressor for one row. */
-export const treeRegressorValue = (row: readonly number[]): number =>
-  (row[0] ?? 0) <= 10 ? 100 : (row[1] ?? 0) <= 5 ? 200 : 300;
+type Leaves = readonly [number, number, number];
+const DEFAULT_LEAVES: Leaves = [100, 200, 300];
+
+/** The value a test expects from treeRegressor(leaves) for one row. */
+export const treeRegressorValue = (row: readonly number[], leaves: Leaves = DEFAULT_LEAVES) =>
+  (row[0] ?? 0) <= 10 ? leaves[0] : (row[1] ?? 0) <= 5 ? leaves[1] : leaves[2];
 
 /**
  * onnxmltools XGBRegressor / skl2onnx RandomForestRegressor: TreeEnsembleRegressor →
- * `variable` float [N, 1]. One tree: x0 ≤ 10 → 100, else x1 ≤ 5 → 200, else 300.
+ * `variable` float [N, 1]. One tree: x0 ≤ 10 → leaves[0], else x1 ≤ 5 → leaves[1], else leaves[2].
  */
-export function treeRegressor(): Uint8Array {
+export function treeRegressor(leaves: Leaves = DEFAULT_LEAVES): Uint8Array {
   return model(
     {
       node: [
@@ -297,7 +300,7 @@ export function treeRegressor(): Uint8Array {
             ints('target_treeids', [0, 0, 0]),
             ints('target_nodeids', [1, 3, 4]),
             ints('target_ids', [0, 0, 0]),
-            floats('target_weights', [100, 200, 300]),
+            floats('target_weights', [...leaves]),
             str('post_transform', 'NONE'),
           ],
         ),

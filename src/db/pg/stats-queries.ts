@@ -46,6 +46,30 @@ const FEEDBACK_VALUES = `WITH v AS (
     sum((v.value - m.mean) * (v.value - m.mean))::float8 AS squares
   FROM v JOIN m ON m.version = v.version
   GROUP BY v.version, m.mean`;
+// The same nearest-rank percentiles and two passes as SQLite's (sqlite/stats-queries.ts).
+const PREDICTED_VALUES = `WITH r AS (
+    SELECT version, score,
+      row_number() OVER (PARTITION BY version ORDER BY score) AS rn,
+      count(*) OVER (PARTITION BY version) AS n
+    FROM predictions
+    WHERE ${SERVED} AND status = 'ok' AND label IS NULL AND score IS NOT NULL)
+  SELECT version, n::int AS n, avg(score)::float8 AS mean,
+    max(CASE WHEN rn = (5 * n + 99) / 100 THEN score END)::float8 AS p5,
+    max(CASE WHEN rn = (50 * n + 99) / 100 THEN score END)::float8 AS p50,
+    max(CASE WHEN rn = (95 * n + 99) / 100 THEN score END)::float8 AS p95
+  FROM r GROUP BY version, n`;
+const VALUE_ERRORS = `WITH e AS (
+    SELECT p.version AS version, abs(f.value - p.score) AS ae,
+      (f.value - p.score) * (f.value - p.score) AS se
+    FROM predictions p JOIN feedback f ON f.prediction_id = p.id
+    WHERE f.value IS NOT NULL AND p.label IS NULL AND p.score IS NOT NULL AND p.status = 'ok'
+      AND p.model = $1 AND p.ts >= $2 AND p.ts < $3 AND p.shadow_of IS NULL),
+  m AS (SELECT version, avg(ae) AS mae, avg(se) AS mse FROM e GROUP BY version)
+  SELECT e.version AS version, count(*)::int AS n, m.mae::float8 AS mae, m.mse::float8 AS mse,
+    sum((e.ae - m.mae) * (e.ae - m.mae))::float8 AS "absSquares",
+    sum((e.se - m.mse) * (e.se - m.mse))::float8 AS "sqSquares"
+  FROM e JOIN m ON m.version = e.version
+  GROUP BY e.version, m.mae, m.mse`;
 const SPLIT_CHANGED_AT = `SELECT max(ts)::float8 AS ts FROM deployment_events
   WHERE model = $1 AND ts < $2
   AND action IN (${SPLIT_CHANGING_ACTIONS.map((a) => `'${a}'`).join(', ')})`;
@@ -76,17 +100,22 @@ export function createPgStatsQueries(pool: pg.Pool): StatsQueries {
       const changed = changedRow?.ts ?? null;
       const from = Math.max(since, changed ?? 0);
       const window = [model, query.fromSplitChange ? from : since, until];
-      const [groups, feedback, feedbackValues, shadowPairs] = await Promise.all([
-        rows<CompareGroup & LatencyGroup>(GROUPED, [...window, from]),
-        rows<CompareRows['feedback'][number]>(FEEDBACK, window),
-        rows<CompareRows['feedbackValues'][number]>(FEEDBACK_VALUES, window),
-        rows<CompareRows['shadowPairs'][number]>(SHADOW_PAIRS, window),
-      ]);
+      const [groups, feedback, feedbackValues, shadowPairs, predictedValues, valueErrors] =
+        await Promise.all([
+          rows<CompareGroup & LatencyGroup>(GROUPED, [...window, from]),
+          rows<CompareRows['feedback'][number]>(FEEDBACK, window),
+          rows<CompareRows['feedbackValues'][number]>(FEEDBACK_VALUES, window),
+          rows<CompareRows['shadowPairs'][number]>(SHADOW_PAIRS, window),
+          rows<CompareRows['predictedValues'][number]>(PREDICTED_VALUES, window),
+          rows<CompareRows['valueErrors'][number]>(VALUE_ERRORS, window),
+        ]);
       return {
         ...foldCompareGroups(groups),
         latencyBuckets: latencyBucketsOf(groups.filter((g) => g.status === 'ok')),
         feedback,
         feedbackValues,
+        predictedValues,
+        valueErrors,
         splitChangedAt: changed,
         shadowPairs,
       };

@@ -60,6 +60,34 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
      FROM v JOIN m ON m.version = v.version
      GROUP BY v.version, m.mean`,
   );
+  // A regressor's rows: ok, with a value in score and no label (see gateway/predictor.ts).
+  const predictedValues = sqlite.prepare(
+    `WITH r AS (
+       SELECT version, score,
+              row_number() OVER (PARTITION BY version ORDER BY score) AS rn,
+              count(*) OVER (PARTITION BY version) AS n
+       FROM predictions
+       WHERE ${SERVED} AND status = 'ok' AND label IS NULL AND score IS NOT NULL)
+     SELECT version, n, avg(score) AS mean,
+            max(CASE WHEN rn = (5 * n + 99) / 100 THEN score END) AS p5,
+            max(CASE WHEN rn = (50 * n + 99) / 100 THEN score END) AS p50,
+            max(CASE WHEN rn = (95 * n + 99) / 100 THEN score END) AS p95
+     FROM r GROUP BY version, n`,
+  );
+  const valueErrors = sqlite.prepare(
+    `WITH e AS (
+       SELECT p.version AS version, abs(f.value - p.score) AS ae,
+              (f.value - p.score) * (f.value - p.score) AS se
+       FROM feedback f CROSS JOIN predictions p ON p.id = f.prediction_id
+       WHERE f.value IS NOT NULL AND p.label IS NULL AND p.score IS NOT NULL AND p.status = 'ok'
+         AND p.model = @model AND p.ts >= @since AND p.ts < @until AND p.shadow_of IS NULL),
+     m AS (SELECT version, avg(ae) AS mae, avg(se) AS mse FROM e GROUP BY version)
+     SELECT e.version AS version, count(*) AS n, m.mae AS mae, m.mse AS mse,
+            sum((e.ae - m.mae) * (e.ae - m.mae)) AS absSquares,
+            sum((e.se - m.mse) * (e.se - m.mse)) AS sqSquares
+     FROM e JOIN m ON m.version = e.version
+     GROUP BY e.version, m.mae, m.mse`,
+  );
   const splitChangedAt = sqlite.prepare(
     `SELECT max(ts) AS ts FROM deployment_events WHERE model = @model AND ts < @until
      AND action IN (${SPLIT_CHANGING_ACTIONS.map((a) => `'${a}'`).join(', ')})`,
@@ -125,6 +153,8 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
         latencyBuckets: latencyBuckets(query),
         feedback: feedback.all(query) as CompareRows['feedback'],
         feedbackValues: feedbackValues.all(query) as CompareRows['feedbackValues'],
+        predictedValues: predictedValues.all(query) as CompareRows['predictedValues'],
+        valueErrors: valueErrors.all(query) as CompareRows['valueErrors'],
         splitChangedAt: changed,
         shadowPairs: shadowPairs.all(query) as CompareRows['shadowPairs'],
       };

@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatCompareReport } from '../src/compare/format.js';
+import { treeRegressor, treeRegressorValue, writeVersion } from './support/converter-graphs.js';
+import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
+import { createTestGateway, type Json, json, type TestGateway } from './support/test-gateway.js';
+
+/** Two regressors exported to ONNX (TreeEnsembleRegressor, float [N, 1]), no model.json. */
+const LEAVES = { v1: [100, 200, 300], v2: [110, 190, 330] } as const;
+
+/** Rows landing on each leaf: x0 ≤ 10 → first, x1 ≤ 5 → second, else third. */
+const ROWS = [
+  ...Array.from({ length: 10 }, () => [1, 0]),
+  ...Array.from({ length: 6 }, () => [20, 1]),
+  ...Array.from({ length: 4 }, () => [20, 9]),
+];
+/** The true value of each row: what the user's system later learns. */
+const truth = (i: number) => [104, 98, 195, 330][i % 4] as number;
+
+const nearestRank = (sorted: number[], p: number) =>
+  sorted[Math.ceil((p / 100) * sorted.length) - 1] as number;
+const Z = 1.959963984540054;
+const interval = (xs: number[]) => {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const variance = xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1);
+  const half = Z * Math.sqrt(variance / xs.length);
+  return { mean, low: mean - half, high: mean + half };
+};
+
+describe.each(['sqlite', 'postgresql'] as const)('/compare for regressors (%s)', (storage) => {
+  let dir: string;
+  let gw: TestGateway;
+  let database: TestDatabase | undefined;
+  let report: Json;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'modelgate-regression-'));
+    const models = join(dir, 'models');
+    writeVersion(models, 'price', 'v1', treeRegressor(LEAVES.v1));
+    writeVersion(models, 'price', 'v2', treeRegressor(LEAVES.v2));
+    database = storage === 'postgresql' ? await createTestDatabase() : undefined;
+    gw = await createTestGateway({
+      dir,
+      env: {
+        MODELGATE_MODELS_DIR: models,
+        ...(database ? { MODELGATE_DATABASE_URL: database.url } : {}),
+      },
+    });
+    for (const version of ['v1', 'v2'] as const) {
+      const res = await gw.post('/predict/price', { inputs: ROWS }, { 'x-model-version': version });
+      expect(res.status).toBe(200);
+      const { predictionIds } = await json(res);
+      for (const [i, predictionId] of (predictionIds as string[]).entries()) {
+        const feedback = await gw.post('/feedback', { predictionId, value: truth(i) });
+        expect(feedback.status).toBe(200);
+      }
+    }
+    report = await json(await gw.request('/compare/price'));
+  });
+  afterAll(async () => {
+    await gw.close();
+    await database?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives each version the distribution of its predicted values', () => {
+    for (const version of ['v1', 'v2'] as const) {
+      const values = ROWS.map((row) => treeRegressorValue(row, LEAVES[version]));
+      const sorted = [...values].sort((a, b) => a - b);
+      const figures = report.versions.find((v: { version: string }) => v.version === version);
+      expect(figures.task).toBe('regression');
+      expect(figures.predicted.n).toBe(ROWS.length);
+      expect(figures.predicted.mean).toBeCloseTo(interval(values).mean, 9);
+      expect([figures.predicted.p5, figures.predicted.p50, figures.predicted.p95]).toEqual([
+        nearestRank(sorted, 5),
+        nearestRank(sorted, 50),
+        nearestRank(sorted, 95),
+      ]);
+      // Classification figures do not apply: no label mix, no accuracy, not zeros.
+      expect(figures.labels).toEqual({});
+      expect(figures.accuracy).toBeNull();
+    }
+  });
+
+  it('gives MAE and RMSE with 95 % intervals from the numeric feedback', () => {
+    for (const version of ['v1', 'v2'] as const) {
+      const errors = ROWS.map((row, i) => treeRegressorValue(row, LEAVES[version]) - truth(i));
+      const absolute = interval(errors.map(Math.abs));
+      const squared = interval(errors.map((e) => e * e));
+      const { error } = report.versions.find((v: { version: string }) => v.version === version);
+      expect(error.n).toBe(ROWS.length);
+      expect(error.mae).toBeCloseTo(absolute.mean, 9);
+      expect(error.maeInterval.low).toBeCloseTo(Math.max(0, absolute.low), 9);
+      expect(error.maeInterval.high).toBeCloseTo(absolute.high, 9);
+      expect(error.rmse).toBeCloseTo(Math.sqrt(squared.mean), 9);
+      expect(error.rmseInterval.low).toBeCloseTo(Math.sqrt(Math.max(0, squared.low)), 9);
+      expect(error.rmseInterval.high).toBeCloseTo(Math.sqrt(squared.high), 9);
+    }
+    const v1 = report.versions.find((v: { version: string }) => v.version === 'v1');
+    const v2 = report.versions.find((v: { version: string }) => v.version === 'v2');
+    expect(v1.error.mae).not.toBeCloseTo(v2.error.mae, 3);
+  });
+
+  it('npm run compare prints the regression table and no label distribution', () => {
+    const text = formatCompareReport(report);
+    expect(text).toContain('MAE (95% CI)');
+    expect(text).toContain('RMSE (95% CI)');
+    expect(text).not.toContain('label distribution');
+    expect(text).not.toContain('accuracy: needs feedback');
+  });
+});
