@@ -1,13 +1,17 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDrift } from '../src/compare/load-drift.js';
 import { openPostgresStorage } from '../src/db/pg/storage.js';
 import type { PredictionRecord } from '../src/db/predictions.js';
-import { readServedRows } from '../src/db/served-rows.js';
+import { readServedInputs, readServedRows } from '../src/db/served-rows.js';
 import type { Storage } from '../src/db/storage.js';
+import { PROJECT_ROOT } from './support/child-gateway.js';
 import { FEATURES, seededRows } from './support/drift-log.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
 import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
 
+const run = promisify(execFile);
 const ROWS = 5_000;
 const HOUR = 3_600_000;
 let gw: TestGateway;
@@ -162,6 +166,51 @@ describe('GET /compare/:model?baseline=…', () => {
   });
 });
 
+describe('npm run compare -- --baseline', () => {
+  const cli = (...extra: string[]) =>
+    run(
+      'npm',
+      [
+        'run',
+        '--silent',
+        'compare',
+        '--',
+        '--model',
+        'iris',
+        '--db',
+        gw.dbPath,
+        '--since',
+        String(windowFrom),
+        '--until',
+        String(windowFrom + ROWS),
+        '--baseline',
+        `${baselineFrom}..${baselineFrom + ROWS}`,
+        ...extra,
+      ],
+      { cwd: PROJECT_ROOT },
+    );
+
+  it('prints each feature with its PSI and KS test and names the flagged one; --json equals GET /compare', async () => {
+    const { stdout } = await cli();
+    expect(stdout).toContain('v1 (5000 rows): FLAGGED: sepal_width');
+    expect(stdout).toMatch(/^sepal_width\s+0\.\d{3}\s+0\.\d{3}\s+\S+\s+5000\s+5000\s+DRIFT$/m);
+    expect(stdout).toMatch(/^petal_length\s+0\.0\d\d\s/m);
+    const { stdout: asJson } = await cli('--json');
+    const http = await json(
+      await gw.request(
+        `/compare/iris?since=${windowFrom}&until=${windowFrom + ROWS}&baseline=${baselineFrom}..${baselineFrom + ROWS}`,
+      ),
+    );
+    expect(JSON.parse(asJson).drift).toEqual(http.drift);
+  });
+
+  it('refuses a baseline it cannot read, naming it', async () => {
+    await expect(cli('--baseline', 'training')).rejects.toMatchObject({
+      stderr: expect.stringContaining('--baseline training needs the gateway'),
+    });
+  });
+});
+
 describe('PostgreSQL gives the same drift', () => {
   it('reads every served row once, milliseconds shared by many rows included', async () => {
     const range = { model: 'iris', since: 0, until: Date.now() };
@@ -171,6 +220,9 @@ describe('PostgreSQL gives the same drift', () => {
         ids.push(...page.map((r) => r.id));
       expect(ids).toHaveLength(2 * ROWS + crowded.length);
       expect(new Set(ids).size).toBe(ids.length);
+      let inputs = 0;
+      for await (const page of readServedInputs(storage.queries, range, 50)) inputs += page.length;
+      expect(inputs).toBe(ids.length);
       // Pages of 5 with 7 rows in each ms: every page is one ms, read whole on its own.
       const crowdedIds: string[] = [];
       const crowdedRange = {

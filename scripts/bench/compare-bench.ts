@@ -5,6 +5,7 @@ import { loadCompareReport } from '../../src/compare/report.js';
 import { openSqliteStorage } from '../../src/db/sqlite/storage.js';
 import type { Storage } from '../../src/db/storage.js';
 import { timeExport, timeExportAndRetention } from './archive-bench.js';
+import { timeDrift } from './drift-bench.js';
 import { realisticRows } from './log-writer.js';
 
 export interface CompareBenchResult {
@@ -70,7 +71,11 @@ export async function compareBench(rows = 1_000_000): Promise<CompareBenchResult
   });
   try {
     const compare = await fillAndTimeCompare(storage, rows, 'SQLite');
-    return { rows, lines: [compare, ...(await timeExportAndRetention(storage, 'SQLite'))] };
+    const drift = await timeDrift(storage, 'SQLite', rows);
+    return {
+      rows,
+      lines: [compare, drift, ...(await timeExportAndRetention(storage, 'SQLite'))],
+    };
   } finally {
     await storage.close();
     rmSync(dir, { recursive: true, force: true });

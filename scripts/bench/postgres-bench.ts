@@ -3,6 +3,7 @@ import pg from 'pg';
 import { openPostgresStorage } from '../../src/db/pg/storage.js';
 import { timeExportAndRetention } from './archive-bench.js';
 import { fillAndTimeCompare } from './compare-bench.js';
+import { timeDrift } from './drift-bench.js';
 import { realisticRows } from './log-writer.js';
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -68,8 +69,9 @@ export async function benchPostgres(adminUrl: string, count = 200_000): Promise<
         'PostgreSQL, after ANALYZE',
         analyze,
       );
+      const drift = await timeDrift(storage, 'PostgreSQL', 1_000_000);
       const archive = await timeExportAndRetention(storage, 'PostgreSQL');
-      return [compare, ...archive].join('\n');
+      return [compare, drift, ...archive].join('\n');
     } finally {
       await storage.close();
     }

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { LogRange } from '../db/log-archive.js';
-import { readServedRows, type ServedRowSource } from '../db/served-rows.js';
+import { readServedInputs, type ServedRowSource } from '../db/served-rows.js';
 import { addToHistogram, type Histogram } from '../stats/value-bins.js';
 
 /** One version's served traffic in a window, as counts: what drift is computed from. */
@@ -31,19 +31,18 @@ export async function scanTraffic(
   keep: (version: string) => boolean = () => true,
 ): Promise<Map<string, TrafficSample>> {
   const samples = new Map<string, TrafficSample>();
-  for await (const page of readServedRows(source, range, PAGE_ROWS)) {
-    for (const row of page) {
-      if (!keep(row.version)) continue;
-      let sample = samples.get(row.version);
+  for await (const page of readServedInputs(source, range, PAGE_ROWS)) {
+    for (const [, version, input, label] of page) {
+      if (!keep(version)) continue;
+      let sample = samples.get(version);
       if (!sample) {
         sample = emptySample();
-        samples.set(row.version, sample);
+        samples.set(version, sample);
       }
       sample.rows++;
-      if (row.status === 'ok' && row.label !== null) {
-        sample.labels.set(row.label, (sample.labels.get(row.label) ?? 0) + 1);
-      }
-      addInput(sample.features, row.input);
+      // Only successful predictions have a label.
+      if (label !== null) sample.labels.set(label, (sample.labels.get(label) ?? 0) + 1);
+      addInput(sample.features, input);
     }
     await nextTurn();
   }

@@ -1,7 +1,7 @@
 import { counts, ms, pct, points, pValue, weights } from './number-format.js';
 import type { CompareReport } from './report.js';
 
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   const widths =
     rows[0]?.map((_, col) => Math.max(...rows.map((row) => (row[col] ?? '').length))) ?? [];
   return rows

@@ -30,3 +30,6 @@ export const counts = (c: Record<string, number>): string =>
   Object.entries(c)
     .map(([version, n]) => `${version} ${n}`)
     .join(', ');
+
+/** A population stability index: three decimals (0.2 is the usual flag). */
+export const psi = (x: number): string => x.toFixed(3);

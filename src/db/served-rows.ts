@@ -14,12 +14,19 @@ export interface ServedRow {
   feedbackValue: number | null;
 }
 
+/**
+ * What drift reads of a served row, as a tuple (no object per row: a million of them is
+ * a measurable share of a drift pass): ts, version, input JSON, label (null for errors).
+ */
+export type ServedInput = [ts: number, version: string, input: string, label: string | null];
+
+/**
+ * Served rows of a range in ts order (ties in any order), at most `limit` (null: all).
+ * One range of the (model, ts) index: no sort, no transaction held between calls.
+ */
 export interface ServedRowSource {
-  /**
-   * Served rows of the range in ts order (ties in any order), at most `limit` (null: all).
-   * One range of the (model, ts) index: no sort, no transaction held between calls.
-   */
   servedRows(range: LogRange, limit: number | null): Promise<ServedRow[]>;
+  servedInputs(range: LogRange, limit: number | null): Promise<ServedInput[]>;
 }
 
 /**
@@ -28,25 +35,53 @@ export interface ServedRowSource {
  * ends before its last millisecond (the next one starts there), so rows sharing a ts are
  * never split across pages; a millisecond holding a whole page is read on its own.
  */
-export async function* readServedRows(
+export function readServedRows(
   source: ServedRowSource,
   range: LogRange,
   pageRows: number,
 ): AsyncGenerator<ServedRow[]> {
+  return readByTs(
+    (r, limit) => source.servedRows(r, limit),
+    (row) => row.ts,
+    range,
+    pageRows,
+  );
+}
+
+/** readServedRows for drift: the lean tuples. */
+export function readServedInputs(
+  source: ServedRowSource,
+  range: LogRange,
+  pageRows: number,
+): AsyncGenerator<ServedInput[]> {
+  return readByTs(
+    (r, limit) => source.servedInputs(r, limit),
+    (row) => row[0],
+    range,
+    pageRows,
+  );
+}
+
+async function* readByTs<T>(
+  fetch: (range: LogRange, limit: number | null) => Promise<T[]>,
+  tsOf: (row: T) => number,
+  range: LogRange,
+  pageRows: number,
+): AsyncGenerator<T[]> {
   let since = range.since;
   for (;;) {
-    const rows = await source.servedRows({ ...range, since }, pageRows);
+    const rows = await fetch({ ...range, since }, pageRows);
     if (rows.length < pageRows) {
       if (rows.length > 0) yield rows;
       return;
     }
-    const lastTs = (rows[rows.length - 1] as ServedRow).ts;
-    const firstOfLast = rows.findIndex((row) => row.ts === lastTs);
+    const lastTs = tsOf(rows[rows.length - 1] as T);
+    const firstOfLast = rows.findIndex((row) => tsOf(row) === lastTs);
     if (firstOfLast > 0) {
       yield rows.slice(0, firstOfLast);
       since = lastTs;
     } else {
-      yield await source.servedRows({ ...range, since: lastTs, until: lastTs + 1 }, null);
+      yield await fetch({ ...range, since: lastTs, until: lastTs + 1 }, null);
       since = lastTs + 1;
     }
   }

@@ -5,7 +5,7 @@ import {
   type LatencyGroup,
   latencyBucketsOf,
 } from '../compare-groups.js';
-import type { ServedRow } from '../served-rows.js';
+import type { ServedInput, ServedRow } from '../served-rows.js';
 import {
   type CompareRows,
   MINUTE_MS,
@@ -30,6 +30,8 @@ const SERVED_ROWS = `SELECT p.id, p.ts::float8 AS ts, p.version, p.input, p.labe
   FROM predictions p LEFT JOIN feedback f ON f.prediction_id = p.id
   WHERE p.model = $1 AND p.ts >= $2 AND p.ts < $3 AND p.shadow_of IS NULL
   ORDER BY p.ts LIMIT $4`;
+const SERVED_INPUTS = `SELECT ts::float8, version, input, label FROM predictions
+  WHERE ${SERVED} ORDER BY ts LIMIT $4`;
 const FEEDBACK = `SELECT p.version AS version, count(*)::int AS n,
     coalesce(sum(CASE WHEN p.label = f.label THEN 1 ELSE 0 END), 0)::int AS correct
   FROM predictions p JOIN feedback f ON f.prediction_id = p.id
@@ -122,6 +124,11 @@ export function createPgStatsQueries(pool: pg.Pool): StatsQueries {
     },
     servedRows: (range, limit) =>
       rows<ServedRow>(SERVED_ROWS, [range.model, ms(range.since), ms(range.until), limit]),
+    async servedInputs(range, limit) {
+      const values = [range.model, ms(range.since), ms(range.until), limit];
+      const query = { text: SERVED_INPUTS, values, rowMode: 'array' as const };
+      return (await whileReachable(pool.query(query))).rows as ServedInput[];
+    },
     trafficPerMinute: (model, from, to) =>
       rows<{ version: string; minute: number; n: number }>(TRAFFIC, [model, ms(from), ms(to)]),
   };

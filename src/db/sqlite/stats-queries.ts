@@ -6,7 +6,7 @@ import {
   latencyBucketsOf,
   mergeLatencyBuckets,
 } from '../compare-groups.js';
-import type { ServedRow } from '../served-rows.js';
+import type { ServedInput, ServedRow } from '../served-rows.js';
 import {
   type CompareRows,
   type CompareRowsQuery,
@@ -110,6 +110,12 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
      WHERE p.model = @model AND p.ts >= @since AND p.ts < @until AND p.shadow_of IS NULL
      ORDER BY p.ts LIMIT @limit`,
   );
+  const servedInputs = sqlite
+    .prepare(
+      `SELECT ts, version, input, label FROM predictions INDEXED BY predictions_model_ts
+       WHERE ${SERVED} ORDER BY ts LIMIT @limit`,
+    )
+    .raw();
   const traffic = sqlite.prepare(
     `SELECT version, ts / ${MINUTE_MS} AS minute, count(*) AS n FROM predictions
      WHERE model = @model AND shadow_of IS NULL AND ts >= @from AND ts < @to
@@ -161,6 +167,9 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
     },
     async servedRows(range, limit) {
       return servedRows.all({ ...range, limit: limit ?? -1 }) as ServedRow[];
+    },
+    async servedInputs(range, limit) {
+      return servedInputs.all({ ...range, limit: limit ?? -1 }) as ServedInput[];
     },
     async trafficPerMinute(model, from, to) {
       return traffic.all({ model, from, to }) as Array<{
