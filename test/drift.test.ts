@@ -202,13 +202,13 @@ describe('npm run compare -- --baseline', () => {
       ),
     );
     expect(JSON.parse(asJson).drift).toEqual(http.drift);
-  });
+  }, 120_000);
 
   it('refuses a baseline it cannot read, naming it', async () => {
     await expect(cli('--baseline', 'training')).rejects.toMatchObject({
       stderr: expect.stringContaining('--baseline training needs the gateway'),
     });
-  });
+  }, 120_000);
 });
 
 describe('PostgreSQL gives the same drift', () => {
@@ -216,12 +216,12 @@ describe('PostgreSQL gives the same drift', () => {
     const range = { model: 'iris', since: 0, until: Date.now() };
     for (const storage of [gw.gate.storage, pgStorage]) {
       const ids: string[] = [];
-      for await (const page of readServedRows(storage.queries, range, 50))
+      for await (const page of readServedRows(storage.queries, range, 500))
         ids.push(...page.map((r) => r.id));
       expect(ids).toHaveLength(2 * ROWS + crowded.length);
       expect(new Set(ids).size).toBe(ids.length);
       let inputs = 0;
-      for await (const page of readServedInputs(storage.queries, range, 50)) inputs += page.length;
+      for await (const page of readServedInputs(storage.queries, range, 500)) inputs += page.length;
       expect(inputs).toBe(ids.length);
       // Pages of 5 with 7 rows in each ms: every page is one ms, read whole on its own.
       const crowdedIds: string[] = [];
@@ -236,7 +236,7 @@ describe('PostgreSQL gives the same drift', () => {
       }
       expect(crowdedIds.sort()).toEqual(crowded.map((r) => r.id).sort());
     }
-  });
+  }, 60_000);
 
   it('computes what SQLite computes, number for number', async () => {
     const request = {

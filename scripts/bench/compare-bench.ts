@@ -98,3 +98,20 @@ export async function exportBench(rows = 1_000_000): Promise<string[]> {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** `npm run bench -- --only drift`: a SQLite log of `rows` predictions, drift against itself. */
+export async function driftBench(rows = 1_000_000): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'modelgate-bench-drift-'));
+  const storage = openSqliteStorage(join(dir, 'drift.db'), {
+    flushRows: CHUNK,
+    flushMs: 1000,
+    maxQueue: CHUNK * 2,
+  });
+  try {
+    await fillAndTimeCompare(storage, rows, 'SQLite');
+    return await timeDrift(storage, 'SQLite', rows);
+  } finally {
+    await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,8 +1,8 @@
 /**
  * npm run bench [-- --duration 10] [--json] [--write] [--load wrk|autocannon]
  *                [--servers-only] [--pg-url postgres://…/postgres]
- *                [--only cache|export]   (one scenario alone: the prediction cache on a repeating
- *                workload; the export of a 1,000,000-row SQLite log)
+ *                [--only cache|export|drift]   (one scenario alone: the prediction cache on a
+ *                repeating workload; the export of a 1,000,000-row SQLite log; drift over one)
  *                [--only protocols]   (one scenario alone: OIP over REST vs gRPC at c=64)
  *
  * One run, servers one after another on loopback, each at concurrency 1, 16 and 64:
@@ -19,7 +19,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchCache } from './cache-bench.js';
-import { compareBench, exportBench } from './compare-bench.js';
+import { compareBench, driftBench, exportBench } from './compare-bench.js';
 import { benchFlips } from './flips.js';
 import { writeHeavyModel } from './heavy-model.js';
 import { drive as driveAutocannon, type LoadResult, promValue, sampleDuring } from './load.js';
@@ -231,8 +231,12 @@ async function main(): Promise<void> {
     }
     return;
   }
+  if (args.only === 'drift') {
+    process.stdout.write(`${await driftBench()}\n`);
+    return;
+  }
   if (args.only !== undefined) {
-    throw new Error(`--only: "${args.only}" is not cache, export or protocols`);
+    throw new Error(`--only: "${args.only}" is not cache, export, protocols or drift`);
   }
   const loadStart = loadavg()[0] ?? 0;
   progress(`load generator: ${loadGenerator}`);
