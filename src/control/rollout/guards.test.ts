@@ -57,6 +57,11 @@ describe('evaluateGuards: non-inferiority on confidence sequences', () => {
       expect(result.tripped[0]?.interval.upper).toBeLessThan(0);
       expect(result.tripped[0]?.detail).toContain('accuracy difference');
     });
+    it('decides at the alpha it is given: evidence enough at 0.05 is not enough at 1e-6', () => {
+      const same = stats({ accuracy: accuracy(20_000, 0.9) }, { accuracy: accuracy(20_000, 0.9) });
+      expect(evaluateGuards(same, guards, ALPHA).decision).toBe('pass');
+      expect(evaluateGuards(same, guards, 1e-6).decision).toBe('wait');
+    });
     it('waits without feedback', () => {
       expect(evaluateGuards(stats({}, {}), guards, ALPHA).decision).toBe('wait');
     });
