@@ -51,8 +51,7 @@ export function decodeElements(
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const values: ElementValue[] = new Array(count);
   for (let i = 0; i < count; i++) {
-    const offset = i * size;
-    values[i] = readFixed(view, datatype, offset, `${at}[${i}]`);
+    values[i] = readFixed(view, datatype, i * size, `${at}[${i}]`);
   }
   return values;
 }
@@ -81,18 +80,21 @@ function readFixed(view: DataView, datatype: string, offset: number, at: string)
     case 'FP64':
       return view.getFloat64(offset, true);
     case 'UINT64':
-      return safeInteger(view.getBigUint64(offset, true), at);
+      return exactInteger(view.getBigUint64(offset, true));
     default:
-      return safeInteger(view.getBigInt64(offset, true), at);
+      return exactInteger(view.getBigInt64(offset, true));
   }
 }
 
-/** A 64-bit integer as a JS number, refused when it would silently lose digits. */
-function safeInteger(value: bigint, at: string): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw invalidInput(`${at}: ${value} is beyond ±2^53 and cannot be used exactly`);
-  }
-  return Number(value);
+/**
+ * A 64-bit integer as a JS number when that is exact, else as its decimal string: the
+ * form JSON clients use for INT64 beyond 2^53, which the element types accept
+ * (models/element-types.ts), so no digit is lost between the bytes and the model.
+ */
+function exactInteger(value: bigint): number | string {
+  return value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)
+    ? value.toString()
+    : Number(value);
 }
 
 function decodeByteStrings(bytes: Uint8Array, count: number, at: string): string[] {
