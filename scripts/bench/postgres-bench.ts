@@ -21,7 +21,7 @@ async function asAdmin(adminUrl: string, statement: string): Promise<void> {
 const SKIPPED = 'PostgreSQL: skipped';
 
 /** A database made for one measurement and dropped after, or why there is none. */
-async function withScratchDatabase(
+export async function withScratchDatabase(
   adminUrl: string,
   measure: (url: string) => Promise<string>,
 ): Promise<string> {

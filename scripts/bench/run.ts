@@ -1,8 +1,10 @@
 /**
  * npm run bench [-- --duration 10] [--json] [--write] [--load wrk|autocannon]
  *                [--servers-only] [--pg-url postgres://…/postgres]
- *                [--only cache|export|drift]   (one scenario alone: the prediction cache on a
- *                repeating workload; the export of a 1,000,000-row SQLite log; drift over one)
+ *                [--only cache|export|drift|partitions]   (one scenario alone: the prediction
+ *                cache on a repeating workload; the export of a 1,000,000-row SQLite log; drift
+ *                over one; PostgreSQL retention dropping a day's partition vs deleting its rows
+ *                [--rows 1000000])
  *                [--only protocols]   (one scenario alone: OIP over REST vs gRPC at c=64)
  *
  * One run, servers one after another on loopback, each at concurrency 1, 16 and 64:
@@ -24,6 +26,7 @@ import { benchFlips } from './flips.js';
 import { writeHeavyModel } from './heavy-model.js';
 import { drive as driveAutocannon, type LoadResult, promValue, sampleDuring } from './load.js';
 import { benchLogWriter } from './log-writer.js';
+import { benchPartitions } from './partition-bench.js';
 import { benchPostgres } from './postgres-bench.js';
 import { compareProtocols, protocolsLine } from './protocols.js';
 import {
@@ -53,6 +56,8 @@ const { values: args } = parseArgs({
     /** A PostgreSQL the bench may create (and drop) a database in. */
     'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
     only: { type: 'string' },
+    /** Rows per day for --only partitions. */
+    rows: { type: 'string' },
   },
 });
 const durationS = Number(args.duration);
@@ -235,8 +240,14 @@ async function main(): Promise<void> {
     process.stdout.write(`${await driftBench()}\n`);
     return;
   }
+  if (args.only === 'partitions') {
+    const rows = Number(args.rows ?? 1_000_000);
+    for (const line of await benchPartitions(args['pg-url'] as string, rows))
+      process.stdout.write(`${line}\n`);
+    return;
+  }
   if (args.only !== undefined) {
-    throw new Error(`--only: "${args.only}" is not cache, export, protocols or drift`);
+    throw new Error(`--only: "${args.only}" is not cache, export, protocols, drift or partitions`);
   }
   const loadStart = loadavg()[0] ?? 0;
   progress(`load generator: ${loadGenerator}`);

@@ -41,7 +41,7 @@ export function createPgPredictionLog(
       }
       // A retry after a COMMIT whose answer was lost would repeat rows already written.
       text = `INSERT INTO predictions (${COLUMNS}) VALUES ${tuples.join(',')}
-        ON CONFLICT (id) DO NOTHING`;
+        ON CONFLICT (id, ts) DO NOTHING`;
       if (rows === ROWS_PER_STATEMENT) fullChunk = text;
     }
     return text;

@@ -9,6 +9,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
 } from 'drizzle-orm/pg-core';
 
@@ -24,7 +25,7 @@ const ms = (name: string) => bigint(name, { mode: 'number' });
 export const predictions = pgTable(
   'predictions',
   {
-    id: text('id').primaryKey(), // uuidv7: sorts by time
+    id: text('id').notNull(), // uuidv7: sorts by time
     ts: ms('ts').notNull(),
     model: text('model').notNull(),
     version: text('version').notNull(),
@@ -47,7 +48,10 @@ export const predictions = pgTable(
   // one parallel scan with hash aggregation, which no index beats on a large share of
   // the table; (model, ts) serves time-bounded reads (the dashboard's last hour), and
   // the partial index finds shadow rows, which then find their served row by primary key.
+  // Partitioned by day on ts (migrations-pg/0006, partitions.ts): a partitioned table's
+  // primary key must hold the partition key, so it is (id, ts).
   (table) => [
+    primaryKey({ columns: [table.id, table.ts] }),
     index('predictions_model_ts').on(table.model, table.ts),
     index('predictions_shadows').on(table.model, table.ts).where(sql`shadow_of IS NOT NULL`),
   ],

@@ -6,11 +6,14 @@ import { createPgDeploymentStore, DEPLOYMENTS_CHANNEL } from './deployment-store
 import { createPgFeedbackStore } from './feedback-store.js';
 import { createPgHealth } from './health.js';
 import { createPgLogArchive } from './log-archive.js';
+import { ensurePartitions } from './partitions.js';
 import { createPgPredictionLog } from './prediction-log.js';
 import { createPgRolloutStore } from './rollout-store.js';
 import { createPgSecretStore } from './secret-store.js';
 import { createPgStatsQueries } from './stats-queries.js';
 
+/** Day partitions of predictions are created ahead at start and then this often. */
+const PARTITION_CHECK_MS = 3_600_000;
 /** How long close() waits for connections to end once the log is drained. */
 const CLOSE_CONNECTIONS_MS = 2_000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
@@ -36,6 +39,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
   const pool = createPool(options.url, onWarn);
   try {
     await migratePostgres(pool);
+    await ensurePartitions(pool, Date.now(), onWarn);
     const db = createDb(pool);
     const deployments = createPgDeploymentStore(db);
     await deployments.reloadAll();
@@ -75,6 +79,15 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
         });
     }, options.refreshMs);
     refresh.unref();
+    // Hourly, by every long-running replica (they take turns on a lock): a day's partition
+    // exists two days before its first row, whoever leads and whenever one restarts.
+    const partitionCheck = setInterval(() => {
+      ensurePartitions(pool, Date.now(), onWarn).catch((error: unknown) =>
+        onWarn('postgres: creating the next days’ partitions failed', error),
+      );
+    }, PARTITION_CHECK_MS);
+    partitionCheck.unref();
+    if (options.lead === false) clearInterval(partitionCheck);
 
     const predictionLog = createPgPredictionLog(pool, { ...options.log, health });
     let closing: Promise<PredictionRecord[]> | undefined;
@@ -95,6 +108,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       close(deadline) {
         closing ??= (async () => {
           clearInterval(refresh);
+          clearInterval(partitionCheck);
           const unwritten = await predictionLog.close(deadline);
           // A connection stuck on a database that stopped answering must not hold the
           // process: the rows are accounted for by now.
