@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUNDLED_MODELS, createTestGateway, IRIS_ROW, json } from './support/test-gateway.js';
+import { readControlView, readError, readPrediction } from './support/responses.js';
+import { BUNDLED_MODELS, createTestGateway, IRIS_ROW } from './support/test-gateway.js';
 
 describe('deployment state survives a restart', () => {
   it('start, promote, stop, start again → the same live version and history', async () => {
@@ -15,11 +16,11 @@ describe('deployment state survives a restart', () => {
 
     const second = await createTestGateway({ dir });
     try {
-      const answer = await json(await second.post('/predict/iris', { inputs: IRIS_ROW }));
+      const answer = await readPrediction(await second.post('/predict/iris', { inputs: IRIS_ROW }));
       expect(answer).toMatchObject({ version: 'v2', route: 'pinned' });
-      const view = await json(await second.control('GET', '/control/iris'));
+      const view = await readControlView(await second.control('GET', '/control/iris'));
       expect(view.deployment).toMatchObject({ live: 'v2', standby: 'v1', history: ['v1'] });
-      expect(view.events.map((e: { action: string }) => e.action)).toEqual(['promote', 'init']);
+      expect(view.events.map((e) => e.action)).toEqual(['promote', 'init']);
     } finally {
       await second.close();
     }
@@ -42,20 +43,20 @@ describe('hot load and unload', () => {
 
       const loaded = await gw.control('POST', '/control/load', { model: 'iris', version: 'v3' });
       expect(loaded.status).toBe(200);
-      expect((await json(loaded)).loaded).toEqual(['v1', 'v2', 'v3']);
+      expect((await readControlView(loaded)).loaded).toEqual(['v1', 'v2', 'v3']);
       const served = await gw.post(
         '/predict/iris',
         { inputs: IRIS_ROW },
         { 'x-model-version': 'v3' },
       );
-      expect(await json(served)).toMatchObject({ version: 'v3', route: 'override' });
+      expect(await readPrediction(served)).toMatchObject({ version: 'v3', route: 'override' });
 
       const unloaded = await gw.control('POST', '/control/unload', {
         model: 'iris',
         version: 'v3',
       });
       expect(unloaded.status).toBe(200);
-      expect((await json(unloaded)).loaded).toEqual(['v1', 'v2']);
+      expect((await readControlView(unloaded)).loaded).toEqual(['v1', 'v2']);
       expect(
         (await gw.post('/predict/iris', { inputs: IRIS_ROW }, { 'x-model-version': 'v3' })).status,
       ).toBe(404);
@@ -77,7 +78,7 @@ describe('hot load and unload', () => {
       const res = await gw.control('POST', '/control/load', { model: 'iris', version: 'v3' });
       // The caller asked for a version that exists; the file is the server's problem.
       expect(res.status).toBe(500);
-      const { error } = await json(res);
+      const { error } = await readError(res);
       expect(error.code).toBe('model_load_failed');
       expect(error.message).toContain('iris/v3');
       const actions = gw.query<{ action: string }>(
@@ -97,8 +98,10 @@ describe('hot load and unload', () => {
       });
       const res = await gw.control('POST', '/control/promote', { model: 'iris', version: 'v3' });
       expect(res.status).toBe(200);
-      expect((await json(res)).deployment).toMatchObject({ live: 'v3', standby: 'v1' });
-      expect((await json(await gw.post('/predict/iris', { inputs: IRIS_ROW }))).version).toBe('v3');
+      expect((await readControlView(res)).deployment).toMatchObject({ live: 'v3', standby: 'v1' });
+      expect(
+        (await readPrediction(await gw.post('/predict/iris', { inputs: IRIS_ROW }))).version,
+      ).toBe('v3');
     } finally {
       await gw.close();
     }
@@ -122,7 +125,7 @@ describe('loading a version again', () => {
           { 'x-model-version': 'v3' },
         );
         expect(res.status).toBe(200);
-        return JSON.stringify((await json(res)).outputs[0].probabilities);
+        return JSON.stringify((await readPrediction(res)).outputs[0]);
       };
       const events = () =>
         gw.query<{ action: string; detail: string | null }>(
@@ -131,7 +134,7 @@ describe('loading a version again', () => {
       const oldHash = sha256Of(join(v3, 'model.onnx'));
 
       expect((await load()).status).toBe(200);
-      const served = await json(await load());
+      const served = await readControlView(await load());
       expect(served.deployment.hosted.v3).toBe(oldHash);
       expect(events().map((e) => e.action)).toEqual(['init', 'load']);
       expect(JSON.parse(events()[1]?.detail ?? 'null')).toEqual({ sha256: oldHash });
@@ -142,7 +145,7 @@ describe('loading a version again', () => {
       const newHash = sha256Of(join(v3, 'model.onnx'));
       const refused = await load();
       expect(refused.status).toBe(409);
-      const { error } = await json(refused);
+      const { error } = await readError(refused);
       expect(error.message).toContain(`serving sha256 ${oldHash}`);
       expect(error.message).toContain(`on disk ${newHash}`);
       expect(error.message).toContain('"reload": true');
@@ -161,7 +164,7 @@ describe('loading a version again', () => {
       await traffic;
       expect(answers.length).toBeGreaterThan(0);
       expect(reloaded.status).toBe(200);
-      expect((await json(reloaded)).deployment.hosted.v3).toBe(newHash);
+      expect((await readControlView(reloaded)).deployment.hosted.v3).toBe(newHash);
       const after = await v3Answer();
       expect(after).not.toEqual(before);
       expect(answers.filter((a) => a !== before && a !== after)).toEqual([]);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ChildGateway, startChildGateway } from './support/child-gateway.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
-import { BUNDLED_MODELS, IRIS_ROW, json } from './support/test-gateway.js';
+import { readControlView, readPrediction, readReadiness } from './support/responses.js';
+import { BUNDLED_MODELS, IRIS_ROW } from './support/test-gateway.js';
 
 const TOKEN = 'replicated-models-token-0123';
 
@@ -53,8 +54,10 @@ const askVersion = async (gateway: ChildGateway, version: string) => {
     headers: { 'content-type': 'application/json', 'x-model-version': version },
     body: JSON.stringify({ inputs: IRIS_ROW }),
   });
-  const body = await json(res);
-  return { status: res.status, probabilities: JSON.stringify(body.outputs?.[0]?.probabilities) };
+  if (!res.ok) return { status: res.status, probabilities: undefined };
+  const [output] = (await readPrediction(res)).outputs;
+  const probabilities = output && 'probabilities' in output ? output.probabilities : undefined;
+  return { status: res.status, probabilities: JSON.stringify(probabilities) };
 };
 
 const servedBy = async (gateway: ChildGateway) => {
@@ -63,7 +66,7 @@ const servedBy = async (gateway: ChildGateway) => {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ inputs: IRIS_ROW }),
   });
-  return { status: res.status, version: (await json(res)).version as string | undefined };
+  return { status: res.status, version: res.ok ? (await readPrediction(res)).version : undefined };
 };
 
 /** Copies bundled iris v2 in as a new version of iris in the given models directories. */
@@ -99,7 +102,7 @@ describe('a version hot-loaded and promoted on one replica', () => {
     expect(statuses.filter((status) => status !== 200)).toEqual([]);
     const ready = await fetch(`${b.url}/v2/health/ready`);
     expect(ready.status).toBe(200);
-    expect(await json(ready)).not.toHaveProperty('notReady');
+    expect(await readReadiness(ready)).not.toHaveProperty('notReady');
   });
 
   it('while the other cannot load it, keeps the previous state there and says why', async () => {
@@ -108,19 +111,21 @@ describe('a version hot-loaded and promoted on one replica', () => {
       200,
     );
     expect((await servedBy(a)).version).toBe('v4');
-    let readiness: { behind?: Array<{ model: string; reason: string }> } = {};
+    let readiness: Awaited<ReturnType<typeof readReadiness>> | undefined;
     await vi.waitFor(async () => {
-      readiness = await json(await fetch(`${b.url}/v2/health/ready`));
-      expect(readiness.behind).toHaveLength(1);
+      readiness = await readReadiness(await fetch(`${b.url}/v2/health/ready`));
+      expect(readiness?.behind).toHaveLength(1);
     }, POLL);
-    expect(readiness.behind?.[0]).toMatchObject({ model: 'iris' });
-    expect(readiness.behind?.[0]?.reason).toContain('v4');
+    expect(readiness?.behind?.[0]).toMatchObject({ model: 'iris' });
+    expect(readiness?.behind?.[0]?.reason).toContain('v4');
     expect(await servedBy(b)).toEqual({ status: 200, version: 'v3' });
 
     // Once the files arrive on B's disk, B catches up on its next re-read.
     addVersion('v4', modelsB());
     await vi.waitFor(async () => expect((await servedBy(b)).version).toBe('v4'), POLL);
-    expect(await json(await fetch(`${b.url}/v2/health/ready`))).not.toHaveProperty('behind');
+    expect(await readReadiness(await fetch(`${b.url}/v2/health/ready`))).not.toHaveProperty(
+      'behind',
+    );
   });
 });
 
@@ -152,7 +157,7 @@ describe('load, reload and unload on one replica', () => {
     expect(shadow.status).toBe(200);
     const unloaded = await control(a, '/control/unload', { model: 'iris', version: 'v6' });
     expect(unloaded.status).toBe(200);
-    expect((await json(unloaded)).deployment.shadow).toBeNull();
+    expect((await readControlView(unloaded)).deployment.shadow).toBeNull();
     await vi.waitFor(async () => expect((await askVersion(b, 'v6')).status).toBe(404), POLL);
     expect((await servedBy(b)).status).toBe(200);
   });
@@ -189,7 +194,7 @@ describe('load, reload and unload on one replica', () => {
     expect((await askVersion(a, 'v7')).probabilities).toBe(mlp);
     let reason = '';
     await vi.waitFor(async () => {
-      const readiness = await json(await fetch(`${b.url}/v2/health/ready`));
+      const readiness = await readReadiness(await fetch(`${b.url}/v2/health/ready`));
       reason = readiness.behind?.[0]?.reason ?? '';
       expect(reason).toContain('v7');
     }, POLL);
