@@ -179,6 +179,15 @@ export function formatCompareReport(report: CompareReport): string {
       `shadow: ${pair.shadow} agrees with ${pair.served} on ${pct(pair.agreement?.estimate)} of ${pair.pairs} mirrored requests ` +
         `(95% CI ${pct(pair.agreement?.low)}–${pct(pair.agreement?.high)})`,
     );
+    const paired = pair.paired;
+    if (paired) {
+      const d = paired.difference;
+      lines.push(
+        `  on the same ${paired.n} labelled requests: ${pair.served} ${pct(paired.servedAccuracy)}, ${pair.shadow} ${pct(paired.shadowAccuracy)} accurate; ` +
+          `${pair.shadow} − ${pair.served} ${points(d.estimate)} points (95% CI ${points(d.low)} to ${points(d.high)}), ` +
+          `McNemar exact p = ${pValue(paired.pValue)}${paired.significant ? ', significant' : ', not significant'}`,
+      );
+    }
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,6 @@
 import type { DeploymentState, SplitWeights } from '../db/deployment-state.js';
 import type { CompareRows, StatsQueries } from '../db/stats-queries.js';
+import { mcnemarExactPValue, pairedDifferenceInterval } from '../stats/mcnemar.js';
 import {
   accuracyDifferenceSequence,
   accuracySequence,
@@ -153,6 +154,28 @@ export interface ShadowAgreement {
   agreement: Interval | null;
   /** 95 % confidence sequence of the agreement (valid however often it is read). */
   sequential: SequentialInterval | null;
+  /** Both versions' accuracy on the same requests; null without labelled feedback. */
+  paired: PairedAccuracy | null;
+}
+
+/**
+ * Accuracy of the served and the shadow version on exactly the mirrored requests whose
+ * served prediction received a feedback label: one set of inputs, so the difference has
+ * no between-users noise, and McNemar's exact test judges it (fixed horizon: read once).
+ */
+export interface PairedAccuracy {
+  /** Labelled pairs. */
+  n: number;
+  servedAccuracy: number;
+  shadowAccuracy: number;
+  /** Pairs only the served version got right, and only the shadow. */
+  servedOnly: number;
+  shadowOnly: number;
+  /** shadow − served accuracy with its 95 % interval for dependent proportions. */
+  difference: { estimate: number; low: number; high: number };
+  /** McNemar's exact test (two-sided). */
+  pValue: number;
+  significant: boolean;
 }
 
 export interface SampleRatioReport {
@@ -406,5 +429,23 @@ function shadowAgreement(rows: CompareRows, keep: (version: string) => boolean):
       pairs: row.pairs,
       agreement: wilsonInterval(row.same, row.pairs),
       sequential: row.pairs === 0 ? null : accuracySequence(row.same, row.pairs),
+      paired: pairedAccuracy(row),
     }));
+}
+
+function pairedAccuracy(row: CompareRows['shadowPairs'][number]): PairedAccuracy | null {
+  const n = row.labelled;
+  const difference = pairedDifferenceInterval(row.servedOnly, row.shadowOnly, n);
+  if (!difference) return null;
+  const pValue = mcnemarExactPValue(row.servedOnly, row.shadowOnly);
+  return {
+    n,
+    servedAccuracy: row.servedRight / n,
+    shadowAccuracy: row.shadowRight / n,
+    servedOnly: row.servedOnly,
+    shadowOnly: row.shadowOnly,
+    difference,
+    pValue,
+    significant: pValue < SIGNIFICANCE,
+  };
 }

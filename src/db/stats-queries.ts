@@ -59,7 +59,21 @@ export interface CompareRows {
   /** Requests the split decided (route split or flag) from max(since, splitChangedAt). */
   splitRouted: Array<{ version: string; n: number }>;
   /** Served and shadow prediction pairs where both succeeded, and how many agreed on the label. */
-  shadowPairs: Array<{ served: string; shadow: string; pairs: number; same: number }>;
+  shadowPairs: Array<{
+    served: string;
+    shadow: string;
+    pairs: number;
+    same: number;
+    /**
+     * Of the pairs whose served prediction has a feedback label: how many, how many each
+     * version got right, and how many only the served (only the shadow) got right.
+     */
+    labelled: number;
+    servedRight: number;
+    shadowRight: number;
+    servedOnly: number;
+    shadowOnly: number;
+  }>;
 }
 
 export interface StatsQueries extends ServedRowSource {

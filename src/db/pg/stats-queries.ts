@@ -76,8 +76,16 @@ const SPLIT_CHANGED_AT = `SELECT max(ts)::float8 AS ts FROM deployment_events
   WHERE model = $1 AND ts < $2
   AND action IN (${SPLIT_CHANGING_ACTIONS.map((a) => `'${a}'`).join(', ')})`;
 const SHADOW_PAIRS = `SELECT p.version AS served, s.version AS shadow, count(*)::int AS pairs,
-    coalesce(sum(CASE WHEN p.label = s.label THEN 1 ELSE 0 END), 0)::int AS same
+    coalesce(sum(CASE WHEN p.label = s.label THEN 1 ELSE 0 END), 0)::int AS same,
+    count(f.label)::int AS labelled,
+    coalesce(sum(CASE WHEN p.label = f.label THEN 1 ELSE 0 END), 0)::int AS "servedRight",
+    coalesce(sum(CASE WHEN s.label = f.label THEN 1 ELSE 0 END), 0)::int AS "shadowRight",
+    coalesce(sum(CASE WHEN p.label = f.label AND s.label IS DISTINCT FROM f.label THEN 1 ELSE 0 END), 0)::int
+      AS "servedOnly",
+    coalesce(sum(CASE WHEN s.label = f.label AND p.label IS DISTINCT FROM f.label THEN 1 ELSE 0 END), 0)::int
+      AS "shadowOnly"
   FROM predictions s JOIN predictions p ON p.id = s.shadow_of
+  LEFT JOIN feedback f ON f.prediction_id = p.id AND f.label IS NOT NULL
   WHERE s.model = $1 AND s.ts >= $2 AND s.ts < $3 AND s.shadow_of IS NOT NULL
     AND s.status = 'ok' AND p.status = 'ok'
   GROUP BY p.version, s.version`;

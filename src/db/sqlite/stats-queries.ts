@@ -95,8 +95,14 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
   // The partial index predictions_shadows holds only shadow rows.
   const shadowPairs = sqlite.prepare(
     `SELECT p.version AS served, s.version AS shadow, count(*) AS pairs,
-            coalesce(sum(p.label = s.label), 0) AS same
+            coalesce(sum(p.label = s.label), 0) AS same,
+            count(f.label) AS labelled,
+            coalesce(sum(p.label = f.label), 0) AS servedRight,
+            coalesce(sum(s.label = f.label), 0) AS shadowRight,
+            coalesce(sum(p.label = f.label AND s.label IS NOT f.label), 0) AS servedOnly,
+            coalesce(sum(s.label = f.label AND p.label IS NOT f.label), 0) AS shadowOnly
      FROM predictions s JOIN predictions p ON p.id = s.shadow_of
+     LEFT JOIN feedback f ON f.prediction_id = p.id AND f.label IS NOT NULL
      WHERE s.model = @model AND s.ts >= @since AND s.ts < @until AND s.shadow_of IS NOT NULL
        AND s.status = 'ok' AND p.status = 'ok'
      GROUP BY p.version, s.version`,
