@@ -1,4 +1,4 @@
-import { cpSync } from 'node:fs';
+import { copyFileSync, cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
@@ -103,6 +103,46 @@ describe('prediction cache on (MODELGATE_CACHE_ROWS)', () => {
     ).toBe(200);
     expect((await v3('r-3')).status).toBe(200);
     expect(cachedFlags(gw, ['r-1', 'r-2', 'r-3'])).toEqual([0, 1, 0]);
+  });
+});
+
+describe('prediction cache across a reload (POST /control/load with "reload": true)', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await createTestGateway({ copyModels: true, env: { MODELGATE_CACHE_ROWS: '100' } });
+  });
+  afterAll(async () => {
+    await gw.close();
+  });
+
+  it('answers from the new graph at once: the old session’s results go with it', async () => {
+    const v3 = join(gw.modelsDir, 'iris/v3');
+    cpSync(join(gw.modelsDir, 'iris/v2'), v3, { recursive: true });
+    const load = (body: Record<string, unknown> = {}) =>
+      gw.control('POST', '/control/load', { model: 'iris', version: 'v3', ...body });
+    expect((await load()).status).toBe(200);
+    const ask = async (requestId: string) => {
+      const res = await gw.post(
+        '/predict/iris',
+        { inputs: IRIS_ROW },
+        { 'x-model-version': 'v3', 'x-request-id': requestId },
+      );
+      expect(res.status).toBe(200);
+      return (await json(res)).outputs[0].probabilities;
+    };
+    const fromV2 = await ask('re-1');
+    expect(await ask('re-2')).toEqual(fromV2);
+    // The same version name, another graph: iris v1's softmax regression instead of v2's MLP.
+    copyFileSync(join(gw.modelsDir, 'iris/v1/model.onnx'), join(v3, 'model.onnx'));
+    expect((await load({ reload: true })).status).toBe(200);
+    const afterReload = await ask('re-3');
+    expect(afterReload).not.toEqual(fromV2);
+    const fromV1 = await json(
+      await gw.post('/predict/iris', { inputs: IRIS_ROW }, { 'x-model-version': 'v1' }),
+    );
+    expect(afterReload).toEqual(fromV1.outputs[0].probabilities);
+    expect(await ask('re-4')).toEqual(afterReload);
+    expect(cachedFlags(gw, ['re-1', 're-2', 're-3', 're-4'])).toEqual([0, 1, 0, 1]);
   });
 });
 
