@@ -1,8 +1,16 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fp32Bytes, readByteStrings, readFp32 } from './support/binary-tensors.js';
 import { callError, type InferenceClient, inferenceClient } from './support/grpc-client.js';
-import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
+import {
+  BUNDLED_MODELS,
+  createTestGateway,
+  json,
+  type TestGateway,
+} from './support/test-gateway.js';
 
 let gw: TestGateway;
 let client: InferenceClient;
@@ -305,5 +313,46 @@ describe('gRPC ModelInfer', () => {
     expect(metrics).toMatch(
       /modelgate_grpc_requests_total\{method="ModelInfer",code="INVALID_ARGUMENT"\} [1-9]/,
     );
+  });
+});
+
+describe('a model whose live version is gone from disk', () => {
+  it('is not ready and answers UNAVAILABLE over gRPC, as REST answers 503', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelgate-grpc-gone-'));
+    try {
+      const modelsDir = join(dir, 'models');
+      cpSync(BUNDLED_MODELS, modelsDir, { recursive: true });
+      const env = { MODELGATE_MODELS_DIR: modelsDir };
+      await (await createTestGateway({ dir, env })).close();
+      rmSync(join(modelsDir, 'penguins', 'v1'), { recursive: true, force: true });
+      const gone = await createTestGateway({ dir, env, grpc: true });
+      const penguins = inferenceClient(gone.grpcAddress as string);
+      try {
+        expect(await penguins.call('ModelReady', { name: 'penguins' })).toEqual({ ready: false });
+        expect((await gone.request('/v2/models/penguins/ready')).status).toBe(503);
+        const error = await callError(
+          penguins.call('ModelInfer', {
+            model_name: 'penguins',
+            inputs: [
+              {
+                name: 'input',
+                datatype: 'FP32',
+                shape: [1, 4],
+                contents: { fp32_contents: [39, 18, 181, 3750] },
+              },
+            ],
+          }),
+        );
+        expect(error.code).toBe(status.UNAVAILABLE);
+        expect(error.details).toContain('v1');
+        // The other models serve, so the replica stays ready.
+        expect(await penguins.call('ServerReady', {})).toEqual({ ready: true });
+      } finally {
+        penguins.close();
+        await gone.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
