@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readControlView, readError, readPrediction } from './support/responses.js';
 import {
   CONTROL_TOKEN,
   createTestGateway,
   IRIS_ROW,
-  json,
   type TestGateway,
 } from './support/test-gateway.js';
 
@@ -16,8 +16,9 @@ afterAll(async () => {
 });
 
 const servedVersion = async () =>
-  (await json(await gw.post('/predict/iris', { inputs: IRIS_ROW }))).version;
-const state = async () => (await json(await gw.control('GET', '/control/iris'))).deployment;
+  (await readPrediction(await gw.post('/predict/iris', { inputs: IRIS_ROW }))).version;
+const state = async () =>
+  (await readControlView(await gw.control('GET', '/control/iris'))).deployment;
 const eventCount = () =>
   gw.query<{ n: number }>("SELECT count(*) AS n FROM deployment_events WHERE model = 'iris'")[0]?.n;
 
@@ -43,7 +44,7 @@ describe('control plane auth', () => {
         body: JSON.stringify({ model: 'iris', version: 'v2' }),
       });
       expect(res.status).toBe(status);
-      expect((await json(res)).error.message).toContain('Authorization');
+      expect((await readError(res)).error.message).toContain('Authorization');
     }
     expect(eventCount()).toBe(before);
     expect(await servedVersion()).toBe('v1');
@@ -54,7 +55,7 @@ describe('promote, flip, rollback', () => {
   it('shows state: live, standby, split, source, pinned, history, events', async () => {
     const res = await gw.control('GET', '/control/iris');
     expect(res.status).toBe(200);
-    const view = await json(res);
+    const view = await readControlView(res);
     expect(view.deployment).toMatchObject({
       live: 'v1',
       standby: 'v2',
@@ -74,8 +75,12 @@ describe('promote, flip, rollback', () => {
       reason: 'v2 wins the A/B test',
     });
     expect(res.status).toBe(200);
-    expect((await json(res)).deployment).toMatchObject({ live: 'v2', standby: 'v1', pinned: true });
-    const answer = await json(await gw.post('/predict/iris', { inputs: IRIS_ROW }));
+    expect((await readControlView(res)).deployment).toMatchObject({
+      live: 'v2',
+      standby: 'v1',
+      pinned: true,
+    });
+    const answer = await readPrediction(await gw.post('/predict/iris', { inputs: IRIS_ROW }));
     expect(answer).toMatchObject({ version: 'v2', route: 'pinned' });
     const [event] = gw.query(
       "SELECT action, from_version, to_version, actor, reason FROM deployment_events WHERE model = 'iris' ORDER BY id DESC LIMIT 1",
@@ -104,7 +109,7 @@ describe('promote, flip, rollback', () => {
     const before = eventCount();
     const res = await gw.control('POST', '/control/rollback', { model: 'iris' });
     expect(res.status).toBe(409);
-    expect((await json(res)).error.code).toBe('invalid_transition');
+    expect((await readError(res)).error.code).toBe('invalid_transition');
     expect(eventCount()).toBe(before);
     expect(await servedVersion()).toBe('v1');
   });
@@ -201,7 +206,7 @@ describe('control errors', () => {
       const before = { events: eventCount(), state: await state() };
       const res = await gw.control(method, path, body);
       expect(res.status).toBe(status);
-      expect((await json(res)).error.message).toContain(mentions);
+      expect((await readError(res)).error.message).toContain(mentions);
       expect(eventCount()).toBe(before.events);
       expect(await state()).toEqual(before.state);
     });

@@ -22,7 +22,14 @@ const controlView = z.object({
   deployment,
   loaded: z.array(z.string()),
   events: z.array(
-    z.looseObject({ action: z.string(), from: z.string().nullable(), to: z.string().nullable() }),
+    z.looseObject({
+      id: z.number(),
+      action: z.string(),
+      from: z.string().nullable(),
+      to: z.string().nullable(),
+      actor: z.string(),
+      reason: z.string().nullable(),
+    }),
   ),
 });
 
