@@ -4,16 +4,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRandom } from '../scripts/examples/prng.js';
 import { readLog } from '../src/db/log-archive.js';
+import { openPostgresStorage } from '../src/db/pg/storage.js';
 import type { PredictionRecord } from '../src/db/predictions.js';
 import { openSqliteStorage } from '../src/db/sqlite/storage.js';
 import type { Storage } from '../src/db/storage.js';
 import { csvLine, jsonLine } from '../src/export/format.js';
 import { exportPages } from '../src/export/pages.js';
 import { splitCsvLine } from '../src/score/input-rows.js';
+import { createTestDatabase } from './support/pg-database.js';
 
 /**
- * SQLite formats export lines in SQL (src/db/sqlite/export-lines.ts); everything else
- * uses the JS formatters. Both must write the same bytes, for the awkward values too.
+ * Both storages format export lines in SQL (src/db/sqlite/export-lines.ts,
+ * src/db/pg/export-lines.ts); the JS formatters are the reference. They must write the
+ * same bytes, for the awkward values too.
  */
 const AWKWARD_TEXT = [
   null,
@@ -57,17 +60,44 @@ function awkwardRecords(count: number): PredictionRecord[] {
   });
 }
 
-describe('export lines formatted by SQLite', () => {
-  let dir: string;
+const LOG = { flushRows: 500, flushMs: 10, maxQueue: 100_000 };
+const storages: Array<{ name: string; open: () => Promise<[Storage, () => Promise<void>]> }> = [
+  {
+    name: 'SQLite',
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'modelgate-export-lines-'));
+      const storage = openSqliteStorage(join(dir, 'log.db'), LOG);
+      return [
+        storage,
+        async () => {
+          await storage.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      ];
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    async open() {
+      const database = await createTestDatabase();
+      const storage = await openPostgresStorage({ url: database.url, log: LOG, refreshMs: 60_000 });
+      return [
+        storage,
+        async () => {
+          await storage.close();
+          await database.drop();
+        },
+      ];
+    },
+  },
+];
+
+describe.each(storages)('export lines formatted by $name', ({ open }) => {
   let storage: Storage;
+  let done: () => Promise<void>;
   const range = { model: 'iris', since: 0, until: Date.UTC(2027, 0, 1) };
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'modelgate-export-lines-'));
-    storage = openSqliteStorage(join(dir, 'log.db'), {
-      flushRows: 500,
-      flushMs: 10,
-      maxQueue: 100_000,
-    });
+    [storage, done] = await open();
     const rows = awkwardRecords(1_500);
     storage.predictionLog.append(rows);
     await storage.predictionLog.flush();
@@ -77,11 +107,8 @@ describe('export lines formatted by SQLite', () => {
       const value = label === null || random() < 0.5 ? random() * 100 - 50 : null;
       await storage.feedback.record(row.id, { label, value }, row.ts + 7);
     }
-  });
-  afterAll(async () => {
-    await storage.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  }, 60_000);
+  afterAll(() => done(), 60_000);
 
   for (const format of ['csv', 'jsonl'] as const) {
     it(`writes the same ${format} bytes as the JS formatter, across page boundaries`, async () => {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { LogArchive, PredictionWithFeedback } from '../log-archive.js';
 import { whileReachable } from './errors.js';
+import { createPgExportLines } from './export-lines.js';
 import { dropPartitionsBefore } from './partitions.js';
 
 // bigint columns come back as strings from node-postgres: cast to float8 (exact below 2^53).
@@ -35,6 +36,7 @@ const DELETE_OLDEST = `WITH doomed AS (
 
 export function createPgLogArchive(pool: pg.Pool): LogArchive {
   return {
+    exportPage: createPgExportLines(pool),
     async count(range) {
       const values = [range.model, Math.ceil(range.since), Math.ceil(range.until)];
       const { rows } = await whileReachable(pool.query<{ n: number }>({ text: COUNT, values }));
