@@ -10,11 +10,14 @@ import { createTestGateway, type Json, json, type TestGateway } from './support/
 /** Two regressors exported to ONNX (TreeEnsembleRegressor, float [N, 1]), no model.json. */
 const LEAVES = { v1: [100, 200, 300], v2: [110, 190, 330] } as const;
 
-/** Rows landing on each leaf: x0 ≤ 10 → first, x1 ≤ 5 → second, else third. */
+/**
+ * Rows landing on each leaf: x0 ≤ 10 → first, x1 ≤ 5 → second, else third. One row on
+ * the lowest leaf, so p5 (rank 1 of 20) is it and rank 2 is not.
+ */
 const ROWS = [
-  ...Array.from({ length: 10 }, () => [1, 0]),
-  ...Array.from({ length: 6 }, () => [20, 1]),
-  ...Array.from({ length: 4 }, () => [20, 9]),
+  [1, 0],
+  ...Array.from({ length: 12 }, () => [20, 1]),
+  ...Array.from({ length: 7 }, () => [20, 9]),
 ];
 /** The true value of each row: what the user's system later learns. */
 const truth = (i: number) => [104, 98, 195, 330][i % 4] as number;
