@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ms, pct } from '../src/compare/number-format.js';
 import { launchChromium, type TestBrowser } from './support/browser.js';
 import { PROJECT_ROOT } from './support/child-gateway.js';
+import { seededRows } from './support/drift-log.js';
 import {
   CONTROL_TOKEN,
   createTestGateway,
@@ -222,6 +223,38 @@ describe('dashboard in a real browser', () => {
     const flips = view.events.filter((e: Json) => e.action === 'flip');
     expect(flips).toMatchObject([{ from: 'v1', to: 'v2', actor: 'tester', reason: 'dashboard' }]);
     await expect.poll(() => card.locator('.events tr[data-action="flip"]').count()).toBe(1);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('checks drift on demand and names the flagged features per version, as /compare does', async () => {
+    // Last week's v1 traffic had petal lengths 3 sd shorter than today's iris rows.
+    const weekAgo = Date.now() - 3 * 86_400_000;
+    const baseline = seededRows({
+      seed: 3,
+      rows: 2_000,
+      from: weekAgo,
+      version: 'v1',
+      idPrefix: 'last-week',
+      shift: { feature: 'petal_length', sd: -3 },
+    });
+    gw.gate.storage.predictionLog.append(baseline);
+    await gw.gate.flushLog();
+    await card.locator('button[data-drift="iris"]').click();
+    const drift = field('drift');
+    await drift.locator('li[data-drift-version]').first().waitFor({ timeout: 30_000 });
+    const { drift: expected } = await json(
+      await fetch(`${url}/compare/iris?since=1d&baseline=8d..1d`),
+    );
+    expect(expected.versions.length).toBeGreaterThan(0);
+    for (const version of expected.versions) {
+      const shown = await drift
+        .locator(`li[data-drift-version="${version.version}"]`)
+        .textContent();
+      expect(version.flagged).toContain('petal_length');
+      for (const feature of version.features) {
+        expect(shown?.includes(feature.feature)).toBe(feature.flagged);
+      }
+    }
     expect(pageErrors).toEqual([]);
   });
 });

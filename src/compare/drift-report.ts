@@ -8,7 +8,7 @@ import {
   type TrainingFeatureStats,
   trainingDrift,
 } from './drift.js';
-import { mergeSamples, type TrafficSample } from './drift-scan.js';
+import { mergeSamples, type TrafficSample } from './traffic-sample.js';
 
 /** What a version's traffic is compared with. */
 export type DriftBaseline = { kind: 'window'; since: number; until: number } | { kind: 'training' };

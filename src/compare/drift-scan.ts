@@ -2,21 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { LogRange } from '../db/log-archive.js';
 import { readServedInputs, type ServedRowSource } from '../db/served-rows.js';
 import { addToHistogram, type Histogram } from '../stats/value-bins.js';
-
-/** One version's served traffic in a window, as counts: what drift is computed from. */
-export interface TrafficSample {
-  rows: number;
-  /** Per feature, its values' bins (value-bins.ts). */
-  features: Map<string, Histogram>;
-  /** Successful predictions per label. */
-  labels: Map<string, number>;
-}
-
-export const emptySample = (): TrafficSample => ({
-  rows: 0,
-  features: new Map(),
-  labels: new Map(),
-});
+import { emptySample, type TrafficSample } from './traffic-sample.js';
 
 const PAGE_ROWS = 5_000;
 
@@ -67,20 +53,4 @@ function addInput(features: Map<string, Histogram>, input: string): void {
     }
     addToHistogram(histogram, value);
   }
-}
-
-/** Every version's sample merged: the baseline of features, whichever version served them. */
-export function mergeSamples(samples: Iterable<TrafficSample>): TrafficSample {
-  const merged = emptySample();
-  for (const sample of samples) {
-    merged.rows += sample.rows;
-    for (const [label, n] of sample.labels)
-      merged.labels.set(label, (merged.labels.get(label) ?? 0) + n);
-    for (const [feature, histogram] of sample.features) {
-      const into = merged.features.get(feature) ?? new Map<number, number>();
-      for (const [key, n] of histogram) into.set(key, (into.get(key) ?? 0) + n);
-      merged.features.set(feature, into);
-    }
-  }
-  return merged;
 }

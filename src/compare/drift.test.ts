@@ -3,7 +3,7 @@ import { FEATURES, seededRows } from '../../test/support/drift-log.js';
 import { addToHistogram, type Histogram } from '../stats/value-bins.js';
 import { numericDrift, trainingDrift } from './drift.js';
 import { driftAgainstWindow } from './drift-report.js';
-import { emptySample, type TrafficSample } from './drift-scan.js';
+import { emptySample, type TrafficSample } from './traffic-sample.js';
 
 /** The counts scanTraffic would make of these rows. */
 function sampleOf(rows: ReturnType<typeof seededRows>): Map<string, TrafficSample> {

@@ -5,7 +5,8 @@
 // /control/:model and /dashboard/api/traffic/:model); this script only formats and draws
 // them, and refreshes every few seconds.
 
-import { counts, ms, pct, points, pValue, weights } from '../compare/number-format.js';
+import type { DriftReport } from '../compare/drift-report.js';
+import { counts, ms, pct, points, psi, pValue, weights } from '../compare/number-format.js';
 import type { CompareReport } from '../compare/report.js';
 import type { DeploymentState } from '../db/deployment-state.js';
 import type { StoredDeploymentEvent } from '../db/deployments.js';
@@ -399,6 +400,35 @@ function events(control: ControlView | null) {
     <tbody>${rows.join('')}</tbody></table></div>`;
 }
 
+// ---- drift: on demand, since each check reads every served row of eight days ----
+
+/** The last day against the seven before it. */
+const DRIFT_QUERY = 'since=1d&baseline=8d..1d';
+const driftChecks = new Map<string, { drift: DriftReport } | { error: string } | 'checking'>();
+
+function driftSection(model: string) {
+  const check = driftChecks.get(model);
+  const button = `<button type="button" data-drift="${esc(model)}"${check === 'checking' ? ' disabled' : ''}>Check drift: the last day against the 7 days before</button>`;
+  let result = '';
+  if (check === 'checking') result = '<p class="muted">checking…</p>';
+  else if (check && 'error' in check) result = `<p class="error">${esc(check.error)}</p>`;
+  else if (check) {
+    const items = check.drift.versions.map((v) => {
+      const features = v.features.filter((f) => f.flagged);
+      const flagged = features.length
+        ? `drift in ${features.map((f) => `<strong>${esc(f.feature)}</strong> (PSI ${psi(f.psi)})`).join(', ')}`
+        : 'no feature flagged';
+      const labels = v.prediction?.flagged
+        ? `; label mix moved (PSI ${psi(v.prediction.psi)})`
+        : '';
+      const note = v.note ? ` <small class="muted">${esc(v.note)}</small>` : '';
+      return `<li data-drift-version="${esc(v.version)}">${esc(v.version)}: ${flagged}${labels}${note}</li>`;
+    });
+    result = `<ul class="drift">${items.join('') || '<li>no served traffic in the last day</li>'}</ul>`;
+  }
+  return `<div data-field="drift">${button}${result}</div>`;
+}
+
 function renderModel({ model, report, traffic, control }: LoadedModel) {
   const names = versionsOf(model, report, traffic);
   const colors = new Map(names.map((v, i) => [v, COLORS[i % COLORS.length] as string]));
@@ -406,7 +436,7 @@ function renderModel({ model, report, traffic, control }: LoadedModel) {
     <header class="model-head"><h2>${esc(model.name)}</h2>${facts(model, report)}${actions(model, control)}</header>
     ${srmBanner(report)}
     <div class="body">
-      <div>${versionTable(model, report, names, colors)}${findings(report)}</div>
+      <div>${versionTable(model, report, names, colors)}${findings(report)}${driftSection(model.name)}</div>
       ${chart(traffic, colors)}
     </div>
     ${events(control)}
@@ -522,6 +552,26 @@ $models.addEventListener('click', async (event) => {
     showNotice(`${action} ${model}: ${view.deployment.live} is live`, 'ok');
   } catch (error) {
     showNotice(`${action} ${model} failed: ${messageOf(error)}`, 'error');
+  }
+  await refresh();
+});
+
+$models.addEventListener('click', async (event) => {
+  const button =
+    event.target instanceof Element
+      ? event.target.closest<HTMLButtonElement>('button[data-drift]')
+      : null;
+  const model = button?.dataset.drift;
+  if (!model || button.disabled) return;
+  driftChecks.set(model, 'checking');
+  await refresh();
+  try {
+    const report = await api<CompareReport & { drift: DriftReport }>(
+      `/compare/${encodeURIComponent(model)}?${DRIFT_QUERY}`,
+    );
+    driftChecks.set(model, { drift: report.drift });
+  } catch (error) {
+    driftChecks.set(model, { error: `drift check failed: ${messageOf(error)}` });
   }
   await refresh();
 });
