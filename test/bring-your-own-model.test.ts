@@ -332,3 +332,30 @@ describe('several inputs of other element types', () => {
     expect(after).toBe(before);
   });
 });
+
+describe('on an inference worker thread', () => {
+  it('serves the rewritten ZipMap graph and string/INT64 inputs there too', async () => {
+    const worker = await createTestGateway({
+      env: { MODELGATE_MODELS_DIR: join(dir, 'models'), MODELGATE_INFERENCE_WORKER: 'on' },
+    });
+    try {
+      const models = await json(await worker.request('/models'));
+      expect(models.failed).toEqual([]);
+      const res = await worker.post(
+        '/predict/sk',
+        { inputs: [VIRGINICA] },
+        { 'x-model-version': 'v1' },
+      );
+      const answer = await json(res);
+      expect(res.status, JSON.stringify(answer)).toBe(200);
+      expectProbabilities(answer.outputs[0].probabilities, ['0', '1', '2'], logisticL1(VIRGINICA));
+      expect(answer.outputs[0].label).toBe(String(argmax(logisticL1(VIRGINICA))));
+      const house = await worker.post('/predict/house', {
+        inputs: { rooms: 3, city: 'Oslo', floor: 2 },
+      });
+      expect((await json(house)).outputs).toEqual([{ value: housePrice(3, 'Oslo', 2) }]);
+    } finally {
+      await worker.close();
+    }
+  });
+});
