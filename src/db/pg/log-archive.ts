@@ -3,6 +3,7 @@ import type { LogArchive, PredictionWithFeedback } from '../log-archive.js';
 import { whileReachable } from './errors.js';
 import { createPgExportLines } from './export-lines.js';
 import { dropPartitionsBefore } from './partitions.js';
+import { inTransaction } from './transaction.js';
 
 // bigint columns come back as strings from node-postgres: cast to float8 (exact below 2^53).
 const COLUMNS = `p.id, p.ts::float8 AS ts, p.model, p.version, p.route, p.user_hash AS "userHash",
@@ -56,27 +57,22 @@ export function createPgLogArchive(pool: pg.Pool): LogArchive {
       // Whole days first (DROP TABLE, no dead rows left behind); then row batches inside
       // the partition the cutoff falls in, and in the default and pre-partitioning ones.
       const dropped = await whileReachable(dropPartitionsBefore(pool, Math.ceil(before)));
-      const client = await whileReachable(pool.connect());
-      let deleted = 0;
-      try {
-        await client.query('BEGIN');
-        const models = (await client.query<{ model: string }>(MODELS)).rows;
-        for (const { model } of models) {
-          if (deleted >= limit) break;
-          const result = await client.query(DELETE_OLDEST, [
-            model,
-            Math.ceil(before),
-            limit - deleted,
-          ]);
-          deleted += result.rowCount ?? 0;
-        }
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        client.release(error instanceof Error ? error : true);
-        throw error;
-      }
-      client.release();
+      const deleted = await whileReachable(
+        inTransaction(pool, async (client) => {
+          let count = 0;
+          const models = (await client.query<{ model: string }>(MODELS)).rows;
+          for (const { model } of models) {
+            if (count >= limit) break;
+            const result = await client.query(DELETE_OLDEST, [
+              model,
+              Math.ceil(before),
+              limit - count,
+            ]);
+            count += result.rowCount ?? 0;
+          }
+          return count;
+        }),
+      );
       return dropped + deleted;
     },
   };

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from './transaction.js';
 
 /**
  * The day partitions of `predictions` on PostgreSQL (declared in migrations-pg/0006):
@@ -95,11 +96,8 @@ export async function ensurePartitions(
   now: number,
   onWarn: (message: string, error?: unknown) => void,
 ): Promise<string[]> {
-  const client = await pool.connect();
   const created: string[] = [];
-  let broken = false;
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);
     for (const day of partitionsToCreate(await listPartitions(client), now)) {
       await client.query('SAVEPOINT day');
@@ -117,14 +115,7 @@ export async function ensurePartitions(
         );
       }
     }
-    await client.query('COMMIT');
-  } catch (error) {
-    broken = true;
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release(broken);
-  }
+  });
   return created;
 }
 
@@ -137,10 +128,7 @@ export async function ensurePartitions(
 export async function dropPartitionsBefore(pool: pg.Pool, cutoff: number): Promise<number> {
   let dropped = 0;
   for (const partition of partitionsBefore(await listPartitions(pool), cutoff)) {
-    const client = await pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
+    dropped += await inTransaction(pool, async (client) => {
       const { rows } = await client.query<{ n: number }>(
         'SELECT greatest(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = $1::regclass',
         [partition.name],
@@ -150,15 +138,8 @@ export async function dropPartitionsBefore(pool: pg.Pool, cutoff: number): Promi
         `DELETE FROM feedback f USING "${partition.name}" p WHERE f.prediction_id = p.id`,
       );
       await client.query(`DROP TABLE "${partition.name}"`);
-      await client.query('COMMIT');
-      dropped += rows[0]?.n ?? 0;
-    } catch (error) {
-      broken = true;
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+      return rows[0]?.n ?? 0;
+    });
   }
   return dropped;
 }

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { PredictionLog, PredictionLogOptions, PredictionRecord } from '../predictions.js';
 import { createQueuedLog } from '../queued-log.js';
 import type { PgHealth } from './health.js';
+import { inTransaction } from './transaction.js';
 
 const COLUMNS = `id, ts, model, version, route, user_hash, request_id, input, output, label, score,
   latency_us, status, error, shadow_of, cached`;
@@ -74,23 +75,12 @@ export function createPgPredictionLog(
     await client.query({ name, text: statement(rows.length), values });
   };
 
-  const write = async (batch: readonly PredictionRecord[]): Promise<void> => {
-    const client = await pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
+  const write = (batch: readonly PredictionRecord[]): Promise<void> =>
+    inTransaction(pool, async (client) => {
       for (let start = 0; start < batch.length; start += ROWS_PER_STATEMENT) {
         await insert(client, batch.slice(start, start + ROWS_PER_STATEMENT));
       }
-      await client.query('COMMIT');
-    } catch (error) {
-      broken = true;
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release(broken);
-    }
-  };
+    });
 
   return createQueuedLog(
     { write, maxRows: ROWS_PER_FLUSH },
