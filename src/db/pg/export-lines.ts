@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { assembleExportPage, type ExportPieces } from '../export-pieces.js';
 import type { ExportFormat, ExportPage, LogCursor, LogRange } from '../log-archive.js';
 import { whileReachable } from './errors.js';
 
@@ -48,19 +49,6 @@ const query = (pieces: string, after: boolean) =>
    WHERE p.model = $1 AND p.ts >= $2 AND p.ts < $3 ${after ? 'AND (p.ts, p.id) > ($2, $5)' : ''}
    ORDER BY p.ts, p.id LIMIT $4`;
 
-type Pieces = [
-  number,
-  string,
-  string,
-  number | null,
-  string,
-  string | null,
-  number | null,
-  number | null,
-];
-
-const number = (value: number | null, absent: string) => (value === null ? absent : String(value));
-
 export function createPgExportLines(pool: pg.Pool) {
   const text = {
     csv: { first: query(CSV_PIECES, false), next: query(CSV_PIECES, true) },
@@ -77,17 +65,9 @@ export function createPgExportLines(pool: pg.Pool) {
     const statement = after
       ? { text: text[format].next, values: [range.model, after.ts, until, limit, after.id] }
       : { text: text[format].first, values: [range.model, since, until, limit] };
-    const { rows } = await whileReachable(pool.query<Pieces>({ ...statement, rowMode: 'array' }));
-    let out = '';
-    if (format === 'csv') {
-      for (const r of rows) out += `${r[2]}${number(r[3], '')}${r[4]}${number(r[6], '')}\n`;
-    } else {
-      for (const r of rows) {
-        const feedback = r[5] === null ? 'null' : `${r[5]}${number(r[6], 'null')},"ts":${r[7]}}`;
-        out += `${r[2]}${number(r[3], 'null')}${r[4]}${feedback}}\n`;
-      }
-    }
-    const last = rows[rows.length - 1];
-    return { text: out, rows: rows.length, last: last ? { ts: last[0], id: last[1] } : null };
+    const { rows } = await whileReachable(
+      pool.query<ExportPieces>({ ...statement, rowMode: 'array' }),
+    );
+    return assembleExportPage(rows, format);
   };
 }

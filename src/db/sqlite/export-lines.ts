@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { assembleExportPage, type ExportPieces } from '../export-pieces.js';
 import type { ExportFormat, ExportPage, LogCursor, LogRange } from '../log-archive.js';
 
 /**
@@ -50,24 +51,11 @@ const JSONL_PIECES = `'{"id":' || json_quote(p.id) || ',"time":"' || ${ISO_TIME}
   CASE WHEN f.ts IS NULL THEN NULL ELSE '{"label":' || json_quote(f.label) || ',"value":' END AS tail,
   f.value`;
 
-type Pieces = [
-  ts: number,
-  id: string,
-  head: string,
-  score: number | null,
-  middle: string,
-  tail: string | null,
-  feedbackValue: number | null,
-  feedbackTs: number | null,
-];
-
 const FROM = `FROM predictions p LEFT JOIN feedback f ON f.prediction_id = p.id
   WHERE p.model = ? AND p.ts >= ? AND p.ts < ?`;
 const query = (pieces: string, after: boolean) =>
   `SELECT p.ts, p.id, ${pieces}, f.ts ${FROM} ${after ? 'AND (p.ts > ? OR p.id > ?)' : ''}
    ORDER BY p.ts, p.id LIMIT ?`;
-
-const number = (value: number | null, absent: string) => (value === null ? absent : String(value));
 
 export function createSqliteExportLines(sqlite: Database.Database) {
   const statements = {
@@ -98,17 +86,7 @@ export function createSqliteExportLines(sqlite: Database.Database) {
             limit,
           )
         : first.all(range.model, range.since, range.until, limit)
-    ) as Pieces[];
-    let text = '';
-    if (format === 'csv') {
-      for (const r of rows) text += `${r[2]}${number(r[3], '')}${r[4]}${number(r[6], '')}\n`;
-    } else {
-      for (const r of rows) {
-        const feedback = r[5] === null ? 'null' : `${r[5]}${number(r[6], 'null')},"ts":${r[7]}}`;
-        text += `${r[2]}${number(r[3], 'null')}${r[4]}${feedback}}\n`;
-      }
-    }
-    const last = rows[rows.length - 1];
-    return { text, rows: rows.length, last: last ? { ts: last[0], id: last[1] } : null };
+    ) as ExportPieces[];
+    return assembleExportPage(rows, format);
   };
 }
