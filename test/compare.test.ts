@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { PROJECT_ROOT } from './support/child-gateway.js';
+import { runCompareCli } from './support/compare-cli.js';
 import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
 
-const run = promisify(execFile);
 let gw: TestGateway;
 let seededFrom: number;
 
@@ -201,24 +198,7 @@ describe('GET /compare/:model', () => {
 describe('npm run compare', () => {
   it('prints a table with the figures and says in words what is significant', async () => {
     await gw.gate.flushLog();
-    const { stdout } = await run(
-      'npm',
-      [
-        'run',
-        '--silent',
-        'compare',
-        '--',
-        '--model',
-        'iris',
-        '--db',
-        gw.dbPath,
-        '--until',
-        String(seededFrom + 100),
-      ],
-      {
-        cwd: PROJECT_ROOT,
-      },
-    );
+    const { stdout } = await runCompareCli('iris', gw.dbPath, '--until', String(seededFrom + 100));
     expect(stdout).toMatch(/^v1\s+1000\s+50\.0%\s+2\.00%/m);
     expect(stdout).toMatch(/^v2\s+1000\s+50\.0%\s+0\.00%/m);
     expect(stdout).toContain('80.0% (');
@@ -248,11 +228,7 @@ describe('npm run compare', () => {
       }
     })();
     db.close();
-    const { stdout } = await run(
-      'npm',
-      ['run', '--silent', 'compare', '--', '--model', 'tiny', '--db', gw.dbPath],
-      { cwd: PROJECT_ROOT },
-    );
+    const { stdout } = await runCompareCli('tiny', gw.dbPath);
     // 1 − 128/191 = 33.0 points; Newcombe 1998 method 10 (SciPy Wilson bounds): +4.5 to +39.9.
     expect(stdout).toContain(
       'accuracy: v2 is 33.0 points higher than v1 (fixed horizon: 95% CI +4.5 to +39.9 points)',
@@ -260,22 +236,12 @@ describe('npm run compare', () => {
   }, 60_000);
 
   it('prints the same report as JSON with --json', async () => {
-    const { stdout } = await run(
-      'npm',
-      [
-        'run',
-        '--silent',
-        'compare',
-        '--',
-        '--model',
-        'iris',
-        '--db',
-        gw.dbPath,
-        '--json',
-        '--until',
-        String(Date.now() + 60_000),
-      ],
-      { cwd: PROJECT_ROOT },
+    const { stdout } = await runCompareCli(
+      'iris',
+      gw.dbPath,
+      '--json',
+      '--until',
+      String(Date.now() + 60_000),
     );
     const fromCli = JSON.parse(stdout);
     const fromApi = await json(await gw.request(`/compare/iris?until=${fromCli.window.until}`));

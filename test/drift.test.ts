@@ -1,17 +1,14 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDrift } from '../src/compare/load-drift.js';
 import { openPostgresStorage } from '../src/db/pg/storage.js';
 import type { PredictionRecord } from '../src/db/predictions.js';
 import { readServedInputs, readServedRows } from '../src/db/served-rows.js';
 import type { Storage } from '../src/db/storage.js';
-import { PROJECT_ROOT } from './support/child-gateway.js';
+import { runCompareCli } from './support/compare-cli.js';
 import { FEATURES, seededRows } from './support/drift-log.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
 import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
 
-const run = promisify(execFile);
 const ROWS = 5_000;
 const HOUR = 3_600_000;
 let gw: TestGateway;
@@ -168,26 +165,16 @@ describe('GET /compare/:model?baseline=…', () => {
 
 describe('npm run compare -- --baseline', () => {
   const cli = (...extra: string[]) =>
-    run(
-      'npm',
-      [
-        'run',
-        '--silent',
-        'compare',
-        '--',
-        '--model',
-        'iris',
-        '--db',
-        gw.dbPath,
-        '--since',
-        String(windowFrom),
-        '--until',
-        String(windowFrom + ROWS),
-        '--baseline',
-        `${baselineFrom}..${baselineFrom + ROWS}`,
-        ...extra,
-      ],
-      { cwd: PROJECT_ROOT },
+    runCompareCli(
+      'iris',
+      gw.dbPath,
+      '--since',
+      String(windowFrom),
+      '--until',
+      String(windowFrom + ROWS),
+      '--baseline',
+      `${baselineFrom}..${baselineFrom + ROWS}`,
+      ...extra,
     );
 
   it('prints each feature with its PSI and KS test and names the flagged one; --json equals GET /compare', async () => {

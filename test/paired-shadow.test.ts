@@ -1,15 +1,12 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCompareReport } from '../src/compare/report.js';
 import { openPostgresStorage } from '../src/db/pg/storage.js';
 import type { PredictionRecord } from '../src/db/predictions.js';
 import type { Storage } from '../src/db/storage.js';
-import { PROJECT_ROOT } from './support/child-gateway.js';
+import { runCompareCli } from './support/compare-cli.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
 import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
 
-const run = promisify(execFile);
 let gw: TestGateway;
 let database: TestDatabase;
 let pgStorage: Storage;
@@ -121,23 +118,13 @@ describe('paired shadow comparison in /compare', () => {
   });
 
   it('npm run compare prints the paired figures under the shadow line', async () => {
-    const { stdout } = await run(
-      'npm',
-      [
-        'run',
-        '--silent',
-        'compare',
-        '--',
-        '--model',
-        'iris',
-        '--db',
-        gw.dbPath,
-        '--since',
-        String(from),
-        '--until',
-        String(from + 1000),
-      ],
-      { cwd: PROJECT_ROOT },
+    const { stdout } = await runCompareCli(
+      'iris',
+      gw.dbPath,
+      '--since',
+      String(from),
+      '--until',
+      String(from + 1000),
     );
     expect(stdout).toContain(
       '  on the same 150 labelled requests: v1 73.3%, v2 83.3% accurate; v2 − v1 +10.0 points',
