@@ -7,17 +7,18 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import type { WireRequest, WireResponse, WireTensor, WorkerInit } from './worker-wire.js';
+import {
+  fromWire,
+  toWire,
+  type WireRequest,
+  type WireResponse,
+  type WireTensor,
+  type WorkerInit,
+} from './worker-wire.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort;
 if (!port) throw new Error('inference-worker.ts runs only as a worker thread');
-
-const toWire = (tensor: ort.Tensor): WireTensor => ({
-  type: tensor.type,
-  data: tensor.data as WireTensor['data'],
-  dims: [...tensor.dims],
-});
 
 try {
   const session =
@@ -30,7 +31,7 @@ try {
     try {
       const feeds: Record<string, ort.Tensor> = {};
       for (const [name, t] of Object.entries(request.feeds)) {
-        feeds[name] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
+        feeds[name] = fromWire(t);
       }
       const results = await session.run(feeds, request.fetches);
       const outputs: Record<string, WireTensor> = {};

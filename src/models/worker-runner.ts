@@ -7,13 +7,14 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import * as ort from 'onnxruntime-node';
-import type {
-  WireRequest,
-  WireResponse,
-  WireTensor,
-  WorkerHello,
-  WorkerInit,
+import type * as ort from 'onnxruntime-node';
+import {
+  fromWire,
+  toWire,
+  type WireRequest,
+  type WireResponse,
+  type WorkerHello,
+  type WorkerInit,
 } from './worker-wire.js';
 
 export type Feeds = Record<string, ort.Tensor>;
@@ -44,15 +45,6 @@ function spawnInferenceWorker(init: WorkerInit): Worker {
     { eval: true, workerData: init },
   );
 }
-
-const toWire = (tensor: ort.Tensor): WireTensor => ({
-  type: tensor.type,
-  data: tensor.data as WireTensor['data'],
-  dims: [...tensor.dims],
-});
-
-const fromWire = (tensor: WireTensor): ort.Tensor =>
-  new ort.Tensor(tensor.type as 'float32', tensor.data as Float32Array, tensor.dims);
 
 interface Call {
   resolve: (results: Results) => void;

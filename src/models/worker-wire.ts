@@ -1,5 +1,5 @@
 /** Messages between the main thread (worker-runner.ts) and an inference worker. */
-import type { InferenceSession } from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
 
 /** A tensor as structured clone carries it: ort.Tensor is a class and does not survive postMessage. */
 export interface WireTensor {
@@ -18,7 +18,7 @@ export interface WireTensor {
 export interface WorkerInit {
   /** The model file's path, or its bytes when the graph was changed in memory before loading. */
   model: string | Uint8Array;
-  options: InferenceSession.SessionOptions;
+  options: ort.InferenceSession.SessionOptions;
 }
 
 export interface WireRequest {
@@ -32,3 +32,12 @@ export type WireResponse =
   | { id: number; error: string; outputs?: undefined };
 
 export type WorkerHello = { ready: true } | { ready: false; error: string };
+
+export const toWire = (tensor: ort.Tensor): WireTensor => ({
+  type: tensor.type,
+  data: tensor.data as WireTensor['data'],
+  dims: [...tensor.dims],
+});
+
+export const fromWire = (tensor: WireTensor): ort.Tensor =>
+  new ort.Tensor(tensor.type as 'float32', tensor.data as Float32Array, tensor.dims);
