@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
+import { parseAs, readError, schemas } from './support/responses.js';
+import { createTestGateway, IRIS_ROW, type TestGateway } from './support/test-gateway.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -110,7 +111,7 @@ describe('bad input never reaches the model', () => {
       const before = rowsLogged();
       const res = await gw.post(bad.path ?? '/predict/iris', bad.body, bad.headers);
       expect(res.status).toBe(bad.status);
-      const body = await json(res);
+      const body = await readError(res);
       expect(body.error.code).toBe(bad.code);
       expect(body.error.message).toContain(bad.mentions);
       expect(rowsLogged()).toBe(before);
@@ -123,7 +124,7 @@ describe('bad input never reaches the model', () => {
       padding: 'x'.repeat(1024 * 1024 + 1),
     });
     expect(res.status).toBe(413);
-    expect((await json(res)).error.code).toBe('payload_too_large');
+    expect((await readError(res)).error.code).toBe('payload_too_large');
   });
 
   it('rejects a streamed body (no Content-Length) over 1 MiB with 413 while reading it', async () => {
@@ -161,13 +162,15 @@ describe('bad input never reaches the model', () => {
       more();
     });
     expect(answer.status).toBe(413);
-    expect(JSON.parse(answer.body).error.code).toBe('payload_too_large');
+    expect(parseAs(schemas.errorBody, JSON.parse(answer.body)).error.code).toBe(
+      'payload_too_large',
+    );
   });
 
   it('answers an unknown path with a JSON 404', async () => {
     const res = await gw.request('/nowhere');
     expect(res.status).toBe(404);
-    expect((await json(res)).error.code).toBe('not_found');
+    expect((await readError(res)).error.code).toBe('not_found');
   });
 
   it('keeps serving after every rejection', async () => {

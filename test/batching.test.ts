@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
+import { readPrediction } from './support/responses.js';
+import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 let batched: TestGateway;
 let unbatched: TestGateway;
@@ -36,7 +37,7 @@ async function predictConcurrently(gw: TestGateway) {
           body: JSON.stringify({ inputs: [row] }),
         });
         expect(res.status).toBe(200);
-        return (await json(res)).outputs[0];
+        return (await readPrediction(res)).outputs[0];
       }),
     );
   } finally {

@@ -10,6 +10,7 @@ import {
   readFp32,
 } from './support/binary-tensors.js';
 import { schemaErrors } from './support/oip-schema.js';
+import { parseAs, readInfer, readOipError, readPrediction, schemas } from './support/responses.js';
 import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
 
 let gw: TestGateway;
@@ -32,12 +33,10 @@ const rowsLogged = () => gw.query<{ n: number }>('SELECT count(*) AS n FROM pred
 async function viaPredict(rows: number[][]) {
   const res = await gw.post('/predict/iris', { inputs: rows });
   expect(res.status).toBe(200);
-  const body = await json(res);
+  const body = await readPrediction(res);
   return {
-    labels: body.outputs.map((o: { label: string }) => o.label) as string[],
-    probabilities: body.outputs.flatMap((o: { probabilities: Record<string, number> }) =>
-      Object.values(o.probabilities),
-    ) as number[],
+    labels: body.outputs.map((o) => o.label),
+    probabilities: body.outputs.flatMap((o) => Object.values(o.probabilities)),
   };
 }
 
@@ -77,7 +76,7 @@ describe('binary tensor data extension', () => {
       parameters: { binary_data_size: 36 },
     });
     expect(readFp32(tensors.probabilities as Buffer)).toEqual(reference.probabilities);
-    expect(header.outputs[1].data).toEqual(reference.labels);
+    expect(header.outputs[1]?.data).toEqual(reference.labels);
   });
 
   it('binary_data_output returns every output binary, BYTES length-prefixed; FP64 input accepted', async () => {
@@ -163,7 +162,7 @@ describe('binary tensor data extension', () => {
       const answer = await json(res);
       expect(res.status, name).toBe(400);
       expect(schemaErrors('error_response', answer), name).toBe('');
-      expect(answer.error, name).toContain(mentions);
+      expect(parseAs(schemas.oipErrorBody, answer).error, name).toContain(mentions);
     }
     expect(rowsLogged()).toBe(before);
   });
@@ -176,7 +175,7 @@ describe('binary tensor data extension', () => {
     ]);
     const res = await send('/v2/models/iris/infer', body, headers);
     expect(res.status).toBe(413);
-    expect((await json(res)).code).toBe('payload_too_large');
+    expect((await readOipError(res)).code).toBe('payload_too_large');
   });
 });
 
@@ -198,10 +197,8 @@ describe('compressed request bodies', () => {
     for (const [body, headers] of sent) {
       const res = await send('/v2/models/iris/infer', body, headers);
       expect(res.status, headers['content-encoding']).toBe(200);
-      const answer = await json(res);
-      expect(answer.outputs.find((o: { name: string }) => o.name === 'label').data).toEqual(
-        reference.labels,
-      );
+      const answer = await readInfer(res);
+      expect(answer.outputs.find((o) => o.name === 'label')?.data).toEqual(reference.labels);
     }
     const predict = await send('/predict/iris', gzipSync(JSON.stringify({ inputs: ROWS })), {
       'content-type': 'application/json',
@@ -234,13 +231,13 @@ describe('compressed request bodies', () => {
       'content-encoding': 'gzip',
     });
     expect(corrupt.status).toBe(400);
-    expect((await json(corrupt)).error).toContain('not valid gzip data');
+    expect((await readOipError(corrupt)).error).toContain('not valid gzip data');
     const unknown = await send('/v2/models/iris/infer', Buffer.from('{}'), {
       'content-type': 'application/json',
       'content-encoding': 'zstd',
     });
     expect(unknown.status).toBe(415);
-    expect((await json(unknown)).error).toContain('Content-Encoding: zstd');
+    expect((await readOipError(unknown)).error).toContain('Content-Encoding: zstd');
   });
 });
 
@@ -278,8 +275,11 @@ describe('compressed responses', () => {
     });
     const zipped = await rawPost(large, 'gzip');
     expect(zipped.headers['content-encoding']).toBe('gzip');
-    const answer = JSON.parse(gunzipSync(zipped.body).toString('utf8'));
-    expect(answer.outputs[1].data).toHaveLength(200);
+    const answer = parseAs(
+      schemas.inferAnswer,
+      JSON.parse(gunzipSync(zipped.body).toString('utf8')),
+    );
+    expect(answer.outputs[1]?.data).toHaveLength(200);
     expect(zipped.body.length).toBeLessThan(JSON.stringify(answer).length / 2);
 
     const identity = await rawPost(large, 'identity');

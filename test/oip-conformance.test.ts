@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OipSchemaName } from './fixtures/oip-rest-schemas.js';
 import { schemaErrors } from './support/oip-schema.js';
+import { parseAs, readError, schemas } from './support/responses.js';
 import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
 
 /** Every /v2 answer modelgate gives, checked against the specification's JSON schemas. */
@@ -31,7 +32,10 @@ const conforms = async (res: Response, status: number, schema: OipSchemaName) =>
 describe('every /v2 success conforms to the specification', () => {
   it('server metadata at /v2 and /v2/, listing the binary tensor data extension', async () => {
     for (const path of ['/v2', '/v2/']) {
-      const body = await conforms(await gw.request(path), 200, 'metadata_server_response');
+      const body = parseAs(
+        schemas.serverMetadata,
+        await conforms(await gw.request(path), 200, 'metadata_server_response'),
+      );
       expect(body.extensions).toContain('binary_tensor_data');
     }
   });
@@ -40,7 +44,10 @@ describe('every /v2 success conforms to the specification', () => {
     await conforms(await gw.request('/v2/health/live'), 200, 'live_server_response');
     await conforms(await gw.request('/v2/health/ready'), 200, 'ready_server_response');
     for (const path of ['/v2/models/iris', '/v2/models/iris/versions/v2']) {
-      const meta = await conforms(await gw.request(path), 200, 'metadata_model_response');
+      const meta = parseAs(
+        schemas.modelMetadata,
+        await conforms(await gw.request(path), 200, 'metadata_model_response'),
+      );
       expect(meta.parameters.features).toBe('sepal_length,sepal_width,petal_length,petal_width');
     }
     for (const path of ['/v2/models/iris/ready', '/v2/models/iris/versions/v2/ready']) {
@@ -56,7 +63,10 @@ describe('every /v2 success conforms to the specification', () => {
     ];
     for (const path of ['/v2/models/iris/infer', '/v2/models/iris/versions/v2/infer']) {
       for (const body of bodies) {
-        const res = await conforms(await gw.post(path, body), 200, 'inference_response');
+        const res = parseAs(
+          schemas.inferAnswer,
+          await conforms(await gw.post(path, body), 200, 'inference_response'),
+        );
         // Prediction ids as one comma-separated string: one per row, each a logged row.
         const ids = res.parameters.prediction_ids.split(',');
         expect(ids).toHaveLength(body.inputs[0]?.shape[0] as number);
@@ -167,13 +177,16 @@ describe('every /v2 error is {"error": "<message>"}, with the code beside it', (
   ];
   for (const c of cases) {
     it(`${c.name} → ${c.status} ${c.code}`, async () => {
-      const body = await conforms(await c.send(), c.status, 'error_response');
+      const body = parseAs(
+        schemas.oipErrorBody,
+        await conforms(await c.send(), c.status, 'error_response'),
+      );
       expect(body.code).toBe(c.code);
     });
   }
 
   it('elsewhere errors keep {"error": {"code", "message"}}', async () => {
-    const body = await json(await gw.request('/models/nowhere/x'));
+    const body = await readError(await gw.request('/models/nowhere/x'));
     expect(body.error).toMatchObject({ code: 'not_found' });
   });
 });

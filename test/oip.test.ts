@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readInfer, readModelMetadata, readOipError, readReadiness } from './support/responses.js';
 import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
 
 let gw: TestGateway;
@@ -19,7 +20,7 @@ describe('Open Inference Protocol v2', () => {
     expect(await json(await gw.request('/v2/health/live'))).toEqual({ live: true });
     const ready = await gw.request('/v2/health/ready');
     expect(ready.status).toBe(200);
-    expect(await json(ready)).toMatchObject({
+    expect(await readReadiness(ready)).toMatchObject({
       ready: true,
       degraded: false,
       storage: { kind: 'sqlite', ok: true, accepting: true },
@@ -29,7 +30,7 @@ describe('Open Inference Protocol v2', () => {
   it('describes a model: versions, inputs with name, datatype and shape, outputs', async () => {
     const res = await gw.request('/v2/models/iris');
     expect(res.status).toBe(200);
-    const meta = await json(res);
+    const meta = await readModelMetadata(res);
     expect(meta).toMatchObject({
       name: 'iris',
       versions: ['v1', 'v2'],
@@ -50,7 +51,7 @@ describe('Open Inference Protocol v2', () => {
     expect((await gw.request('/v2/models/iris/versions/v2/ready')).status).toBe(200);
     const missing = await gw.request('/v2/models/iris/versions/v9/ready');
     expect(missing.status).toBe(404);
-    expect((await json(missing)).code).toBe('version_not_found');
+    expect((await readOipError(missing)).code).toBe('version_not_found');
     expect((await gw.request('/v2/models/nope/ready')).status).toBe(404);
   });
 
@@ -60,13 +61,13 @@ describe('Open Inference Protocol v2', () => {
       inferBody([5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3], 2),
     );
     expect(res.status).toBe(200);
-    const body = await json(res);
+    const body = await readInfer(res);
     expect(body).toMatchObject({ model_name: 'iris', model_version: 'v1', id: 'client-req-1' });
     expect(body.parameters.route).toBe('live');
-    const probabilities = body.outputs.find((o: { name: string }) => o.name === 'probabilities');
+    const probabilities = body.outputs.find((o) => o.name === 'probabilities');
     expect(probabilities).toMatchObject({ datatype: 'FP32', shape: [2, 3] });
-    expect(probabilities.data).toHaveLength(6);
-    const label = body.outputs.find((o: { name: string }) => o.name === 'label');
+    expect(probabilities?.data).toHaveLength(6);
+    const label = body.outputs.find((o) => o.name === 'label');
     expect(label).toEqual({
       name: 'label',
       datatype: 'BYTES',
@@ -80,7 +81,7 @@ describe('Open Inference Protocol v2', () => {
       inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [[5.1, 3.5, 1.4, 0.2]] }],
     });
     expect(res.status).toBe(200);
-    const body = await json(res);
+    const body = await readInfer(res);
     expect(body.model_version).toBe('v2');
     expect(body.parameters.route).toBe('override');
     expect(
@@ -118,7 +119,7 @@ describe('Open Inference Protocol v2', () => {
     for (const [body, field] of cases) {
       const res = await gw.post('/v2/models/iris/infer', body);
       expect(res.status, field).toBe(400);
-      expect((await json(res)).error, field).toContain(field);
+      expect((await readOipError(res)).error, field).toContain(field);
     }
   });
 });

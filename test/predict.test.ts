@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
+import { readModels, readPrediction } from './support/responses.js';
+import { createTestGateway, IRIS_ROW, type TestGateway } from './support/test-gateway.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -19,41 +20,37 @@ describe('POST /predict/:model', () => {
   it('answers one row with version, route, prediction id, label and probabilities', async () => {
     const res = await gw.post('/predict/iris', { inputs: IRIS_ROW });
     expect(res.status).toBe(200);
-    const body = await json(res);
+    const body = await readPrediction(res);
     expect(body).toMatchObject({ model: 'iris', version: 'v1', route: 'live' });
     expect(body.predictionId).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.headers.get('x-model-version')).toBe('v1');
     expect(res.headers.get('x-prediction-id')).toBe(body.predictionId);
     expect(body.outputs).toHaveLength(1);
     const [output] = body.outputs;
-    expect(output.label).toBe('setosa');
-    expect(Object.keys(output.probabilities)).toEqual(['setosa', 'versicolor', 'virginica']);
-    const total = Object.values<number>(output.probabilities).reduce((a, b) => a + b, 0);
+    expect(output?.label).toBe('setosa');
+    expect(Object.keys(output?.probabilities ?? {})).toEqual(['setosa', 'versicolor', 'virginica']);
+    const total = Object.values(output?.probabilities ?? {}).reduce((a, b) => a + b, 0);
     expect(total).toBeCloseTo(1, 5);
   });
 
   it('answers a batch of instances row by row, each with its own prediction id', async () => {
     const res = await gw.post('/predict/iris', { instances: [IRIS_ROW, IRIS_VIRGINICA, IRIS_ROW] });
     expect(res.status).toBe(200);
-    const body = await json(res);
-    expect(body.outputs.map((o: { label: string }) => o.label)).toEqual([
-      'setosa',
-      'virginica',
-      'setosa',
-    ]);
+    const body = await readPrediction(res);
+    expect(body.outputs.map((o) => o.label)).toEqual(['setosa', 'virginica', 'setosa']);
     expect(new Set(body.predictionIds).size).toBe(3);
   });
 
   it('accepts positional rows in the order of model.json features', async () => {
     const res = await gw.post('/predict/iris', { inputs: [[6.7, 3.0, 5.2, 2.3]] });
     expect(res.status).toBe(200);
-    expect((await json(res)).outputs[0].label).toBe('virginica');
+    expect((await readPrediction(res)).outputs[0]?.label).toBe('virginica');
   });
 
   it('serves another loaded version when X-Model-Version names it', async () => {
     const res = await gw.post('/predict/iris', { inputs: IRIS_ROW }, { 'x-model-version': 'v2' });
     expect(res.status).toBe(200);
-    expect(await json(res)).toMatchObject({ version: 'v2', route: 'override' });
+    expect(await readPrediction(res)).toMatchObject({ version: 'v2', route: 'override' });
     expect(res.headers.get('x-model-version')).toBe('v2');
   });
 
@@ -67,7 +64,7 @@ describe('POST /predict/:model', () => {
       },
     });
     expect(res.status).toBe(200);
-    expect((await json(res)).outputs[0].label).toBe('Adelie');
+    expect((await readPrediction(res)).outputs[0]?.label).toBe('Adelie');
   });
 });
 
@@ -78,7 +75,7 @@ describe('prediction log', () => {
       { instances: [IRIS_ROW, IRIS_VIRGINICA] },
       { 'x-user-id': 'alice@example.com', 'x-request-id': 'req-log-test' },
     );
-    const body = await json(res);
+    const body = await readPrediction(res);
     const rows = gw.query<Record<string, unknown>>(
       'SELECT * FROM predictions WHERE request_id = ? ORDER BY id',
       'req-log-test',
@@ -105,7 +102,8 @@ describe('prediction log', () => {
       string
     >[]) {
       ids.push(
-        (await json(await gw.post('/predict/iris', { inputs: IRIS_ROW }, headers))).predictionId,
+        (await readPrediction(await gw.post('/predict/iris', { inputs: IRIS_ROW }, headers)))
+          .predictionId,
       );
     }
     const hashes = ids.map(
@@ -121,7 +119,7 @@ describe('prediction log', () => {
   });
 
   it('hashes the user key with a keyed HMAC, the key generated once and kept in the database', async () => {
-    const { predictionId } = await json(
+    const { predictionId } = await readPrediction(
       await gw.post('/predict/iris', { inputs: IRIS_ROW }, { 'x-user-id': 'bob@example.com' }),
     );
     const [row] = gw.query<{ user_hash: string }>(
@@ -142,7 +140,7 @@ describe('prediction log', () => {
 
   it('keeps the generated key across a restart', async () => {
     const hashOf = async (gate: TestGateway) => {
-      const { predictionId } = await json(
+      const { predictionId } = await readPrediction(
         await gate.post('/predict/iris', { inputs: IRIS_ROW }, { 'x-user-id': 'dave' }),
       );
       return gate.query<{ user_hash: string }>(
@@ -167,7 +165,7 @@ describe('prediction log', () => {
     const key = 'a-user-hash-key-of-some-length';
     const first = await createTestGateway({ env: { MODELGATE_USER_HASH_KEY: key } });
     try {
-      const { predictionId } = await json(
+      const { predictionId } = await readPrediction(
         await first.post('/predict/iris', { inputs: IRIS_ROW }, { 'x-user-id': 'carol' }),
       );
       expect(
@@ -186,10 +184,10 @@ describe('GET /models', () => {
   it('lists each model with versions, live, standby and split source', async () => {
     const res = await gw.request('/models');
     expect(res.status).toBe(200);
-    const { models } = await json(res);
-    const iris = models.find((m: { name: string }) => m.name === 'iris');
+    const { models } = await readModels(res);
+    const iris = models.find((m) => m.name === 'iris');
     expect(iris).toMatchObject({ live: 'v1', standby: 'v2', splitSource: 'local', pinned: false });
-    expect(iris.versions.map((v: { version: string }) => v.version)).toEqual(['v1', 'v2']);
-    expect(models.map((m: { name: string }) => m.name)).toEqual(['iris', 'penguins']);
+    expect(iris?.versions.map((v) => v.version)).toEqual(['v1', 'v2']);
+    expect(models.map((m) => m.name)).toEqual(['iris', 'penguins']);
   });
 });

@@ -5,6 +5,7 @@
  * little-endian length followed by the bytes; `Inference-Header-Content-Length` is the
  * JSON's byte length.
  */
+import { parseAs, schemas } from './responses.js';
 
 export function fp32Bytes(values: readonly number[]): Buffer {
   const bytes = Buffer.alloc(values.length * 4);
@@ -52,20 +53,13 @@ export function binaryRequest(
 }
 
 /** A binary response split by its header: the JSON, and each binary output's bytes by name. */
-export async function readBinaryResponse(res: Response): Promise<{
-  // biome-ignore lint/suspicious/noExplicitAny: asserted field by field, as test bodies are
-  json: any;
-  tensors: Record<string, Buffer>;
-}> {
+export async function readBinaryResponse(res: Response) {
   const body = Buffer.from(await res.arrayBuffer());
   const length = Number(res.headers.get('inference-header-content-length'));
-  const json = JSON.parse(body.subarray(0, length).toString('utf8'));
+  const json = parseAs(schemas.inferAnswer, JSON.parse(body.subarray(0, length).toString('utf8')));
   const tensors: Record<string, Buffer> = {};
   let offset = length;
-  for (const output of json.outputs as Array<{
-    name: string;
-    parameters?: { binary_data_size?: number };
-  }>) {
+  for (const output of json.outputs) {
     const size = output.parameters?.binary_data_size;
     if (size === undefined) continue;
     tensors[output.name] = body.subarray(offset, offset + size);

@@ -1,75 +1,434 @@
 /**
  * Typed reads of the gateway's JSON answers: each checks the body against the shape the
- * README documents (a test fails with zod's message when it drifts) and gives it a type,
- * so field access in tests is checked instead of `any`.
+ * README documents (a test fails with zod's message when a field is renamed or dropped)
+ * and gives it a type, so field access in tests is checked. Objects are loose: fields a
+ * schema does not name pass through untouched, so `toEqual` on a parsed body still sees
+ * everything the gateway sent.
  */
 import { z } from 'zod';
 
-const deployment = z.object({
+const interval = z.looseObject({ low: z.number(), high: z.number() });
+const estimate = z.looseObject({ estimate: z.number(), low: z.number(), high: z.number() });
+const differenceTest = z.looseObject({
+  low: z.number(),
+  high: z.number(),
+  pValue: z.number().nullable(),
+  significant: z.boolean(),
+});
+const sequentialDifference = z.looseObject({
+  low: z.number(),
+  high: z.number(),
+  pValue: z.number(),
+  significant: z.boolean(),
+});
+const weights = z.record(z.string(), z.number());
+
+// --- /control ---------------------------------------------------------------------------
+
+const deployment = z.looseObject({
   model: z.string(),
   live: z.string(),
   standby: z.string().nullable(),
   history: z.array(z.string()),
-  split: z.record(z.string(), z.number()).nullable(),
+  split: weights.nullable(),
   source: z.enum(['local', 'unleash']),
   pinned: z.boolean(),
-  shadow: z.object({ version: z.string(), percent: z.number() }).nullable(),
+  shadow: z.looseObject({ version: z.string(), percent: z.number() }).nullable(),
   hosted: z.record(z.string(), z.string()),
   revision: z.number(),
 });
 
-const controlView = z.object({
+const deploymentEvent = z.looseObject({
+  id: z.number(),
+  action: z.string(),
+  from: z.string().nullable(),
+  to: z.string().nullable(),
+  actor: z.string(),
+  reason: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()).nullable().optional(),
+  ts: z.number(),
+});
+
+const rollout = z.looseObject({
+  model: z.string(),
+  candidate: z.string(),
+  baseline: z.string(),
+  steps: z.array(z.number()),
+  stepIndex: z.number(),
+  intervalMs: z.number(),
+  guards: z.record(z.string(), z.unknown()),
+  status: z.enum(['running', 'completed', 'rolled_back', 'aborted']),
+  stepStartedAt: z.number(),
+  nextEvaluationAt: z.number().nullable(),
+  readings: z.array(z.unknown()),
+  startedAt: z.number(),
+  finishedAt: z.number().nullable(),
+  outcome: z.string().nullable(),
+});
+
+const controlView = z.looseObject({
   deployment,
   loaded: z.array(z.string()),
-  events: z.array(
+  events: z.array(deploymentEvent),
+  rollout: rollout.nullable(),
+});
+
+// --- POST /predict, POST /feedback ------------------------------------------------------
+
+const predictionHead = {
+  model: z.string(),
+  version: z.string(),
+  route: z.string(),
+  predictionId: z.string(),
+  /** Only for a batch of more than one row. */
+  predictionIds: z.array(z.string()).optional(),
+  labelFrom: z.string().optional(),
+};
+const classOutput = z.looseObject({
+  label: z.string(),
+  probabilities: z.record(z.string(), z.number()),
+});
+const classPrediction = z.looseObject({ ...predictionHead, outputs: z.array(classOutput) });
+const valuePrediction = z.looseObject({
+  ...predictionHead,
+  outputs: z.array(z.looseObject({ value: z.number() })),
+});
+
+const feedbackAnswer = z.looseObject({
+  predictionId: z.string(),
+  model: z.string(),
+  version: z.string(),
+  label: z.string().optional(),
+  value: z.number().optional(),
+});
+
+// --- /models ------------------------------------------------------------------------------
+
+const tensorSpec = z.looseObject({
+  name: z.string(),
+  datatype: z.string(),
+  shape: z.array(z.number()),
+});
+const failedVersion = z.looseObject({
+  version: z.string(),
+  reason: z.string(),
+  graph: z.unknown().optional(),
+});
+const modelsList = z.looseObject({
+  flags: z.looseObject({
+    mode: z.string(),
+    synchronized: z.boolean(),
+    lastError: z.string().nullable(),
+  }),
+  failed: z.array(failedVersion.extend({ model: z.string() })),
+  models: z.array(
     z.looseObject({
-      id: z.number(),
-      action: z.string(),
-      from: z.string().nullable(),
-      to: z.string().nullable(),
-      actor: z.string(),
-      reason: z.string().nullable(),
+      name: z.string(),
+      versions: z.array(
+        z.looseObject({
+          version: z.string(),
+          description: z.string().nullable(),
+          task: z.enum(['classification', 'regression']).nullable(),
+          inputs: z.array(tensorSpec),
+          features: z.array(z.string()),
+          labels: z.array(z.string()),
+          contract: z.array(z.string()),
+          metrics: z.record(z.string(), z.unknown()),
+          inference: z
+            .looseObject({ placement: z.enum(['inline', 'worker']), singleRowUs: z.number() })
+            .nullable(),
+        }),
+      ),
+      live: z.string().nullable(),
+      standby: z.string().nullable(),
+      pinned: z.boolean(),
+      split: weights.nullable(),
+      splitSource: z.enum(['local', 'unleash']),
+      flag: z.string(),
+      shadow: z.looseObject({ version: z.string(), percent: z.number() }).nullable(),
+      failed: z.array(failedVersion),
     }),
   ),
 });
 
-const prediction = z.looseObject({
-  model: z.string(),
-  version: z.string(),
-  route: z.string(),
-  predictionId: z.string().optional(),
-  outputs: z.array(
-    z.union([
-      z.object({
-        label: z.string(),
-        score: z.number().optional(),
-        probabilities: z.record(z.string(), z.number()),
-      }),
-      z.object({ value: z.number() }),
-    ]),
-  ),
-});
-
-const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+// --- Open Inference Protocol (/v2) ----------------------------------------------------------
 
 const readiness = z.looseObject({
   ready: z.boolean(),
-  notReady: z.array(z.unknown()).optional(),
-  behind: z
-    .array(z.object({ model: z.string(), revision: z.number(), reason: z.string() }))
+  degraded: z.boolean(),
+  notReady: z
+    .array(z.looseObject({ model: z.string(), version: z.string(), reason: z.string() }))
     .optional(),
+  behind: z
+    .array(z.looseObject({ model: z.string(), revision: z.number(), reason: z.string() }))
+    .optional(),
+  storage: z.looseObject({
+    ok: z.boolean(),
+    detail: z.string().optional(),
+    pendingRows: z.number(),
+    accepting: z.boolean(),
+    kind: z.enum(['sqlite', 'postgres']),
+    leads: z.boolean(),
+  }),
+  listeners: z.looseObject({
+    http: z.literal('listening'),
+    grpc: z.enum(['off', 'starting', 'listening', 'stopped']),
+  }),
 });
+
+const serverMetadata = z.looseObject({
+  name: z.string(),
+  version: z.string(),
+  extensions: z.array(z.string()),
+});
+
+const modelMetadata = z.looseObject({
+  name: z.string(),
+  versions: z.array(z.string()),
+  platform: z.string(),
+  inputs: z.array(tensorSpec),
+  outputs: z.array(tensorSpec),
+  parameters: z.looseObject({ task: z.string(), features: z.string(), labels: z.string() }),
+});
+
+const oipOutput = z.looseObject({
+  name: z.string(),
+  datatype: z.string(),
+  shape: z.array(z.number()),
+  /** Absent when the output went back as binary data. */
+  data: z.array(z.union([z.number(), z.string()])).optional(),
+  parameters: z.looseObject({ binary_data_size: z.number().optional() }).optional(),
+});
+const inferAnswer = z.looseObject({
+  model_name: z.string(),
+  model_version: z.string(),
+  id: z.string().optional(),
+  parameters: z.looseObject({ route: z.string(), prediction_ids: z.string() }),
+  outputs: z.array(oipOutput),
+});
+
+// --- /compare -------------------------------------------------------------------------------
+
+const versionReport = z.looseObject({
+  version: z.string(),
+  requests: z.number(),
+  share: z.number(),
+  errors: z.number(),
+  errorRate: z.number(),
+  latencyMs: z.looseObject({
+    p50: z.number().nullable(),
+    p95: z.number().nullable(),
+    p99: z.number().nullable(),
+  }),
+  labels: z.record(z.string(), z.number()),
+  accuracy: estimate
+    .extend({ n: z.number(), correct: z.number(), sequential: interval })
+    .nullable(),
+  value: z
+    .looseObject({
+      n: z.number(),
+      mean: z.number(),
+      variance: z.number(),
+      fixedHorizon: interval.nullable(),
+      sequential: interval.nullable(),
+    })
+    .nullable(),
+  task: z.enum(['classification', 'regression']),
+  predicted: z
+    .looseObject({
+      n: z.number(),
+      mean: z.number(),
+      p5: z.number(),
+      p50: z.number(),
+      p95: z.number(),
+    })
+    .nullable(),
+  error: z
+    .looseObject({
+      n: z.number(),
+      mae: z.number(),
+      rmse: z.number(),
+      maeInterval: interval.nullable(),
+      rmseInterval: interval.nullable(),
+    })
+    .nullable(),
+});
+
+const sampleRatio = z.looseObject({
+  expected: weights,
+  observed: z.record(z.string(), z.number()),
+  since: z.number(),
+  test: z
+    .looseObject({
+      chiSquare: z.number(),
+      degreesOfFreedom: z.number(),
+      pValue: z.number(),
+      threshold: z.number(),
+      mismatch: z.boolean(),
+    })
+    .nullable(),
+  sequential: z
+    .looseObject({
+      logBayesFactor: z.number(),
+      pValue: z.number(),
+      alpha: z.number(),
+      mismatch: z.boolean(),
+      unexpected: z.array(z.string()),
+    })
+    .nullable(),
+});
+
+const shadowAgreement = z.looseObject({
+  served: z.string(),
+  shadow: z.string(),
+  pairs: z.number(),
+  agreement: estimate.nullable(),
+  sequential: interval.nullable(),
+  paired: z
+    .looseObject({
+      n: z.number(),
+      servedAccuracy: z.number(),
+      shadowAccuracy: z.number(),
+      servedOnly: z.number(),
+      shadowOnly: z.number(),
+      difference: estimate,
+      pValue: z.number(),
+      significant: z.boolean(),
+    })
+    .nullable(),
+});
+
+const featureDrift = z.looseObject({
+  feature: z.string(),
+  rows: z.number(),
+  baselineRows: z.number(),
+  psi: z.number(),
+  deciles: z.array(z.number()),
+  ks: z.looseObject({ statistic: z.number(), pValue: z.number() }),
+  flagged: z.boolean(),
+});
+
+const driftReport = z.looseObject({
+  baseline: z.looseObject({
+    kind: z.enum(['window', 'training']),
+    since: z.number().optional(),
+    until: z.number().optional(),
+    rows: z.number().nullable(),
+  }),
+  psiThreshold: z.number(),
+  versions: z.array(
+    z.looseObject({
+      version: z.string(),
+      rows: z.number(),
+      features: z.array(featureDrift),
+      prediction: z
+        .looseObject({
+          rows: z.number(),
+          baselineRows: z.number(),
+          psi: z.number(),
+          chiSquare: z
+            .looseObject({
+              statistic: z.number(),
+              degreesOfFreedom: z.number(),
+              pValue: z.number(),
+            })
+            .nullable(),
+          flagged: z.boolean(),
+        })
+        .nullable(),
+      flagged: z.array(z.string()),
+      note: z.string().nullable(),
+    }),
+  ),
+});
+
+const compareReport = z.looseObject({
+  model: z.string(),
+  window: z.looseObject({ since: z.number().nullable(), until: z.number() }),
+  versions: z.array(versionReport),
+  accuracy: z.array(
+    z.looseObject({
+      baseline: z.string(),
+      candidate: z.string(),
+      difference: z.number(),
+      fixedHorizon: differenceTest.extend({ z: z.number().nullable() }),
+      sequential: sequentialDifference,
+    }),
+  ),
+  value: z.array(
+    z.looseObject({
+      baseline: z.string(),
+      candidate: z.string(),
+      difference: z.number(),
+      fixedHorizon: differenceTest.extend({ z: z.number(), pValue: z.number() }).nullable(),
+      sequential: sequentialDifference.nullable(),
+    }),
+  ),
+  sampleRatio: sampleRatio.nullable(),
+  sampleRatioNote: z.string().nullable(),
+  shadow: z.array(shadowAgreement),
+  /** Only when the window reaches past MODELGATE_LOG_RETENTION. */
+  retention: z
+    .looseObject({ retentionMs: z.number(), keptSince: z.number(), message: z.string() })
+    .optional(),
+  /** Only with `?drift=`. */
+  drift: driftReport.optional(),
+});
+
+// --- errors -----------------------------------------------------------------------------------
+
+const errorBody = z.looseObject({
+  error: z.looseObject({ code: z.string(), message: z.string() }),
+});
+/** Under /v2 the protocol fixes the body as `{"error": "<message>"}`; the code rides beside it. */
+const oipErrorBody = z.looseObject({ error: z.string(), code: z.string() });
+
+// --- readers ----------------------------------------------------------------------------------
+
+/** Parses `body` (already read, e.g. a CLI's stdout or a binary response's JSON part). */
+export const parseAs = <T extends z.ZodType>(schema: T, body: unknown): z.infer<T> =>
+  schema.parse(body);
 
 const read =
   <T extends z.ZodType>(schema: T) =>
   async (res: Response): Promise<z.infer<T>> =>
     schema.parse(await res.json());
 
+export const schemas = {
+  controlView,
+  classPrediction,
+  valuePrediction,
+  feedbackAnswer,
+  modelsList,
+  readiness,
+  serverMetadata,
+  modelMetadata,
+  inferAnswer,
+  compareReport,
+  driftReport,
+  errorBody,
+  oipErrorBody,
+};
+
 /** `GET /control/:model` and the answer of every control change. */
 export const readControlView = read(controlView);
-/** `POST /predict/:model` answered 200. */
-export const readPrediction = read(prediction);
-/** Any 4xx/5xx: `{"error": {code, message}}`. */
-export const readError = read(errorBody);
+/** `POST /predict/:model` answered 200 by a classifier. */
+export const readPrediction = read(classPrediction);
+/** `POST /predict/:model` answered 200 by a regressor. */
+export const readValuePrediction = read(valuePrediction);
+/** `POST /feedback` answered 200. */
+export const readFeedback = read(feedbackAnswer);
+/** `GET /models`. */
+export const readModels = read(modelsList);
 /** `GET /v2/health/ready`, 200 or 503. */
 export const readReadiness = read(readiness);
+/** `GET /v2/models/:model[/versions/:version]`. */
+export const readModelMetadata = read(modelMetadata);
+/** `POST /v2/models/:model/infer` answered 200 in JSON. */
+export const readInfer = read(inferAnswer);
+/** `GET /compare/:model` (with `retention` and `drift` when they apply). */
+export const readCompare = read(compareReport);
+/** Any 4xx/5xx outside /v2: `{"error": {code, message}}`. */
+export const readError = read(errorBody);
+/** Any 4xx/5xx under /v2: `{"error": "<message>", "code"}`. */
+export const readOipError = read(oipErrorBody);
