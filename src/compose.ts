@@ -27,6 +27,8 @@ import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createModelHost } from './models/model-host.js';
 import { isModelsDir } from './models/registry.js';
+import { replayRoutes } from './replay/routes.js';
+import { createReplayService } from './replay/service.js';
 import { startLogRetention } from './retention/log-retention.js';
 
 export interface Modelgate {
@@ -178,6 +180,18 @@ export async function composeModelgate(
     grpcListener: () => grpcListener,
   });
 
+  // Replays run here, off the request path, into their own tables (src/replay/service.ts).
+  const replays = createReplayService({
+    replays: storage.replays,
+    rows: queries,
+    host,
+    liveVersion: (model) => deployments.get(model)?.live,
+    flushLog,
+    maxRowsPerS: config.replay.maxRowsPerS,
+    onError: (error, job) =>
+      logger.error({ err: error, replay: job.id, model: job.model }, 'replay failed'),
+  });
+
   const hasControlToken = controlTokenChecker(config.controlToken);
   const app = createApp({
     logger,
@@ -200,6 +214,8 @@ export async function composeModelgate(
         retentionMs: config.logRetentionMs,
         featureStats: (model, version) => host.get(model, version)?.manifest.featureStats,
       }),
+      // Before controlRoutes: its GET /control/:model would take /control/replay.
+      replayRoutes({ replays, hasControlToken }),
       controlRoutes({
         control,
         rollout,
@@ -253,6 +269,8 @@ export async function composeModelgate(
         rollout.close();
         flags.close();
         await retention?.close();
+        // Its jobs end as failed with what they had done, while storage is still open.
+        await replays.close();
         const drained = await storage.close(deadline);
         await host.close();
         return drained;

@@ -54,6 +54,7 @@ const envSchema = z.object({
   MODELGATE_SHUTDOWN_TIMEOUT: integer(30, 1, 3600),
   MODELGATE_SPILL_DIR: z.string().min(1).optional(),
   MODELGATE_LOG_RETENTION: retention.optional(),
+  MODELGATE_REPLAY_MAX_ROWS_PER_S: integer(2000, 1, 1_000_000),
   UNLEASH_URL: z.url().optional(),
   UNLEASH_API_TOKEN: z.string().optional(),
   UNLEASH_APP_NAME: z.string().min(1).default('modelgate'),
@@ -103,6 +104,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Predictions, their feedback and rollups older than this are deleted; null keeps all. */
   logRetentionMs: number | null;
+  /** Replay (POST /control/replay): logged rows a second it may run through a candidate. */
+  replay: { maxRowsPerS: number };
   /** Where rows that could not be written at shutdown wait for the next start. */
   spillDir: string;
   unleash: UnleashConfig | null;
@@ -144,6 +147,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     shutdownTimeoutMs: e.MODELGATE_SHUTDOWN_TIMEOUT * 1000,
     logRetentionMs: e.MODELGATE_LOG_RETENTION ?? null,
+    replay: { maxRowsPerS: e.MODELGATE_REPLAY_MAX_ROWS_PER_S },
     // Beside the SQLite file: on the volume that holds the log (./data with PostgreSQL).
     spillDir:
       e.MODELGATE_SPILL_DIR ??

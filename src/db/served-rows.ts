@@ -9,6 +9,8 @@ export interface ServedRow {
   /** The logged input: a JSON object of feature → number. */
   input: string;
   label: string | null;
+  /** A regressor's served value (a classifier's: its label's probability). */
+  score: number | null;
   status: PredictionStatus;
   feedbackLabel: string | null;
   feedbackValue: number | null;
@@ -27,6 +29,8 @@ export type ServedInput = [ts: number, version: string, input: string, label: st
 export interface ServedRowSource {
   servedRows(range: LogRange, limit: number | null): Promise<ServedRow[]>;
   servedInputs(range: LogRange, limit: number | null): Promise<ServedInput[]>;
+  /** How many served rows the range holds (a replay's progress total). */
+  servedCount(range: LogRange): Promise<number>;
 }
 
 /**

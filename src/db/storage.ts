@@ -3,6 +3,7 @@ import type { DeploymentStore } from './deployments.js';
 import type { FeedbackStore } from './feedback.js';
 import type { LogArchive } from './log-archive.js';
 import type { PredictionLog, PredictionRecord } from './predictions.js';
+import type { ReplayStore } from './replays.js';
 import type { RolloutStore } from './rollouts.js';
 import type { SecretStore } from './secrets.js';
 import type { StatsQueries } from './stats-queries.js';
@@ -35,6 +36,8 @@ export interface Storage {
   predictionLog: PredictionLog;
   feedback: FeedbackStore;
   rollouts: RolloutStore;
+  /** Replay jobs and their per-row results (never the prediction log). */
+  replays: ReplayStore;
   queries: StatsQueries;
   secrets: SecretStore;
   /** Reading the log out in pages (export) and deleting its oldest rows (retention). */

@@ -53,6 +53,12 @@ export interface HostedVersion {
    */
   run: BatchRunner;
   /**
+   * The same ONNX call without the live batcher's queue (replay): rows given here never
+   * wait in, or lengthen, a batch of live requests. On a worker thread they still share
+   * its one session, one call at a time, so callers keep their batches small.
+   */
+  runDirect: BatchRunner;
+  /**
    * Last probabilities of repeated input rows (MODELGATE_CACHE_ROWS); undefined when off,
    * and for graphs with several inputs, a label output or a regression value (keyed on one
    * FP32 row, it holds probabilities only).
@@ -343,6 +349,7 @@ export async function loadVersion(
     outputs,
     inference: { placement, singleRowUs },
     run,
+    runDirect: runOnce,
     cache,
     release: () => {
       cache?.clear();

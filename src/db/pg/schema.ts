@@ -134,3 +134,53 @@ export const secrets = pgTable('secrets', {
   name: text('name').primaryKey(),
   value: text('value').notNull(),
 });
+
+/**
+ * Replay jobs (src/db/replays.ts): one row each, with progress, heartbeat and, once
+ * done, the report. Not partitioned and not joined to `predictions`: dropping a day's
+ * partition or deleting old log rows never touches them.
+ */
+export const replays = pgTable(
+  'replays',
+  {
+    id: text('id').primaryKey(),
+    model: text('model').notNull(),
+    candidate: text('candidate').notNull(),
+    since: ms('since').notNull(),
+    until: ms('until').notNull(),
+    limitRows: bigint('limit_rows', { mode: 'number' }),
+    /** MODELGATE_REPLAY_MAX_ROWS_PER_S of the process that accepted it. */
+    maxRowsPerS: integer('max_rows_per_s').notNull(),
+    status: text('status', {
+      enum: ['queued', 'running', 'done', 'failed', 'cancelled'],
+    }).notNull(),
+    rowsDone: bigint('rows_done', { mode: 'number' }).notNull().default(0),
+    total: bigint('total', { mode: 'number' }),
+    report: jsonb('report').$type<unknown>(),
+    error: text('error'),
+    createdAt: ms('created_at').notNull(),
+    startedAt: ms('started_at'),
+    finishedAt: ms('finished_at'),
+    heartbeatAt: ms('heartbeat_at').notNull(),
+  },
+  (table) => [index('replays_model_created').on(table.model, table.createdAt)],
+);
+
+/** What the candidate answered for each served row of a replay; no foreign key to the log. */
+export const replayResults = pgTable(
+  'replay_results',
+  {
+    replayId: text('replay_id').notNull(),
+    predictionId: text('prediction_id').notNull(),
+    ts: ms('ts').notNull(),
+    servedVersion: text('served_version').notNull(),
+    servedLabel: text('served_label'),
+    servedValue: doublePrecision('served_value'),
+    candidateLabel: text('candidate_label'),
+    candidateValue: doublePrecision('candidate_value'),
+    latencyUs: doublePrecision('latency_us'),
+    status: text('status', { enum: ['ok', 'failed', 'skipped'] }).notNull(),
+    error: text('error'),
+  },
+  (table) => [primaryKey({ columns: [table.replayId, table.predictionId] })],
+);

@@ -25,11 +25,12 @@ const GROUPED = `SELECT version, status, label, route, latency_us AS "latencyUs"
     (count(*) FILTER (WHERE ts >= $4))::int AS "sinceSplitChange"
   FROM predictions WHERE ${SERVED} GROUP BY version, status, label, route, latency_us`;
 // The (model, ts) index in its own order; LIMIT NULL is no limit.
-const SERVED_ROWS = `SELECT p.id, p.ts::float8 AS ts, p.version, p.input, p.label, p.status,
+const SERVED_ROWS = `SELECT p.id, p.ts::float8 AS ts, p.version, p.input, p.label, p.score, p.status,
     f.label AS "feedbackLabel", f.value AS "feedbackValue"
   FROM predictions p LEFT JOIN feedback f ON f.prediction_id = p.id
   WHERE p.model = $1 AND p.ts >= $2 AND p.ts < $3 AND p.shadow_of IS NULL
   ORDER BY p.ts LIMIT $4`;
+const SERVED_COUNT = `SELECT count(*)::float8 AS n FROM predictions WHERE ${SERVED}`;
 const SERVED_INPUTS = `SELECT ts::float8, version, input, label FROM predictions
   WHERE ${SERVED} ORDER BY ts LIMIT $4`;
 const FEEDBACK = `SELECT p.version AS version, count(*)::int AS n,
@@ -136,6 +137,14 @@ export function createPgStatsQueries(pool: pg.Pool): StatsQueries {
       const values = [range.model, ms(range.since), ms(range.until), limit];
       const query = { text: SERVED_INPUTS, values, rowMode: 'array' as const };
       return (await whileReachable(pool.query(query))).rows as ServedInput[];
+    },
+    async servedCount(range) {
+      const [row] = await rows<{ n: number }>(SERVED_COUNT, [
+        range.model,
+        ms(range.since),
+        ms(range.until),
+      ]);
+      return row?.n ?? 0;
     },
     trafficPerMinute: (model, from, to) =>
       rows<{ version: string; minute: number; n: number }>(TRAFFIC, [model, ms(from), ms(to)]),

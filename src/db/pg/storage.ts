@@ -8,6 +8,7 @@ import { createPgHealth } from './health.js';
 import { createPgLogArchive } from './log-archive.js';
 import { ensurePartitions } from './partitions.js';
 import { createPgPredictionLog } from './prediction-log.js';
+import { createPgReplayStore } from './replay-store.js';
 import { createPgRolloutStore } from './rollout-store.js';
 import { createPgSecretStore } from './secret-store.js';
 import { createPgStatsQueries } from './stats-queries.js';
@@ -98,6 +99,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       predictionLog,
       feedback: createPgFeedbackStore(db),
       rollouts: createPgRolloutStore(db),
+      replays: createPgReplayStore(db),
       queries: createPgStatsQueries(pool),
       secrets: createPgSecretStore(db),
       archive: createPgLogArchive(pool),

@@ -155,3 +155,55 @@ export const secrets = sqliteTable('secrets', {
   name: text('name').primaryKey(),
   value: text('value').notNull(),
 });
+
+/**
+ * Replay jobs (src/db/replays.ts): one row each, with progress, heartbeat and, once
+ * done, the report as JSON. Never joined to `predictions`: retention leaves them alone.
+ */
+export const replays = sqliteTable(
+  'replays',
+  {
+    id: text('id').primaryKey(),
+    model: text('model').notNull(),
+    candidate: text('candidate').notNull(),
+    since: integer('since').notNull(),
+    until: integer('until').notNull(),
+    limitRows: integer('limit_rows'),
+    /** MODELGATE_REPLAY_MAX_ROWS_PER_S of the process that accepted it. */
+    maxRowsPerS: integer('max_rows_per_s').notNull(),
+    status: text('status', {
+      enum: ['queued', 'running', 'done', 'failed', 'cancelled'],
+    }).notNull(),
+    rowsDone: integer('rows_done').notNull().default(0),
+    total: integer('total'),
+    report: text('report', { mode: 'json' }).$type<unknown>(),
+    error: text('error'),
+    createdAt: integer('created_at').notNull(),
+    startedAt: integer('started_at'),
+    finishedAt: integer('finished_at'),
+    heartbeatAt: integer('heartbeat_at').notNull(),
+  },
+  (table) => [index('replays_model_created').on(table.model, table.createdAt)],
+);
+
+/**
+ * What the candidate answered for each served row of a replay. No foreign key to
+ * `predictions`: retention deletes log rows without looking here.
+ */
+export const replayResults = sqliteTable(
+  'replay_results',
+  {
+    replayId: text('replay_id').notNull(),
+    predictionId: text('prediction_id').notNull(),
+    ts: integer('ts').notNull(),
+    servedVersion: text('served_version').notNull(),
+    servedLabel: text('served_label'),
+    servedValue: real('served_value'),
+    candidateLabel: text('candidate_label'),
+    candidateValue: real('candidate_value'),
+    latencyUs: real('latency_us'),
+    status: text('status', { enum: ['ok', 'failed', 'skipped'] }).notNull(),
+    error: text('error'),
+  },
+  (table) => [primaryKey({ columns: [table.replayId, table.predictionId] })],
+);

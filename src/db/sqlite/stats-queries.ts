@@ -109,7 +109,7 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
   );
   // predictions_model_ts in its own order: one index range, no sort; LIMIT -1 is no limit.
   const servedRows = sqlite.prepare(
-    `SELECT p.id, p.ts, p.version, p.input, p.label, p.status,
+    `SELECT p.id, p.ts, p.version, p.input, p.label, p.score, p.status,
             f.label AS feedbackLabel, f.value AS feedbackValue
      FROM predictions p INDEXED BY predictions_model_ts
      LEFT JOIN feedback f ON f.prediction_id = p.id
@@ -122,6 +122,9 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
        WHERE ${SERVED} ORDER BY ts LIMIT @limit`,
     )
     .raw();
+  const servedCount = sqlite
+    .prepare(`SELECT count(*) FROM predictions INDEXED BY predictions_model_ts WHERE ${SERVED}`)
+    .pluck();
   const traffic = sqlite.prepare(
     `SELECT version, ts / ${MINUTE_MS} AS minute, count(*) AS n FROM predictions
      WHERE model = @model AND shadow_of IS NULL AND ts >= @from AND ts < @to
@@ -176,6 +179,9 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
     },
     async servedInputs(range, limit) {
       return servedInputs.all({ ...range, limit: limit ?? -1 }) as ServedInput[];
+    },
+    async servedCount(range) {
+      return servedCount.get(range) as number;
     },
     async trafficPerMinute(model, from, to) {
       return traffic.all({ model, from, to }) as Array<{

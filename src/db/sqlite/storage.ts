@@ -7,6 +7,7 @@ import { sqliteUnavailable } from './errors.js';
 import { createSqliteFeedbackStore } from './feedback-store.js';
 import { createSqliteLogArchive } from './log-archive.js';
 import { createSqlitePredictionLog } from './prediction-log.js';
+import { createSqliteReplayStore } from './replay-store.js';
 import { createSqliteRolloutStore } from './rollout-store.js';
 import { createSqliteSecretStore } from './secret-store.js';
 import { createSqliteStatsQueries } from './stats-queries.js';
@@ -36,6 +37,7 @@ export function openSqliteStorage(path: string, logOptions: PredictionLogOptions
     predictionLog,
     feedback: createSqliteFeedbackStore(db),
     rollouts: createSqliteRolloutStore(db),
+    replays: createSqliteReplayStore(db),
     queries: createSqliteStatsQueries(db.$client),
     secrets: createSqliteSecretStore(db),
     archive: createSqliteLogArchive(db.$client),

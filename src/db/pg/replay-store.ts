@@ -1,0 +1,117 @@
+import { and, asc, desc, eq, inArray, isNull, lt } from 'drizzle-orm';
+import type { ReplayRecord, ReplayResultRecord, ReplayStore } from '../replays.js';
+import type { PgDb } from './client.js';
+import { whileReachable } from './errors.js';
+import { replayResults, replays } from './schema.js';
+
+const LIVE_STATUSES = ['queued', 'running'] as const;
+
+/** Any replica answers for any job: the job, its progress and its report live here. */
+export function createPgReplayStore(db: PgDb): ReplayStore {
+  const one = async (id: string) => {
+    const [row] = await whileReachable(db.select().from(replays).where(eq(replays.id, id)));
+    return row as ReplayRecord | undefined;
+  };
+  return {
+    async create(record) {
+      await whileReachable(db.insert(replays).values(record));
+    },
+    get: one,
+    list: async (model, limit) =>
+      (await whileReachable(
+        db
+          .select()
+          .from(replays)
+          .where(model === null ? undefined : eq(replays.model, model))
+          .orderBy(desc(replays.createdAt), desc(replays.id))
+          .limit(limit),
+      )) as ReplayRecord[],
+    async start(id, at) {
+      const updated = await whileReachable(
+        db
+          .update(replays)
+          .set({ status: 'running', startedAt: at, heartbeatAt: at })
+          .where(and(eq(replays.id, id), eq(replays.status, 'queued')))
+          .returning({ id: replays.id }),
+      );
+      return updated.length === 1;
+    },
+    async progress(id, { rowsDone, total, at }) {
+      const updated = await whileReachable(
+        db
+          .update(replays)
+          .set({ rowsDone, total, heartbeatAt: at })
+          .where(and(eq(replays.id, id), eq(replays.status, 'running')))
+          .returning({ id: replays.id }),
+      );
+      return updated.length === 1;
+    },
+    async heartbeat(ids, at) {
+      if (ids.length === 0) return;
+      await whileReachable(
+        db
+          .update(replays)
+          .set({ heartbeatAt: at })
+          .where(and(inArray(replays.id, [...ids]), inArray(replays.status, [...LIVE_STATUSES]))),
+      );
+    },
+    async appendResults(rows) {
+      if (rows.length === 0) return;
+      await whileReachable(db.insert(replayResults).values(rows as ReplayResultRecord[]));
+    },
+    async finish(id, outcome) {
+      const updated = await whileReachable(
+        db
+          .update(replays)
+          .set({
+            status: outcome.status,
+            rowsDone: outcome.rowsDone,
+            report: outcome.report,
+            error: outcome.error,
+            finishedAt: outcome.at,
+            heartbeatAt: outcome.at,
+          })
+          .where(and(eq(replays.id, id), eq(replays.status, 'running')))
+          .returning({ id: replays.id }),
+      );
+      return updated.length === 1;
+    },
+    async attachReport(id, rowsDone, report) {
+      await whileReachable(
+        db
+          .update(replays)
+          .set({ rowsDone, report })
+          .where(and(eq(replays.id, id), eq(replays.status, 'cancelled'), isNull(replays.report))),
+      );
+    },
+    async cancel(id, at) {
+      await whileReachable(
+        db
+          .update(replays)
+          .set({ status: 'cancelled', finishedAt: at })
+          .where(and(eq(replays.id, id), inArray(replays.status, [...LIVE_STATUSES]))),
+      );
+      return one(id);
+    },
+    async abandon(staleBefore, at, error) {
+      const updated = await whileReachable(
+        db
+          .update(replays)
+          .set({ status: 'failed', error, finishedAt: at })
+          .where(
+            and(inArray(replays.status, [...LIVE_STATUSES]), lt(replays.heartbeatAt, staleBefore)),
+          )
+          .returning({ id: replays.id }),
+      );
+      return updated.length;
+    },
+    results: async (id) =>
+      (await whileReachable(
+        db
+          .select()
+          .from(replayResults)
+          .where(eq(replayResults.replayId, id))
+          .orderBy(asc(replayResults.ts), asc(replayResults.predictionId)),
+      )) as ReplayResultRecord[],
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Replay jobs (POST /control/replay) and what each replayed row gave, in storage of their
+ * own: a replay never writes to `predictions`, so it cannot move /compare, drift or a
+ * rollout's figures, and log retention never has to know about it.
+ */
+export type ReplayStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+export const TERMINAL_REPLAY_STATUSES: readonly ReplayStatus[] = ['done', 'failed', 'cancelled'];
+
+export interface ReplayRecord {
+  id: string;
+  model: string;
+  candidate: string;
+  /** The window of served rows replayed: ms since epoch, since inclusive, until exclusive. */
+  since: number;
+  until: number;
+  /** At most this many rows (null: the whole window). */
+  limitRows: number | null;
+  /** The rate bound it runs under (MODELGATE_REPLAY_MAX_ROWS_PER_S where it was accepted). */
+  maxRowsPerS: number;
+  status: ReplayStatus;
+  /** Served rows read so far (replayed, failed or skipped). */
+  rowsDone: number;
+  /** Served rows in the window (capped by the limit), once counted. */
+  total: number | null;
+  /** The report (src/replay/report.ts ReplayReport), when done, or cancelled part-way. */
+  report: unknown;
+  error: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /**
+   * Refreshed every second by the process running (or holding queued) the job: a job whose
+   * heartbeat stops is declared failed ("abandoned") instead of showing `running` forever.
+   */
+  heartbeatAt: number;
+}
+
+/** One served row as the candidate answered it. */
+export interface ReplayResultRecord {
+  replayId: string;
+  predictionId: string;
+  /** The served row's ts. */
+  ts: number;
+  servedVersion: string;
+  servedLabel: string | null;
+  /** A regressor's served value (the log's `score`). */
+  servedValue: number | null;
+  candidateLabel: string | null;
+  candidateValue: number | null;
+  /** The candidate's time for the row: its batch's time divided by the batch's rows. */
+  latencyUs: number | null;
+  /** `skipped`: the served row was an error; `failed`: the candidate could not answer it. */
+  status: 'ok' | 'failed' | 'skipped';
+  error: string | null;
+}
+
+export interface ReplayProgress {
+  rowsDone: number;
+  total: number | null;
+  at: number;
+}
+
+export interface ReplayOutcome {
+  status: 'done' | 'failed';
+  rowsDone: number;
+  report: unknown;
+  error: string | null;
+  at: number;
+}
+
+export interface ReplayStore {
+  create(record: ReplayRecord): Promise<void>;
+  get(id: string): Promise<ReplayRecord | undefined>;
+  /** The newest first, of one model or of all. */
+  list(model: string | null, limit: number): Promise<ReplayRecord[]>;
+  /** queued → running; false when it is not queued any more (cancelled meanwhile). */
+  start(id: string, at: number): Promise<boolean>;
+  /**
+   * Progress and heartbeat of a running job; false when it is not running any more
+   * (cancelled, or declared abandoned): the runner then stops.
+   */
+  progress(id: string, progress: ReplayProgress): Promise<boolean>;
+  /** Keeps queued and running jobs of this process alive. */
+  heartbeat(ids: readonly string[], at: number): Promise<void>;
+  appendResults(rows: readonly ReplayResultRecord[]): Promise<void>;
+  /** running → done/failed; false when it was not running any more. */
+  finish(id: string, outcome: ReplayOutcome): Promise<boolean>;
+  /** The report of the rows replayed before a cancel, once (only on a cancelled job). */
+  attachReport(id: string, rowsDone: number, report: unknown): Promise<void>;
+  /** queued/running → cancelled; the record as it is after (undefined: no such job). */
+  cancel(id: string, at: number): Promise<ReplayRecord | undefined>;
+  /**
+   * Every queued or running job whose heartbeat is older than `staleBefore` → failed with
+   * `error`. Returns how many.
+   */
+  abandon(staleBefore: number, at: number, error: string): Promise<number>;
+  /** A job's result rows in served-row order (tests, and anyone auditing a report). */
+  results(id: string): Promise<ReplayResultRecord[]>;
+}
