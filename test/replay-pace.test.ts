@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { irisRows, waitForReplay } from './support/replay.js';
+import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
+
+/** A low bound, so the pace (not the machine) decides how long a replay takes. */
+const MAX_ROWS_PER_S = 40;
+let gw: TestGateway;
+let from: number;
+let until: number;
+
+const get = async (id: string) => json(await gw.control('GET', `/control/replay/${id}`));
+
+beforeAll(async () => {
+  gw = await createTestGateway({
+    env: { MODELGATE_REPLAY_MAX_ROWS_PER_S: String(MAX_ROWS_PER_S) },
+  });
+  from = Date.now();
+  const res = await gw.post('/predict/iris', { instances: irisRows(400, 5) });
+  expect(res.status).toBe(200);
+  await gw.gate.flushLog();
+  until = Date.now() + 1;
+}, 60_000);
+afterAll(async () => {
+  await gw?.close();
+});
+
+describe('replay pace and cancel', () => {
+  it('keeps to MODELGATE_REPLAY_MAX_ROWS_PER_S, measured over the job’s own run', async () => {
+    const res = await gw.control('POST', '/control/replay', {
+      model: 'iris',
+      candidate: 'v2',
+      since: from,
+      until,
+      limit: 60,
+    });
+    expect(res.status).toBe(202);
+    const job = await waitForReplay(get, (await json(res)).id);
+    expect(job.progress).toEqual({ rows: 60, total: 60 });
+    expect(job.report.rows.read).toBe(60);
+    const seconds = (job.finishedAt - job.startedAt) / 1000;
+    const measured = 60 / seconds;
+    expect(job.rate.maxRowsPerS).toBe(MAX_ROWS_PER_S);
+    expect(job.rate.rowsPerS).toBeCloseTo(measured, 9);
+    expect(measured).toBeLessThanOrEqual(MAX_ROWS_PER_S);
+  });
+
+  it('DELETE cancels a running replay: it stops, keeping the report of the rows so far', async () => {
+    const res = await gw.control('POST', '/control/replay', {
+      model: 'iris',
+      candidate: 'v2',
+      since: from,
+      until,
+    });
+    const { id } = await json(res);
+    await expect
+      .poll(async () => (await get(id)).progress.rows, { timeout: 30_000 })
+      .toBeGreaterThan(0);
+    const cancelled = await gw.request(`/control/replay/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: 'Bearer control-secret-for-tests' },
+    });
+    expect(cancelled.status).toBe(200);
+    expect((await json(cancelled)).status).toBe('cancelled');
+    // The runner notices, stops, and leaves the report of what it had replayed.
+    await expect.poll(async () => (await get(id)).report, { timeout: 30_000 }).toBeDefined();
+    const job = await get(id);
+    expect(job.status).toBe('cancelled');
+    expect(job.progress.rows).toBeLessThan(400);
+    expect(job.report.rows.read).toBe(job.progress.rows);
+    const [stored] = gw.query<{ n: number }>(
+      'SELECT count(*) AS n FROM replay_results WHERE replay_id = ?',
+      id,
+    );
+    expect(stored?.n).toBe(job.progress.rows);
+    // A second DELETE changes nothing: a finished job stays as it ended.
+    const again = await gw.request(`/control/replay/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: 'Bearer control-secret-for-tests' },
+    });
+    expect((await json(again)).progress.rows).toBe(job.progress.rows);
+  });
+});
