@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Storage } from '../src/db/storage.js';
+import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
+import {
+  IRIS_LABELS,
+  irisRows,
+  labelsFromOnnx,
+  servedRecord,
+  waitForReplay,
+} from './support/replay.js';
+import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
+
+let database: TestDatabase;
+/** Two replicas on one PostgreSQL, and a SQLite gateway holding the same log. */
+let a: TestGateway;
+let b: TestGateway;
+let lite: TestGateway;
+const from = Date.now() - 3_600_000;
+
+/** 300 served rows of v1 (5 logged as errors), feedback on the first 200. */
+async function seed(storage: Pick<Storage, 'predictionLog' | 'feedback'>, truth: string[]) {
+  const inputs = irisRows(300, 31);
+  storage.predictionLog.append(
+    inputs.map((input, i) =>
+      servedRecord(
+        `row-${i}`,
+        from + i,
+        input,
+        i < 5 ? null : (IRIS_LABELS[i % 3] as string),
+        i < 5 ? { status: 'error', error: 'boom' } : {},
+      ),
+    ),
+  );
+  await storage.predictionLog.flush();
+  for (let i = 5; i < 200; i++) {
+    await storage.feedback.record(`row-${i}`, { label: truth[i] as string }, from + 1000);
+  }
+}
+
+async function replayOn(gw: TestGateway, observer = gw) {
+  const res = await gw.control('POST', '/control/replay', {
+    model: 'iris',
+    candidate: 'v2',
+    since: from,
+    until: from + 1000,
+  });
+  expect(res.status).toBe(202);
+  const { id } = await json(res);
+  return waitForReplay(
+    async (job) => json(await observer.control('GET', `/control/replay/${job}`)),
+    id,
+  );
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const env = { MODELGATE_DATABASE_URL: database.url };
+  a = await createTestGateway({ env });
+  b = await createTestGateway({ env });
+  lite = await createTestGateway();
+  // Feedback: v2's own label on even rows, another on odd ones — both versions have hits.
+  const v2 = await labelsFromOnnx('v2', irisRows(300, 31));
+  const truth = v2.map((label, i) =>
+    i % 2 === 0 ? label : (IRIS_LABELS[(IRIS_LABELS.indexOf(label) + 1) % 3] as string),
+  );
+  await seed(a.gate.storage, truth);
+  await seed(lite.gate.storage, truth);
+}, 120_000);
+afterAll(async () => {
+  await Promise.all([a?.close(), b?.close(), lite?.close()]);
+  await database?.drop();
+}, 60_000);
+
+describe('replay on PostgreSQL', () => {
+  it('gives the same report as SQLite on the same log, figure for figure', async () => {
+    const [onPg, onSqlite] = await Promise.all([replayOn(a), replayOn(lite)]);
+    const { latencyUs: pgLatency, ...pgFigures } = onPg.report;
+    const { latencyUs: sqliteLatency, ...sqliteFigures } = onSqlite.report;
+    expect(pgFigures.rows).toEqual({ read: 300, replayed: 295, failed: 0, skipped: 5 });
+    expect(pgFigures.feedback.rows).toBe(195);
+    expect(pgFigures).toEqual(sqliteFigures);
+    expect(pgLatency.p50).toBeGreaterThan(0);
+    expect(sqliteLatency.p50).toBeGreaterThan(0);
+  });
+
+  it('a job posted to one replica is seen, with its progress and report, from the other', async () => {
+    const job = await replayOn(a, b);
+    expect(job.status).toBe('done');
+    expect(job.report.rows.read).toBe(300);
+    const listed = await json(await b.control('GET', '/control/replay?model=iris'));
+    expect(listed.replays.map((r: { id: string }) => r.id)).toContain(job.id);
+  });
+
+  it('a job whose replica went silent is shown failed (abandoned), never running forever', async () => {
+    const long = Date.now() - 60_000;
+    await a.gate.storage.replays.create({
+      id: 'from-a-dead-replica',
+      model: 'iris',
+      candidate: 'v2',
+      since: from,
+      until: from + 1000,
+      limitRows: null,
+      maxRowsPerS: 2000,
+      status: 'running',
+      rowsDone: 120,
+      total: 300,
+      report: null,
+      error: null,
+      createdAt: long,
+      startedAt: long,
+      finishedAt: null,
+      heartbeatAt: long,
+    });
+    const job = await json(await b.control('GET', '/control/replay/from-a-dead-replica'));
+    expect(job.status).toBe('failed');
+    expect(job.error).toMatch(/^abandoned/);
+    expect(job.progress.rows).toBe(120);
+  });
+});
