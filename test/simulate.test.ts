@@ -12,7 +12,7 @@ const scenario = (worseBy: number) => {
 
 describe('npm run simulate (the real decision function on simulated rollouts)', () => {
   it('keeps the error bounds on small cells: identical rarely rolled back, 2× worse rarely promoted', () => {
-    for (const metric of ['accuracy', 'errorRate'] as const) {
+    for (const metric of ['accuracy', 'errorRate', 'mae', 'rmse'] as const) {
       const identical = simulateCell({
         metric,
         scenario: scenario(0),
@@ -65,6 +65,7 @@ describe('npm run simulate (the real decision function on simulated rollouts)', 
         latency: [],
         accuracy: { n, correct: random.binomial(n, accuracy) },
         value: null,
+        predictionError: null,
       });
       const toCandidate = random.binomial(predictions, 0.5);
       return decideStep({

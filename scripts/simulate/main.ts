@@ -1,5 +1,5 @@
 /**
- * npm run simulate [-- --rollouts N] [--seed S] [--json]
+ * npm run simulate [-- --rollouts N] [--seed S] [--metrics accuracy,errorRate,value,mae,rmse] [--json]
  * Runs every cell (metric × scenario × labelled predictions per interval) of the
  * simulation on two worker threads and prints the table docs/statistics.md quotes.
  */
@@ -21,16 +21,27 @@ import {
   simulateCell,
 } from './simulation.js';
 
-const METRIC_NAMES: MetricName[] = ['accuracy', 'errorRate', 'value'];
+const METRIC_NAMES: MetricName[] = ['accuracy', 'errorRate', 'value', 'mae', 'rmse'];
 
 interface Args {
   rollouts: number;
   seed: number;
   json: boolean;
+  /** The metrics to simulate (default all); each keeps its own cell seeds. */
+  metrics: MetricName[];
+}
+
+function parseMetrics(list: string | undefined): MetricName[] {
+  const names = (list ?? '').split(',').filter((name) => name !== '');
+  const unknown = names.filter((name) => !METRIC_NAMES.includes(name as MetricName));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new Error(`--metrics: expected some of ${METRIC_NAMES.join(', ')}, got "${list ?? ''}"`);
+  }
+  return names as MetricName[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { rollouts: 2000, seed: 1, json: false };
+  const args: Args = { rollouts: 2000, seed: 1, json: false, metrics: METRIC_NAMES };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -41,7 +52,11 @@ function parseArgs(argv: string[]): Args {
     if (flag === '--rollouts') args.rollouts = Math.max(1, value());
     else if (flag === '--seed') args.seed = value();
     else if (flag === '--json') args.json = true;
-    else throw new Error(`unknown argument ${flag} (use --rollouts N, --seed S, --json)`);
+    else if (flag === '--metrics') args.metrics = parseMetrics(argv[++i]);
+    else
+      throw new Error(
+        `unknown argument ${flag} (use --rollouts N, --seed S, --metrics a,b, --json)`,
+      );
   }
   return args;
 }
@@ -49,6 +64,7 @@ function parseArgs(argv: string[]): Args {
 function cells(args: Args): CellOptions[] {
   const list: CellOptions[] = [];
   METRIC_NAMES.forEach((metric, m) => {
+    if (!args.metrics.includes(metric)) return;
     SCENARIOS.forEach((scenario, s) => {
       PER_INTERVAL.forEach((perInterval, t) => {
         list.push({
@@ -107,7 +123,7 @@ function print(results: CellResult[], args: Args, seconds: number) {
   console.log(
     `modelgate rollout simulation: steps ${STEPS.join('/')} %, alpha ${ALPHA}, ${args.rollouts} rollouts per cell, up to ${MAX_EVALUATIONS} evaluations, seed ${args.seed} (${seconds.toFixed(1)} s)`,
   );
-  for (const metric of METRIC_NAMES) {
+  for (const metric of args.metrics) {
     console.log(`\n## ${metric}`);
     console.log(
       '| scenario | live → candidate | per interval | rolled back | promoted | waiting | median samples to rollback | to promote | old rules: rolled back | promoted | waiting |',
@@ -138,7 +154,7 @@ if (process.argv[2] === '--worker') {
   const seconds = (performance.now() - started) / 1000;
   if (args.json) {
     const fixedHorizon = Object.fromEntries(
-      METRIC_NAMES.map((metric) => [
+      args.metrics.map((metric) => [
         metric,
         fixedHorizonSamples(
           metric,

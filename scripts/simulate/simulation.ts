@@ -1,7 +1,8 @@
 /**
  * The Monte Carlo behind `npm run simulate` (method and results: docs/statistics.md).
  * Each simulated rollout walks the README's steps (5/25/50/100 %); every interval it
- * draws the interval's labelled predictions per arm by binomial draws, adds them to the
+ * draws the interval's labelled predictions per arm (binomial draws for rates, normal
+ * draws for values and a regressor's errors), adds them to the
  * step's window and asks the REAL decision function of the rollout service
  * (decideStep, src/control/rollout/decision.ts) whether to advance, roll back or wait.
  * The same windows are also judged by a copy of the old fixed-threshold rules
@@ -19,14 +20,14 @@ export const MAX_EVALUATIONS = 3600;
 export const PER_INTERVAL = [20, 200, 2000] as const;
 const INTERVAL_MS = 60_000;
 
-export type MetricName = 'accuracy' | 'errorRate' | 'value';
+export type MetricName = 'accuracy' | 'errorRate' | 'value' | 'mae' | 'rmse';
 
 export interface Metric {
   name: MetricName;
   /** What the guard is given (the margin in the metric's own unit). */
   guards: GuardConfig;
   margin: number;
-  /** Live's true parameter: a rate, or a mean (value). */
+  /** Live's true parameter: a rate, a mean (value), or a regressor's MAE or RMSE. */
   live: number;
   /** +1 when a larger parameter is worse (error rate), −1 when it is better. */
   worseSign: 1 | -1;
@@ -44,9 +45,23 @@ interface Arm {
   /** Numeric outcomes: mean and sum of squared deviations (Chan et al.'s merge). */
   mean: number;
   m2: number;
+  /** A regressor's errors: |e| and e², each as a running mean and sum of squared deviations. */
+  absolute: Moments;
+  squared: Moments;
+}
+
+interface Moments {
+  mean: number;
+  m2: number;
 }
 
 const VALUE_SD = 5;
+/** Live's prediction errors are N(0, ERROR_SD²): MAE = ERROR_SD·√(2/π), RMSE = ERROR_SD. */
+const ERROR_SD = 5;
+const HALF_NORMAL_MEAN = Math.sqrt(2 / Math.PI);
+
+/** The sd of normal errors with the given MAE or RMSE. */
+const errorSd = (metric: MetricName, x: number) => (metric === 'mae' ? x / HALF_NORMAL_MEAN : x);
 
 export const METRICS: Record<MetricName, Metric> = {
   accuracy: {
@@ -79,6 +94,28 @@ export const METRICS: Record<MetricName, Metric> = {
     variance: () => VALUE_SD * VALUE_SD,
     describe: (m) => `mean ${m.toFixed(1)} (sd ${VALUE_SD})`,
   },
+  mae: {
+    name: 'mae',
+    guards: { mae: { margin: 0.5 } },
+    margin: 0.5,
+    live: ERROR_SD * HALF_NORMAL_MEAN,
+    worseSign: 1,
+    baseline: null,
+    // |e| of N(0, σ²) errors has variance σ²(1 − 2/π), and σ = MAE / √(2/π).
+    variance: (x) => x * x * (Math.PI / 2 - 1),
+    describe: (x) => `MAE ${x.toFixed(2)} (errors sd ${errorSd('mae', x).toFixed(2)})`,
+  },
+  rmse: {
+    name: 'rmse',
+    guards: { rmse: { margin: 0.5 } },
+    margin: 0.5,
+    live: ERROR_SD,
+    worseSign: 1,
+    baseline: null,
+    // e² has variance 2σ⁴; through the square root (delta method) the RMSE's is σ²/2 per outcome.
+    variance: (x) => (x * x) / 2,
+    describe: (x) => `RMSE ${x.toFixed(2)} (errors sd ${x.toFixed(2)})`,
+  },
 };
 
 export interface Scenario {
@@ -98,7 +135,9 @@ export const SCENARIOS: Scenario[] = [
 export function candidateParameter(metric: Metric, scenario: Scenario): number {
   const x = metric.live + metric.worseSign * scenario.worseBy * metric.margin;
   // A rate cannot go below 0: "better" than 0.5 % errors by 1 point is 0 %.
-  return metric.name === 'value' ? x : Math.min(1, Math.max(0, x));
+  return metric.name === 'accuracy' || metric.name === 'errorRate'
+    ? Math.min(1, Math.max(0, x))
+    : x;
 }
 
 export interface Outcomes {
@@ -145,11 +184,38 @@ function outcomes(
   };
 }
 
-const emptyArm = (): Arm => ({ n: 0, events: 0, mean: 0, m2: 0 });
+const emptyArm = (): Arm => ({
+  n: 0,
+  events: 0,
+  mean: 0,
+  m2: 0,
+  absolute: { mean: 0, m2: 0 },
+  squared: { mean: 0, m2: 0 },
+});
 
-/** Adds k outcomes to an arm: `events` successes, or (value) k normal draws summarised exactly. */
+/** Welford's update of a running mean and sum of squared deviations with the n-th value. */
+function addTo(moments: Moments, x: number, n: number) {
+  const delta = x - moments.mean;
+  moments.mean += delta / n;
+  moments.m2 += delta * (x - moments.mean);
+}
+
+/**
+ * Adds k outcomes to an arm: `events` successes; (value) k normal draws summarised exactly;
+ * (mae, rmse) k normal prediction errors drawn one by one, as |e| and e² are not normal.
+ */
 function draw(random: Random, metric: Metric, arm: Arm, k: number, parameter: number) {
   if (k === 0) return;
+  if (metric.name === 'mae' || metric.name === 'rmse') {
+    const sd = errorSd(metric.name, parameter);
+    for (let i = 0; i < k; i++) {
+      const e = sd * random.normal();
+      arm.n += 1;
+      addTo(arm.absolute, Math.abs(e), arm.n);
+      addTo(arm.squared, e * e, arm.n);
+    }
+    return;
+  }
   if (metric.name !== 'value') {
     arm.events += random.binomial(k, parameter);
     arm.n += k;
@@ -171,6 +237,7 @@ const blankWindow = (): VersionWindow => ({
   latency: [],
   accuracy: null,
   value: null,
+  predictionError: null,
 });
 
 /** Writes an arm's sums into the window the guards read (reused: the hot loop allocates little). */
@@ -178,7 +245,11 @@ function fillWindow(metric: Metric, arm: Arm, window: VersionWindow) {
   window.requests = arm.n;
   if (metric.name === 'accuracy') window.accuracy = { n: arm.n, correct: arm.events };
   else if (metric.name === 'errorRate') window.errors = arm.events;
-  else {
+  else if (metric.name === 'mae' || metric.name === 'rmse') {
+    const summary = (m: Moments) => ({ n: arm.n, mean: m.mean, variance: m.m2 / (arm.n - 1) });
+    window.predictionError =
+      arm.n > 1 ? { absolute: summary(arm.absolute), squared: summary(arm.squared) } : null;
+  } else {
     window.value = arm.n > 1 ? { n: arm.n, mean: arm.mean, variance: arm.m2 / (arm.n - 1) } : null;
   }
 }

@@ -71,6 +71,8 @@ const schemas = {
               better: z.enum(['higher', 'lower']),
             })
             .optional(),
+          mae: z.strictObject({ margin: z.number().gt(0, 'expected > 0').finite() }).optional(),
+          rmse: z.strictObject({ margin: z.number().gt(0, 'expected > 0').finite() }).optional(),
         }),
       )
       .default({}),

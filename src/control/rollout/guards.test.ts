@@ -8,6 +8,7 @@ const window = (over: Partial<VersionWindow> = {}): VersionWindow => ({
   latency: [],
   accuracy: null,
   value: null,
+  predictionError: null,
   ...over,
 });
 const stats = (
@@ -115,6 +116,123 @@ describe('evaluateGuards: non-inferiority on confidence sequences', () => {
         ALPHA,
       );
       expect(result.decision).toBe('wait');
+    });
+  });
+
+  describe('mae { margin } and rmse { margin } (a regressor against numeric feedback)', () => {
+    /**
+     * The asymptotic CS written out here, independently of confidence-sequence.ts
+     * (Waudby-Smith et al. 2024, Theorem 2.2, tuned for n = 1,000).
+     */
+    const cs = (m: { n: number; mean: number; variance: number }, alpha: number) => {
+      const la = -2 * Math.log(alpha);
+      const rho2 = (la + Math.log(la + 1)) / 1000;
+      const nr = m.n * rho2 + 1;
+      const half =
+        Math.sqrt(m.variance) *
+        Math.sqrt(((2 * nr) / (m.n * m.n * rho2)) * Math.log(Math.sqrt(nr) / alpha));
+      return { lower: m.mean - half, upper: m.mean + half };
+    };
+    /** Errors N(0, sd²): |e| has mean sd·√(2/π) and variance sd²(1 − 2/π); e² mean sd², variance 2sd⁴. */
+    const errors = (n: number, sd: number, squaredSd = sd) => ({
+      predictionError: {
+        absolute: { n, mean: sd * Math.sqrt(2 / Math.PI), variance: sd * sd * (1 - 2 / Math.PI) },
+        squared: { n, mean: squaredSd ** 2, variance: 2 * squaredSd ** 4 },
+      },
+    });
+
+    it('mae: the interval is candidate − live of both arms at alpha/2; passes below the margin', () => {
+      const live = errors(20_000, 5);
+      const candidate = errors(20_000, 5);
+      const result = evaluateGuards(stats(live, candidate), { mae: { margin: 0.5 } }, ALPHA);
+      const c = cs(candidate.predictionError.absolute, ALPHA / 2);
+      const l = cs(live.predictionError.absolute, ALPHA / 2);
+      const [reading] = result.readings;
+      expect(reading).toMatchObject({ guard: 'mae', status: 'pass', limit: 0.5, alpha: ALPHA });
+      expect(reading?.interval.lower).toBeCloseTo(c.lower - l.upper, 12);
+      expect(reading?.interval.upper).toBeCloseTo(c.upper - l.lower, 12);
+      expect(reading?.interval.upper).toBeLessThan(0.5);
+      expect(reading?.live).toBeCloseTo(5 * Math.sqrt(2 / Math.PI), 4);
+      expect(reading?.samples).toEqual({ live: 20_000, candidate: 20_000 });
+      expect(reading?.detail).toContain('MAE difference');
+    });
+
+    it('mae: lower is better: a larger error fails, a smaller one passes, a close one waits', () => {
+      const decide = (liveSd: number, candidateSd: number, n: number) =>
+        evaluateGuards(
+          stats(errors(n, liveSd), errors(n, candidateSd)),
+          { mae: { margin: 0.5 } },
+          ALPHA,
+        ).decision;
+      expect(decide(5, 6.5, 5000)).toBe('fail');
+      expect(decide(6.5, 5, 5000)).toBe('pass');
+      // 0.6 worse in sd is 0.48 in MAE: within the margin, but not yet shown to be at n = 500.
+      expect(decide(5, 5.6, 500)).toBe('wait');
+    });
+
+    it('mae and rmse wait through the burn-in, and without feedback values', () => {
+      // Errors of about 1 against about 50, spread 1: decisive as soon as the burn-in is over.
+      const steady = (n: number, level: number) => ({
+        predictionError: {
+          absolute: { n, mean: level, variance: 1 },
+          squared: { n, mean: level * level, variance: 1 },
+        },
+      });
+      for (const guards of [{ mae: { margin: 0.5 } }, { rmse: { margin: 0.5 } }]) {
+        const at = (n: number) =>
+          evaluateGuards(stats(steady(n, 1), steady(n, 50)), guards, ALPHA).decision;
+        expect(at(29)).toBe('wait');
+        expect(at(30)).toBe('fail');
+        expect(evaluateGuards(stats({}, {}), guards, ALPHA).decision).toBe('wait');
+      }
+    });
+
+    it('rmse: the MSE sequences carried through the square root', () => {
+      const live = errors(20_000, 5);
+      const candidate = errors(20_000, 5);
+      const [reading] = evaluateGuards(
+        stats(live, candidate),
+        { rmse: { margin: 0.5 } },
+        ALPHA,
+      ).readings;
+      const c = cs(candidate.predictionError.squared, ALPHA / 2);
+      const l = cs(live.predictionError.squared, ALPHA / 2);
+      expect(reading).toMatchObject({ guard: 'rmse', status: 'pass', limit: 0.5 });
+      expect(reading?.interval.lower).toBeCloseTo(Math.sqrt(c.lower) - Math.sqrt(l.upper), 12);
+      expect(reading?.interval.upper).toBeCloseTo(Math.sqrt(c.upper) - Math.sqrt(l.lower), 12);
+      expect(reading?.live).toBeCloseTo(5, 4);
+      expect(reading?.detail).toContain('RMSE difference');
+    });
+
+    it('rmse: an MSE interval reaching below 0 is cut at 0 before the square root', () => {
+      // Mean square 1 with a huge spread at n = 30: the MSE interval starts below 0.
+      const wide = {
+        predictionError: {
+          absolute: { n: 30, mean: 1, variance: 1 },
+          squared: { n: 30, mean: 1, variance: 400 },
+        },
+      };
+      const [reading] = evaluateGuards(
+        stats(wide, wide),
+        { rmse: { margin: 0.5 } },
+        ALPHA,
+      ).readings;
+      const u = cs(wide.predictionError.squared, ALPHA / 2).upper;
+      expect(reading?.interval.lower).toBeCloseTo(0 - Math.sqrt(u), 12);
+      expect(reading?.interval.upper).toBeCloseTo(Math.sqrt(u) - 0, 12);
+      expect(reading?.status).toBe('wait');
+    });
+
+    it('rmse reads the squared errors, mae the absolute ones: rare large misses show in rmse only', () => {
+      // Same |e| on average, but the candidate's squares are those of sd 6.5.
+      const live = errors(5000, 5);
+      const candidate = errors(5000, 5, 6.5);
+      expect(evaluateGuards(stats(live, candidate), { mae: { margin: 0.5 } }, ALPHA).decision).toBe(
+        'pass',
+      );
+      expect(
+        evaluateGuards(stats(live, candidate), { rmse: { margin: 0.5 } }, ALPHA).decision,
+      ).toBe('fail');
     });
   });
 

@@ -3,8 +3,9 @@
  * (src/stats/confidence-sequence.ts; method and assumptions in docs/statistics.md).
  *
  * Each guard holds an interval for one quantity — candidate − live for accuracy, error
- * rate and numeric outcomes; candidate / live for p95 latency; the candidate's share of
- * disagreement with live for shadows — valid however often it is looked at:
+ * rate, numeric outcomes and a regressor's MAE and RMSE; candidate / live for p95 latency;
+ * the candidate's share of disagreement with live for shadows — valid however often it is
+ * looked at:
  *   fail — the interval shows the candidate worse than live (all of it on the worse side
  *          of 0, or above the limit for latency and disagreement): roll back;
  *   pass — the interval shows it no worse than the margin allows (all of it on the better
@@ -38,13 +39,17 @@ export interface GuardConfig {
   shadowDisagreement?: { maxPercent: number };
   /** Mean numeric feedback `value`: non-inferior within `margin` in the `better` direction. */
   value?: { margin: number; better: 'higher' | 'lower' };
+  /** A regressor's mean absolute error against numeric feedback: non-inferior when candidate − live < margin. */
+  mae?: { margin: number };
+  /** A regressor's root mean squared error against numeric feedback: non-inferior when candidate − live < margin. */
+  rmse?: { margin: number };
 }
 
 export type GuardName = keyof GuardConfig;
 
 /**
  * The numeric-outcome sequence is asymptotic: below this many values per arm it can
- * undercover (docs/statistics.md), so the value guard waits for them.
+ * undercover (docs/statistics.md), so the value, mae and rmse guards wait for them.
  */
 export const VALUE_BURN_IN = 30;
 
@@ -56,6 +61,11 @@ export interface VersionWindow {
   accuracy: { n: number; correct: number } | null;
   /** Numeric feedback (`value`) of the window's predictions. */
   value: MeanSummary | null;
+  /**
+   * A regressor's errors |predicted − feedback value| (`absolute`) and their squares
+   * (`squared`), summarised over the window's predictions with a feedback value.
+   */
+  predictionError: { absolute: MeanSummary; squared: MeanSummary } | null;
 }
 
 export interface WindowStats {
@@ -73,7 +83,8 @@ export interface GuardReading {
   candidate: number | null;
   /**
    * The always-valid interval the status is read from: candidate − live (accuracy,
-   * errorRate, value), candidate / live (latencyP95), disagreement share (shadowDisagreement).
+   * errorRate, value, mae, rmse), candidate / live (latencyP95), disagreement share
+   * (shadowDisagreement).
    */
   interval: Bounds;
   /** The margin or limit the interval is judged against, in the guard's own unit. */
@@ -152,6 +163,57 @@ function reading(
 }
 
 type Judge = (stats: WindowStats, alpha: number) => GuardReading;
+
+const EVERYTHING: Bounds = { lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY };
+
+/** One arm's asymptotic CS for a mean, or everything until the burn-in is reached. */
+const burnedInSequence = (summary: MeanSummary | null | undefined, alpha: number): Bounds =>
+  summary && summary.n >= VALUE_BURN_IN ? meanSequence(summary, alpha) : EVERYTHING;
+
+const showNumber = (x: number) => (Number.isFinite(x) ? x.toPrecision(4) : String(x));
+
+/**
+ * The RMSE's CS from the MSE's: the square root is increasing, so the RMSE lies in
+ * [√lower, √upper] exactly when the MSE lies in [lower, upper] (a mean of squares is ≥ 0).
+ */
+const rootOf = (mse: Bounds): Bounds => ({
+  lower: Math.sqrt(Math.max(0, mse.lower)),
+  upper: Math.sqrt(mse.upper),
+});
+
+/**
+ * A lower-is-better error of a regressor (mae, rmse): candidate − live of two arms' CSs at
+ * alpha/2 each; fails when the candidate's error is surely larger, passes when surely
+ * less than `margin` larger.
+ */
+function errorJudge(
+  guard: 'mae' | 'rmse',
+  margin: number,
+  armSequence: (window: VersionWindow, alpha: number) => Bounds,
+  estimate: (window: VersionWindow) => number | null,
+): Judge {
+  return ({ live, candidate }, alpha) => {
+    const interval = differenceOf(armSequence(candidate, alpha / 2), armSequence(live, alpha / 2));
+    const status = interval.lower > 0 ? 'fail' : interval.upper < margin ? 'pass' : 'wait';
+    return reading(
+      {
+        guard,
+        status,
+        live: round(estimate(live)),
+        candidate: round(estimate(candidate)),
+        limit: margin,
+        alpha,
+        samples: {
+          live: live.predictionError?.absolute.n ?? 0,
+          candidate: candidate.predictionError?.absolute.n ?? 0,
+        },
+      },
+      () => interval,
+      (b) =>
+        `${guard.toUpperCase()} difference ${span(b, showNumber)} (fails above 0, passes below ${margin})`,
+    );
+  };
+}
 
 function judges(guards: GuardConfig): Judge[] {
   const list: Judge[] = [];
@@ -257,15 +319,13 @@ function judges(guards: GuardConfig): Judge[] {
   if (guards.value) {
     const { margin, better } = guards.value;
     list.push(({ live, candidate }, alpha) => {
-      const sequence = (v: MeanSummary | null): Bounds =>
-        v && v.n >= VALUE_BURN_IN
-          ? meanSequence(v, alpha / 2)
-          : { lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY };
-      const interval = differenceOf(sequence(candidate.value), sequence(live.value));
+      const interval = differenceOf(
+        burnedInSequence(candidate.value, alpha / 2),
+        burnedInSequence(live.value, alpha / 2),
+      );
       // Oriented so that "worse" is below 0 whichever direction is better.
       const worse = better === 'higher' ? interval.upper < 0 : interval.lower > 0;
       const within = better === 'higher' ? interval.lower > -margin : interval.upper < margin;
-      const show = (x: number) => (Number.isFinite(x) ? x.toPrecision(4) : String(x));
       return reading(
         {
           guard: 'value',
@@ -277,9 +337,35 @@ function judges(guards: GuardConfig): Judge[] {
           samples: { live: live.value?.n ?? 0, candidate: candidate.value?.n ?? 0 },
         },
         () => interval,
-        (b) => `value difference ${span(b, show)} (${better} is better; passes within ${margin})`,
+        (b) =>
+          `value difference ${span(b, showNumber)} (${better} is better; passes within ${margin})`,
       );
     });
+  }
+  if (guards.mae) {
+    list.push(
+      errorJudge(
+        'mae',
+        guards.mae.margin,
+        (w, alpha) => burnedInSequence(w.predictionError?.absolute, alpha),
+        (w) => w.predictionError?.absolute.mean ?? null,
+      ),
+    );
+  }
+  if (guards.rmse) {
+    // Tested on the MSE's sequences, carried to the RMSE by the square root (rootOf): the
+    // compared quantity is √E[e²] of each arm, in the target's own unit.
+    list.push(
+      errorJudge(
+        'rmse',
+        guards.rmse.margin,
+        (w, alpha) => rootOf(burnedInSequence(w.predictionError?.squared, alpha)),
+        (w) => {
+          const squared = w.predictionError?.squared;
+          return squared ? Math.sqrt(squared.mean) : null;
+        },
+      ),
+    );
   }
   return list;
 }

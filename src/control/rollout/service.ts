@@ -7,6 +7,7 @@ import type { ModelHost } from '../../models/model-host.js';
 import type { DeploymentCommand } from '../deployments.js';
 import type { ChangeMeta, ControlService } from '../service.js';
 import { decideStep, type RolloutPolicy } from './decision.js';
+import { checkGuardsFitTask } from './guard-task.js';
 import type { GuardConfig } from './guards.js';
 import { parseInterval, rolloutPolicy, stepSplit, validateSteps } from './plan.js';
 import { windowStats } from './window.js';
@@ -186,7 +187,7 @@ export function createRolloutService(deps: {
   const service: RolloutService = {
     async start(model, request, meta) {
       if (!deps.deployments.get(model)) throw modelNotFound(model);
-      deps.host.require(model, request.version);
+      const candidate = deps.host.require(model, request.version);
       const steps = validateSteps(request.steps);
       const intervalMs = parseInterval(request.interval);
       const policy = rolloutPolicy(request, intervalMs);
@@ -199,6 +200,9 @@ export function createRolloutService(deps: {
           if (request.version === state.live) {
             throw invalidTransition(`${model}: "${request.version}" is already live`);
           }
+          // Live may be loaded only on another replica; the candidate is loaded here.
+          const live = deps.host.get(model, state.live);
+          checkGuardsFitTask(policy.guards, live ? [candidate, live] : [candidate]);
           const fresh: RolloutRecord = {
             model,
             candidate: request.version,

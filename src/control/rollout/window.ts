@@ -19,6 +19,8 @@ export function windowStats(rows: CompareRows, live: string, candidate: string):
       .map((b) => ({ upperEdge: latencyOfBucket(b.bucket + 0.5) / 1000, count: b.count }));
     const feedback = rows.feedback.find((f) => f.version === version);
     const values = rows.feedbackValues.find((f) => f.version === version);
+    const misses = rows.valueErrors.find((e) => e.version === version);
+    const variance = (squares: number) => (misses && misses.n >= 2 ? squares / (misses.n - 1) : 0);
     return {
       requests,
       errors,
@@ -29,6 +31,12 @@ export function windowStats(rows: CompareRows, live: string, candidate: string):
             n: values.n,
             mean: values.mean,
             variance: values.n < 2 ? 0 : values.squares / (values.n - 1),
+          }
+        : null,
+      predictionError: misses
+        ? {
+            absolute: { n: misses.n, mean: misses.mae, variance: variance(misses.absSquares) },
+            squared: { n: misses.n, mean: misses.mse, variance: variance(misses.sqSquares) },
           }
         : null,
     };
