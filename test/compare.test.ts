@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCompareCli } from './support/compare-cli.js';
-import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
+import { parseAs, present, readCompare, readError, schemas } from './support/responses.js';
+import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 let gw: TestGateway;
 let seededFrom: number;
@@ -87,8 +88,9 @@ describe('GET /compare/:model', () => {
   it('reports per-version traffic, errors, latency, labels and accuracy as the log says', async () => {
     const res = await gw.request('/compare/iris');
     expect(res.status).toBe(200);
-    const report = await json(res);
-    const [v1, v2] = report.versions;
+    const report = await readCompare(res);
+    const v1 = present(report.versions[0], 'v1');
+    const v2 = present(report.versions[1], 'v2');
     expect(v1).toMatchObject({
       version: 'v1',
       requests: 1000,
@@ -102,27 +104,23 @@ describe('GET /compare/:model', () => {
       "SELECT version, label, count(*) AS n FROM predictions WHERE model = 'iris' AND status = 'ok' AND shadow_of IS NULL GROUP BY version, label",
     );
     for (const row of sql)
-      expect(
-        report.versions.find((v: { version: string }) => v.version === row.version).labels[
-          row.label
-        ],
-      ).toBe(row.n);
+      expect(report.versions.find((v) => v.version === row.version)?.labels[row.label]).toBe(row.n);
     // Nearest-rank p50 of 100..1099 µs is 599 µs; p99 is 1089 µs (errors have no latency figure).
     expect(v1.latencyMs.p50).toBeCloseTo(0.589, 1);
-    expect(Math.abs(v1.latencyMs.p50 - 0.589) / 0.589).toBeLessThan(0.011);
-    expect(Math.abs(v2.latencyMs.p99 - 2.178) / 2.178).toBeLessThan(0.011);
+    expect(Math.abs(present(v1.latencyMs.p50) - 0.589) / 0.589).toBeLessThan(0.011);
+    expect(Math.abs(present(v2.latencyMs.p99) - 2.178) / 2.178).toBeLessThan(0.011);
     expect(v1.accuracy).toMatchObject({ n: 500, correct: 400, estimate: 0.8 });
     expect(v2.accuracy).toMatchObject({ n: 500, correct: 450, estimate: 0.9 });
-    expect(v1.accuracy.low).toBeLessThan(0.8);
-    expect(v1.accuracy.high).toBeGreaterThan(0.8);
+    expect(v1.accuracy?.low).toBeLessThan(0.8);
+    expect(v1.accuracy?.high).toBeGreaterThan(0.8);
   });
 
   it('tests accuracy between versions: 80 % vs 90 % on 500 each is significant', async () => {
-    const report = await json(await gw.request('/compare/iris'));
+    const report = await readCompare(await gw.request('/compare/iris'));
     // pooled p = 0.85, SE = sqrt(0.85 · 0.15 · 2/500) = 0.022583, z = 0.1 / SE = 4.4281;
     // Newcombe's interval from SciPy's Wilson bounds: 0.0560012802 to 0.1439819674.
     expect(report.accuracy).toHaveLength(1);
-    const [comparison] = report.accuracy;
+    const comparison = present(report.accuracy[0]);
     expect(comparison).toMatchObject({ baseline: 'v1', candidate: 'v2' });
     expect(comparison.difference).toBeCloseTo(0.1, 10);
     expect(comparison.fixedHorizon.significant).toBe(true);
@@ -133,27 +131,27 @@ describe('GET /compare/:model', () => {
   });
 
   it('runs the sample-ratio test against the configured split and the shadow agreement', async () => {
-    const report = await json(await gw.request('/compare/iris'));
-    expect(report.sampleRatio.expected).toEqual({ v1: 50, v2: 50 });
-    expect(report.sampleRatio.observed).toEqual({ v1: 1000, v2: 1000 });
-    expect(report.sampleRatio.test).toMatchObject({
+    const report = await readCompare(await gw.request('/compare/iris'));
+    expect(report.sampleRatio?.expected).toEqual({ v1: 50, v2: 50 });
+    expect(report.sampleRatio?.observed).toEqual({ v1: 1000, v2: 1000 });
+    expect(report.sampleRatio?.test).toMatchObject({
       chiSquare: 0,
       degreesOfFreedom: 1,
       mismatch: false,
     });
     // Dirichlet-multinomial Bayes factor of 1000 : 1000 against 50 : 50 (SciPy): e^−1.5246.
-    expect(report.sampleRatio.sequential).toMatchObject({ mismatch: false, pValue: 1 });
-    expect(report.sampleRatio.sequential.logBayesFactor).toBeCloseTo(-1.5246421296, 8);
+    expect(report.sampleRatio?.sequential).toMatchObject({ mismatch: false, pValue: 1 });
+    expect(report.sampleRatio?.sequential?.logBayesFactor).toBeCloseTo(-1.5246421296, 8);
     expect(report.shadow).toEqual([
       expect.objectContaining({ served: 'v1', shadow: 'v2', pairs: 100 }),
     ]);
-    expect(report.shadow[0].agreement.estimate).toBeCloseTo(0.9, 10);
+    expect(report.shadow[0]?.agreement?.estimate).toBeCloseTo(0.9, 10);
   });
 
   it('flags a sample-ratio mismatch when the traffic does not follow the split', async () => {
     await gw.control('PUT', '/control/split', { model: 'iris', weights: { v1: 90, v2: 10 } });
-    const afterChange = await json(await gw.request('/compare/iris'));
-    expect(afterChange.sampleRatio.test).toBeNull();
+    const afterChange = await readCompare(await gw.request('/compare/iris'));
+    expect(afterChange.sampleRatio?.test).toBeNull();
     expect(afterChange.sampleRatioNote).toContain('since it was set');
     // 300 : 200 under a 90 : 10 split is broken: expected 450 : 50, chi² = 50 + 450 = 500.
     const from = Date.now() + 1;
@@ -170,27 +168,27 @@ describe('GET /compare/:model', () => {
       },
       { interval: 5 },
     );
-    const report = await json(await gw.request('/compare/iris'));
-    expect(report.sampleRatio.observed).toEqual({ v1: 300, v2: 200 });
-    expect(report.sampleRatio.test.chiSquare).toBeCloseTo(500, 8);
-    expect(report.sampleRatio.test.mismatch).toBe(true);
+    const report = await readCompare(await gw.request('/compare/iris'));
+    expect(report.sampleRatio?.observed).toEqual({ v1: 300, v2: 200 });
+    expect(report.sampleRatio?.test?.chiSquare).toBeCloseTo(500, 8);
+    expect(report.sampleRatio?.test?.mismatch).toBe(true);
     // ln BF = 134.798 (SciPy): far past ln(1 / 0.001) = 6.9.
-    expect(report.sampleRatio.sequential.logBayesFactor).toBeCloseTo(134.7979856523, 6);
-    expect(report.sampleRatio.sequential).toMatchObject({ mismatch: true, alpha: 0.001 });
+    expect(report.sampleRatio?.sequential?.logBayesFactor).toBeCloseTo(134.7979856523, 6);
+    expect(report.sampleRatio?.sequential).toMatchObject({ mismatch: true, alpha: 0.001 });
   });
 
   it('filters by window and versions, and rejects a bad window', async () => {
-    const windowed = await json(
+    const windowed = await readCompare(
       await gw.request(`/compare/iris?since=${seededFrom}&until=${seededFrom + 50}`),
     );
-    expect(windowed.versions.map((v: { requests: number }) => v.requests)).toEqual([500, 500]);
-    const onlyV2 = await json(
+    expect(windowed.versions.map((v) => v.requests)).toEqual([500, 500]);
+    const onlyV2 = await readCompare(
       await gw.request(`/compare/iris?versions=v2&until=${seededFrom + 100}`),
     );
-    expect(onlyV2.versions.map((v: { version: string }) => v.version)).toEqual(['v2']);
+    expect(onlyV2.versions.map((v) => v.version)).toEqual(['v2']);
     const bad = await gw.request('/compare/iris?since=yesterday-ish');
     expect(bad.status).toBe(400);
-    expect((await json(bad)).error.message).toContain('since');
+    expect((await readError(bad)).error.message).toContain('since');
     expect((await gw.request('/compare/tulips')).status).toBe(404);
   });
 });
@@ -243,8 +241,10 @@ describe('npm run compare', () => {
       '--until',
       String(Date.now() + 60_000),
     );
-    const fromCli = JSON.parse(stdout);
-    const fromApi = await json(await gw.request(`/compare/iris?until=${fromCli.window.until}`));
+    const fromCli = parseAs(schemas.compareReport, JSON.parse(stdout));
+    const fromApi = await readCompare(
+      await gw.request(`/compare/iris?until=${fromCli.window.until}`),
+    );
     expect(fromCli.versions).toEqual(fromApi.versions);
     expect(fromCli.accuracy).toEqual(fromApi.accuracy);
   }, 60_000);

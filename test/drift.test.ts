@@ -7,7 +7,8 @@ import type { Storage } from '../src/db/storage.js';
 import { runCompareCli } from './support/compare-cli.js';
 import { FEATURES, seededRows } from './support/drift-log.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
-import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
+import { parseAs, present, readCompare, readError, schemas } from './support/responses.js';
+import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 const ROWS = 5_000;
 const HOUR = 3_600_000;
@@ -105,7 +106,7 @@ describe('GET /compare/:model?baseline=…', () => {
   it('flags only the feature that moved by half a standard deviation, with the exact figures', async () => {
     const res = await gw.request(query());
     expect(res.status).toBe(200);
-    const { drift } = await json(res);
+    const drift = present((await readCompare(res)).drift, 'drift');
     expect(drift.baseline).toEqual({
       kind: 'window',
       since: baselineFrom,
@@ -113,11 +114,14 @@ describe('GET /compare/:model?baseline=…', () => {
       rows: ROWS,
     });
     expect(drift.psiThreshold).toBe(0.2);
-    const [v1] = drift.versions;
+    const v1 = present(drift.versions[0], 'v1');
     expect(drift.versions).toHaveLength(1);
     expect(v1).toMatchObject({ version: 'v1', rows: ROWS, flagged: ['sepal_width'] });
     for (const feature of FEATURES) {
-      const figures = v1.features.find((f: { feature: string }) => f.feature === feature);
+      const figures = present(
+        v1.features.find((f) => f.feature === feature),
+        feature,
+      );
       const base = valuesOf(baselineRows, feature);
       const now = valuesOf(windowRows, feature);
       // Bins are 0.1 % wide: the figures from bins are the exact ones within that.
@@ -127,21 +131,22 @@ describe('GET /compare/:model?baseline=…', () => {
       expect(figures).toMatchObject({ rows: ROWS, baselineRows: ROWS });
     }
     // The labels follow petal length, which did not move: the label mix holds.
-    expect(v1.prediction.flagged).toBe(false);
-    expect(v1.prediction.chiSquare.degreesOfFreedom).toBe(2);
+    expect(v1.prediction?.flagged).toBe(false);
+    expect(v1.prediction?.chiSquare?.degreesOfFreedom).toBe(2);
   });
 
   it('flags nothing when the window is the baseline itself, and honours psiThreshold', async () => {
-    const same = await json(
+    const same = await readCompare(
       await gw.request(
         `/compare/iris?since=${baselineFrom}&until=${baselineFrom + ROWS}&baseline=${baselineFrom}..${baselineFrom + ROWS}`,
       ),
     );
-    expect(same.drift.versions[0].flagged).toEqual([]);
-    for (const f of same.drift.versions[0].features) expect(f.psi).toBeCloseTo(0, 12);
-    const strict = await json(await gw.request(`${query()}&psiThreshold=0.001`));
-    expect(strict.drift.psiThreshold).toBe(0.001);
-    expect(strict.drift.versions[0].flagged.length).toBeGreaterThan(1);
+    const unmoved = present(same.drift?.versions[0], 'v1 drift');
+    expect(unmoved.flagged).toEqual([]);
+    for (const f of unmoved.features) expect(f.psi).toBeCloseTo(0, 12);
+    const strict = await readCompare(await gw.request(`${query()}&psiThreshold=0.001`));
+    expect(strict.drift?.psiThreshold).toBe(0.001);
+    expect(strict.drift?.versions[0]?.flagged.length).toBeGreaterThan(1);
   });
 
   it('answers 400 naming the parameter for a baseline or threshold that is not one', async () => {
@@ -153,12 +158,12 @@ describe('GET /compare/:model?baseline=…', () => {
     ] as const) {
       const res = await gw.request(`/compare/iris?${param}`);
       expect(res.status).toBe(400);
-      expect((await json(res)).error.message).toMatch(message);
+      expect((await readError(res)).error.message).toMatch(message);
     }
   });
 
   it('has no drift unless a baseline is asked for (it costs a pass over the rows)', async () => {
-    const report = await json(await gw.request('/compare/iris'));
+    const report = await readCompare(await gw.request('/compare/iris'));
     expect(report.drift).toBeUndefined();
   });
 });
@@ -183,12 +188,12 @@ describe('npm run compare -- --baseline', () => {
     expect(stdout).toMatch(/^sepal_width\s+0\.\d{3}\s+0\.\d{3}\s+\S+\s+5000\s+5000\s+DRIFT$/m);
     expect(stdout).toMatch(/^petal_length\s+0\.0\d\d\s/m);
     const { stdout: asJson } = await cli('--json');
-    const http = await json(
+    const http = await readCompare(
       await gw.request(
         `/compare/iris?since=${windowFrom}&until=${windowFrom + ROWS}&baseline=${baselineFrom}..${baselineFrom + ROWS}`,
       ),
     );
-    expect(JSON.parse(asJson).drift).toEqual(http.drift);
+    expect(parseAs(schemas.compareReport, JSON.parse(asJson)).drift).toEqual(http.drift);
   }, 120_000);
 
   it('refuses a baseline it cannot read, naming it', async () => {

@@ -1,10 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  present,
+  readCompare,
+  readError,
+  readFeedback,
+  readPrediction,
+} from './support/responses.js';
+import {
   CONTROL_TOKEN,
   createTestGateway,
   IRIS_ROW,
-  type Json,
-  json,
   type TestGateway,
 } from './support/test-gateway.js';
 
@@ -20,7 +25,7 @@ afterAll(async () => {
 async function predict(version: string): Promise<string> {
   const res = await gw.post('/predict/iris', { inputs: IRIS_ROW }, { 'x-model-version': version });
   expect(res.status).toBe(200);
-  return (await json(res)).predictionId;
+  return (await readPrediction(res)).predictionId;
 }
 
 const feedbackRow = (id: string) =>
@@ -42,7 +47,7 @@ describe('POST /feedback with a numeric value', () => {
     ] as const) {
       const res = await gw.post('/feedback', body);
       expect(res.status, body).toBe(400);
-      const { error } = await json(res);
+      const { error } = await readError(res);
       expect(error.code).toBe('invalid_input');
       expect(error.message.startsWith(`${field}:`), error.message).toBe(true);
     }
@@ -53,7 +58,12 @@ describe('POST /feedback with a numeric value', () => {
     const predictionId = await predict('v1');
     const first = await gw.post('/feedback', { predictionId, value: 12.5 });
     expect(first.status).toBe(200);
-    expect(await json(first)).toEqual({ predictionId, value: 12.5, model: 'iris', version: 'v1' });
+    expect(await readFeedback(first)).toEqual({
+      predictionId,
+      value: 12.5,
+      model: 'iris',
+      version: 'v1',
+    });
     expect(feedbackRow(predictionId)).toEqual({ label: null, value: 12.5 });
 
     expect((await gw.post('/feedback', { predictionId, label: 'setosa' })).status).toBe(200);
@@ -61,7 +71,7 @@ describe('POST /feedback with a numeric value', () => {
 
     const again = await gw.post('/feedback', { predictionId, value: 3 });
     expect(again.status).toBe(409);
-    expect((await json(again)).error.message).toContain('already has value 12.5');
+    expect((await readError(again)).error.message).toContain('already has value 12.5');
     const replaced = await gw.post(
       '/feedback',
       { predictionId, value: -3, overwrite: true },
@@ -88,68 +98,72 @@ describe('GET /compare with numeric feedback', () => {
     ] as const) {
       for (let i = 1; i <= 40; i++) {
         const predictionId = await predict(version);
-        const body: Json = { predictionId, value: i + offset };
-        if (i % 2 === 0) body.label = 'setosa';
+        const body = { predictionId, value: i + offset, ...(i % 2 === 0 && { label: 'setosa' }) };
         expect((await gw.post('/feedback', body)).status).toBe(200);
       }
     }
   });
 
   it('reports per version n, mean and variance, with both intervals', async () => {
-    const report = await json(await gw.request(`/compare/iris?since=${since}`));
-    const [v1, v2] = report.versions;
+    const report = await readCompare(await gw.request(`/compare/iris?since=${since}`));
+    const v1 = present(report.versions[0]?.value, 'v1 value');
+    const v2 = present(report.versions[1]?.value, 'v2 value');
     const variance = (40 * 41) / 12;
-    expect(v1.value).toMatchObject({ n: 40 });
-    expect(v1.value.mean).toBeCloseTo(20.5, 10);
-    expect(v2.value.mean).toBeCloseTo(22.5, 10);
-    expect(v1.value.variance).toBeCloseTo(variance, 9);
-    expect(v2.value.variance).toBeCloseTo(variance, 9);
+    expect(v1).toMatchObject({ n: 40 });
+    expect(v1.mean).toBeCloseTo(20.5, 10);
+    expect(v2.mean).toBeCloseTo(22.5, 10);
+    expect(v1.variance).toBeCloseTo(variance, 9);
+    expect(v2.variance).toBeCloseTo(variance, 9);
     // mean ± 1.959964 · √(136.6667 / 40) = 20.5 ± 3.6229
     const half = 1.959964 * Math.sqrt(variance / 40);
-    expect(v1.value.fixedHorizon.low).toBeCloseTo(20.5 - half, 4);
-    expect(v1.value.fixedHorizon.high).toBeCloseTo(20.5 + half, 4);
+    const fixed = present(v1.fixedHorizon, 'fixed-horizon interval');
+    const sequential = present(v1.sequential, 'confidence sequence');
+    expect(fixed.low).toBeCloseTo(20.5 - half, 4);
+    expect(fixed.high).toBeCloseTo(20.5 + half, 4);
     // The confidence sequence is wider than the interval read once, around the same mean.
-    expect(v1.value.sequential.low).toBeLessThan(v1.value.fixedHorizon.low);
-    expect(v1.value.sequential.high).toBeGreaterThan(v1.value.fixedHorizon.high);
-    expect(v1.value.sequential.low + v1.value.sequential.high).toBeCloseTo(41, 8);
+    expect(sequential.low).toBeLessThan(fixed.low);
+    expect(sequential.high).toBeGreaterThan(fixed.high);
+    expect(sequential.low + sequential.high).toBeCloseTo(41, 8);
     // Accuracy counts only the labelled half.
-    expect(v1.accuracy.n).toBe(20);
-    expect(v1.accuracy.sequential.low).toBeLessThan(v1.accuracy.low);
+    const accuracy = present(report.versions[0]?.accuracy, 'v1 accuracy');
+    expect(accuracy.n).toBe(20);
+    expect(accuracy.sequential.low).toBeLessThan(accuracy.low);
   });
 
   it('compares the mean value of each later version with the first, both ways', async () => {
-    const report = await json(await gw.request(`/compare/iris?since=${since}`));
+    const report = await readCompare(await gw.request(`/compare/iris?since=${since}`));
     expect(report.value).toHaveLength(1);
-    const [comparison] = report.value;
+    const comparison = present(report.value[0], 'the v2 − v1 comparison');
     expect(comparison).toMatchObject({ baseline: 'v1', candidate: 'v2' });
     expect(comparison.difference).toBeCloseTo(2, 10);
+    const fixed = present(comparison.fixedHorizon, 'fixed-horizon test');
     // se = √(2 · 136.6667 / 40) = 2.6141; z = 0.76509; p = 0.44421 (SciPy norm.sf · 2).
-    expect(comparison.fixedHorizon.z).toBeCloseTo(0.765092, 5);
-    expect(comparison.fixedHorizon.pValue).toBeCloseTo(0.44421, 4);
-    expect(comparison.fixedHorizon.significant).toBe(false);
-    expect(comparison.fixedHorizon.low).toBeCloseTo(2 - 1.959964 * 2.614065, 4);
-    const { sequential } = comparison;
-    expect(sequential.low).toBeLessThan(comparison.fixedHorizon.low);
-    expect(sequential.high).toBeGreaterThan(comparison.fixedHorizon.high);
-    expect(sequential.pValue).toBeGreaterThan(comparison.fixedHorizon.pValue);
+    expect(fixed.z).toBeCloseTo(0.765092, 5);
+    expect(fixed.pValue).toBeCloseTo(0.44421, 4);
+    expect(fixed.significant).toBe(false);
+    expect(fixed.low).toBeCloseTo(2 - 1.959964 * 2.614065, 4);
+    const sequential = present(comparison.sequential, 'confidence sequence');
+    expect(sequential.low).toBeLessThan(fixed.low);
+    expect(sequential.high).toBeGreaterThan(fixed.high);
+    expect(sequential.pValue).toBeGreaterThan(fixed.pValue);
     expect(sequential.significant).toBe(false);
   });
 
   it('starts at the split change with since=split', async () => {
-    const before = await json(await gw.request('/compare/iris?since=split'));
+    const before = await readCompare(await gw.request('/compare/iris?since=split'));
     expect(before.window.since).toBeGreaterThan(0);
     expect(before.window.since).toBeLessThanOrEqual(since);
-    expect(before.versions.find((v: Json) => v.version === 'v1').value.n).toBe(40);
+    expect(before.versions.find((v) => v.version === 'v1')?.value?.n).toBe(40);
     expect(
       (await gw.control('PUT', '/control/split', { model: 'iris', weights: { v1: 2, v2: 1 } }))
         .status,
     ).toBe(200);
-    const after = await json(await gw.request('/compare/iris?since=split'));
+    const after = await readCompare(await gw.request('/compare/iris?since=split'));
     expect(after.window.since).toBeGreaterThan(since);
     expect(after.versions).toEqual([]);
     expect(after.value).toEqual([]);
     const bad = await gw.request('/compare/iris?since=splits');
     expect(bad.status).toBe(400);
-    expect((await json(bad)).error.message).toContain('or split');
+    expect((await readError(bad)).error.message).toContain('or split');
   });
 });

@@ -8,7 +8,8 @@ import type { PredictionRecord } from '../src/db/predictions.js';
 import { openSqliteStorage } from '../src/db/sqlite/storage.js';
 import { MINUTE_MS } from '../src/db/stats-queries.js';
 import { startLogRetention } from '../src/retention/log-retention.js';
-import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
+import { readCompare } from './support/responses.js';
+import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -168,12 +169,12 @@ describe('a gateway with MODELGATE_LOG_RETENTION=2h', () => {
   });
 
   it('says so when a /compare window reaches past the retention', async () => {
-    const wide = await json(await gate.request('/compare/iris?since=3h'));
-    expect(wide.retention.retentionMs).toBe(2 * HOUR_MS);
-    expect(wide.retention.message).toMatch(/the log keeps 2h/);
-    const whole = await json(await gate.request('/compare/iris'));
-    expect(whole.retention.keptSince).toBeGreaterThan(now - 2 * HOUR_MS - 1);
-    const inside = await json(await gate.request('/compare/iris?since=1h'));
+    const wide = await readCompare(await gate.request('/compare/iris?since=3h'));
+    expect(wide.retention?.retentionMs).toBe(2 * HOUR_MS);
+    expect(wide.retention?.message).toMatch(/the log keeps 2h/);
+    const whole = await readCompare(await gate.request('/compare/iris'));
+    expect(whole.retention?.keptSince).toBeGreaterThan(now - 2 * HOUR_MS - 1);
+    const inside = await readCompare(await gate.request('/compare/iris?since=1h'));
     expect(inside.retention).toBeUndefined();
     expect(inside.versions.length).toBeGreaterThan(0);
   });

@@ -5,7 +5,8 @@ import type { PredictionRecord } from '../src/db/predictions.js';
 import type { Storage } from '../src/db/storage.js';
 import { runCompareCli } from './support/compare-cli.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
-import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
+import { present, readCompare } from './support/responses.js';
+import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 let gw: TestGateway;
 let database: TestDatabase;
@@ -88,17 +89,20 @@ const expected = {
 
 describe('paired shadow comparison in /compare', () => {
   it('compares both versions on exactly the mirrored requests with feedback, by McNemar', async () => {
-    const report = await json(await gw.request(`/compare/iris?since=${from}&until=${from + 1000}`));
+    const report = await readCompare(
+      await gw.request(`/compare/iris?since=${from}&until=${from + 1000}`),
+    );
     const [pair] = report.shadow;
     expect(pair).toMatchObject({ served: 'v1', shadow: 'v2', pairs: 200 });
-    expect(pair.paired).toMatchObject(expected);
+    const paired = present(pair?.paired, 'paired figures');
+    expect(paired).toMatchObject(expected);
     // scipy.stats.binomtest(10, 35, 0.5).pvalue (SciPy 1.17.1).
-    expect(pair.paired.pValue).toBeCloseTo(0.016673847800120715, 12);
+    expect(paired.pValue).toBeCloseTo(0.016673847800120715, 12);
     // (25 − 10) / 150 = 0.1 ± 1.96·sqrt(35 − 225/150)/150.
     const half = (1.959963984540054 * Math.sqrt(35 - 225 / 150)) / 150;
-    expect(pair.paired.difference.estimate).toBeCloseTo(0.1, 12);
-    expect(pair.paired.difference.low).toBeCloseTo(0.1 - half, 12);
-    expect(pair.paired.difference.high).toBeCloseTo(0.1 + half, 12);
+    expect(paired.difference.estimate).toBeCloseTo(0.1, 12);
+    expect(paired.difference.low).toBeCloseTo(0.1 - half, 12);
+    expect(paired.difference.high).toBeCloseTo(0.1 + half, 12);
   });
 
   it('gives the same figures from PostgreSQL', async () => {
@@ -133,7 +137,7 @@ describe('paired shadow comparison in /compare', () => {
   }, 120_000);
 
   it('has no paired figures before any mirrored request has feedback', async () => {
-    const report = await json(
+    const report = await readCompare(
       await gw.request(`/compare/iris?since=${from + 150}&until=${from + 1000}`),
     );
     expect(report.shadow[0]).toMatchObject({ pairs: 50, paired: null });

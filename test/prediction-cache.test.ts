@@ -1,7 +1,8 @@
 import { copyFileSync, cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
+import { readCompare, readPrediction } from './support/responses.js';
+import { createTestGateway, IRIS_ROW, type TestGateway } from './support/test-gateway.js';
 
 const OTHER_ROW = { sepal_length: 6.7, sepal_width: 3.0, petal_length: 5.2, petal_width: 2.3 };
 
@@ -46,7 +47,7 @@ describe('prediction cache on (MODELGATE_CACHE_ROWS)', () => {
     );
     expect(first.status).toBe(200);
     expect(second.status).toBe(200);
-    expect((await json(second)).outputs).toEqual((await json(first)).outputs);
+    expect((await readPrediction(second)).outputs).toEqual((await readPrediction(first)).outputs);
     expect(cachedFlags(gw, ['c-1', 'c-2'])).toEqual([0, 1]);
 
     const batch = await gw.post(
@@ -76,9 +77,9 @@ describe('prediction cache on (MODELGATE_CACHE_ROWS)', () => {
       expect(res.status).toBe(200);
     }
     await gw.gate.flushLog();
-    const report = await json(await gw.request('/compare/iris'));
-    const v2 = report.versions.find((v: { version: string }) => v.version === 'v2');
-    expect(v2.requests).toBe(4);
+    const report = await readCompare(await gw.request('/compare/iris'));
+    const v2 = report.versions.find((v) => v.version === 'v2');
+    expect(v2?.requests).toBe(4);
     expect(await metric(gw, 'modelgate_prediction_cache_hits_total', 'v2')).toBe(3);
   });
 
@@ -128,7 +129,7 @@ describe('prediction cache across a reload (POST /control/load with "reload": tr
         { 'x-model-version': 'v3', 'x-request-id': requestId },
       );
       expect(res.status).toBe(200);
-      return (await json(res)).outputs[0].probabilities;
+      return (await readPrediction(res)).outputs[0]?.probabilities;
     };
     const fromV2 = await ask('re-1');
     expect(await ask('re-2')).toEqual(fromV2);
@@ -137,10 +138,10 @@ describe('prediction cache across a reload (POST /control/load with "reload": tr
     expect((await load({ reload: true })).status).toBe(200);
     const afterReload = await ask('re-3');
     expect(afterReload).not.toEqual(fromV2);
-    const fromV1 = await json(
+    const fromV1 = await readPrediction(
       await gw.post('/predict/iris', { inputs: IRIS_ROW }, { 'x-model-version': 'v1' }),
     );
-    expect(afterReload).toEqual(fromV1.outputs[0].probabilities);
+    expect(afterReload).toEqual(fromV1.outputs[0]?.probabilities);
     expect(await ask('re-4')).toEqual(afterReload);
     expect(cachedFlags(gw, ['re-1', 're-2', 're-3', 're-4'])).toEqual([0, 1, 0, 1]);
   });

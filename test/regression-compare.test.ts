@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCompareReport } from '../src/compare/format.js';
 import { treeRegressor, treeRegressorValue, writeVersion } from './support/converter-graphs.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
-import { createTestGateway, type Json, json, type TestGateway } from './support/test-gateway.js';
+import { present, readCompare, readValuePrediction } from './support/responses.js';
+import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 /** Two regressors exported to ONNX (TreeEnsembleRegressor, float [N, 1]), no model.json. */
 const LEAVES = { v1: [100, 200, 300], v2: [110, 190, 330] } as const;
@@ -36,7 +37,12 @@ describe.each(['sqlite', 'postgresql'] as const)('/compare for regressors (%s)',
   let dir: string;
   let gw: TestGateway;
   let database: TestDatabase | undefined;
-  let report: Json;
+  let report: Awaited<ReturnType<typeof readCompare>>;
+  const versionOf = (version: string) =>
+    present(
+      report.versions.find((v) => v.version === version),
+      version,
+    );
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'modelgate-regression-'));
     const models = join(dir, 'models');
@@ -53,13 +59,13 @@ describe.each(['sqlite', 'postgresql'] as const)('/compare for regressors (%s)',
     for (const version of ['v1', 'v2'] as const) {
       const res = await gw.post('/predict/price', { inputs: ROWS }, { 'x-model-version': version });
       expect(res.status).toBe(200);
-      const { predictionIds } = await json(res);
-      for (const [i, predictionId] of (predictionIds as string[]).entries()) {
+      const { predictionIds } = await readValuePrediction(res);
+      for (const [i, predictionId] of present(predictionIds, 'predictionIds').entries()) {
         const feedback = await gw.post('/feedback', { predictionId, value: truth(i) });
         expect(feedback.status).toBe(200);
       }
     }
-    report = await json(await gw.request('/compare/price'));
+    report = await readCompare(await gw.request('/compare/price'));
   });
   afterAll(async () => {
     await gw.close();
@@ -71,11 +77,12 @@ describe.each(['sqlite', 'postgresql'] as const)('/compare for regressors (%s)',
     for (const version of ['v1', 'v2'] as const) {
       const values = ROWS.map((row) => treeRegressorValue(row, LEAVES[version]));
       const sorted = [...values].sort((a, b) => a - b);
-      const figures = report.versions.find((v: { version: string }) => v.version === version);
+      const figures = versionOf(version);
       expect(figures.task).toBe('regression');
-      expect(figures.predicted.n).toBe(ROWS.length);
-      expect(figures.predicted.mean).toBeCloseTo(interval(values).mean, 9);
-      expect([figures.predicted.p5, figures.predicted.p50, figures.predicted.p95]).toEqual([
+      const predicted = present(figures.predicted, 'predicted');
+      expect(predicted.n).toBe(ROWS.length);
+      expect(predicted.mean).toBeCloseTo(interval(values).mean, 9);
+      expect([predicted.p5, predicted.p50, predicted.p95]).toEqual([
         nearestRank(sorted, 5),
         nearestRank(sorted, 50),
         nearestRank(sorted, 95),
@@ -91,18 +98,16 @@ describe.each(['sqlite', 'postgresql'] as const)('/compare for regressors (%s)',
       const errors = ROWS.map((row, i) => treeRegressorValue(row, LEAVES[version]) - truth(i));
       const absolute = interval(errors.map(Math.abs));
       const squared = interval(errors.map((e) => e * e));
-      const { error } = report.versions.find((v: { version: string }) => v.version === version);
+      const error = present(versionOf(version).error, 'error');
       expect(error.n).toBe(ROWS.length);
       expect(error.mae).toBeCloseTo(absolute.mean, 9);
-      expect(error.maeInterval.low).toBeCloseTo(Math.max(0, absolute.low), 9);
-      expect(error.maeInterval.high).toBeCloseTo(absolute.high, 9);
+      expect(error.maeInterval?.low).toBeCloseTo(Math.max(0, absolute.low), 9);
+      expect(error.maeInterval?.high).toBeCloseTo(absolute.high, 9);
       expect(error.rmse).toBeCloseTo(Math.sqrt(squared.mean), 9);
-      expect(error.rmseInterval.low).toBeCloseTo(Math.sqrt(Math.max(0, squared.low)), 9);
-      expect(error.rmseInterval.high).toBeCloseTo(Math.sqrt(squared.high), 9);
+      expect(error.rmseInterval?.low).toBeCloseTo(Math.sqrt(Math.max(0, squared.low)), 9);
+      expect(error.rmseInterval?.high).toBeCloseTo(Math.sqrt(squared.high), 9);
     }
-    const v1 = report.versions.find((v: { version: string }) => v.version === 'v1');
-    const v2 = report.versions.find((v: { version: string }) => v.version === 'v2');
-    expect(v1.error.mae).not.toBeCloseTo(v2.error.mae, 3);
+    expect(versionOf('v1').error?.mae).not.toBeCloseTo(present(versionOf('v2').error?.mae), 3);
   });
 
   it('npm run compare prints the regression table and no label distribution', () => {

@@ -6,6 +6,10 @@
  * everything the gateway sent.
  */
 import { z } from 'zod';
+import type { DriftReport } from '../../src/compare/drift-report.js';
+import type { CompareReport } from '../../src/compare/report.js';
+import type { ModelControlView } from '../../src/control/service.js';
+import type { ModelMetadata, ServerReadiness } from '../../src/gateway/oip-service.js';
 
 const interval = z.looseObject({ low: z.number(), high: z.number() });
 const estimate = z.looseObject({ estimate: z.number(), low: z.number(), high: z.number() });
@@ -40,7 +44,25 @@ const deployment = z.looseObject({
 
 const deploymentEvent = z.looseObject({
   id: z.number(),
-  action: z.string(),
+  model: z.string(),
+  action: z.enum([
+    'init',
+    'promote',
+    'rollback',
+    'flip',
+    'split',
+    'source',
+    'shadow',
+    'unpin',
+    'load',
+    'reload',
+    'unload',
+    'rollout_start',
+    'rollout_step',
+    'rollout_abort',
+    'rollout_guard_tripped',
+    'rollout_complete',
+  ]),
   from: z.string().nullable(),
   to: z.string().nullable(),
   actor: z.string(),
@@ -265,6 +287,7 @@ const sampleRatio = z.looseObject({
       pValue: z.number(),
       threshold: z.number(),
       mismatch: z.boolean(),
+      unexpected: z.array(z.string()),
     })
     .nullable(),
   sequential: z
@@ -309,12 +332,15 @@ const featureDrift = z.looseObject({
 });
 
 const driftReport = z.looseObject({
-  baseline: z.looseObject({
-    kind: z.enum(['window', 'training']),
-    since: z.number().optional(),
-    until: z.number().optional(),
-    rows: z.number().nullable(),
-  }),
+  baseline: z.discriminatedUnion('kind', [
+    z.looseObject({
+      kind: z.literal('window'),
+      since: z.number(),
+      until: z.number(),
+      rows: z.number().nullable(),
+    }),
+    z.looseObject({ kind: z.literal('training'), rows: z.number().nullable() }),
+  ]),
   psiThreshold: z.number(),
   versions: z.array(
     z.looseObject({
@@ -383,6 +409,20 @@ const errorBody = z.looseObject({
 /** Under /v2 the protocol fixes the body as `{"error": "<message>"}`; the code rides beside it. */
 const oipErrorBody = z.looseObject({ error: z.string(), code: z.string() });
 
+/**
+ * The schemas above are written from the README; these lines make the compiler hold them
+ * to the source's own types as well, so a field renamed in src/ fails `npm run typecheck`
+ * here, not only the test that happens to read it.
+ */
+type Fits<Schema extends z.ZodType, Source> = (parsed: z.infer<Schema>) => Source;
+export const schemasFitSource: [
+  Fits<typeof compareReport, CompareReport>,
+  Fits<typeof driftReport, DriftReport>,
+  Fits<typeof modelMetadata, ModelMetadata>,
+  Fits<typeof readiness, ServerReadiness>,
+  Fits<typeof controlView, ModelControlView>,
+] = [(r) => r, (r) => r, (r) => r, (r) => r, (r) => r];
+
 // --- readers ----------------------------------------------------------------------------------
 
 /** Parses `body` (already read, e.g. a CLI's stdout or a binary response's JSON part). */
@@ -432,3 +472,13 @@ export const readCompare = read(compareReport);
 export const readError = read(errorBody);
 /** Any 4xx/5xx under /v2: `{"error": "<message>", "code"}`. */
 export const readOipError = read(oipErrorBody);
+
+/**
+ * `value`, failing the test when it is null or undefined: for a field the schema allows
+ * to be missing (an interval below two values, the first row of a list) that this test's
+ * data must produce.
+ */
+export function present<T>(value: T | null | undefined, what = 'value'): T {
+  if (value === null || value === undefined) throw new Error(`expected ${what}, got ${value}`);
+  return value;
+}
