@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from './support/child-gateway.js';
 import {
   IRIS_LABELS,
   irisRows,
@@ -6,7 +9,12 @@ import {
   servedRecord,
   waitForReplay,
 } from './support/replay.js';
-import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
+import {
+  CONTROL_TOKEN,
+  createTestGateway,
+  json,
+  type TestGateway,
+} from './support/test-gateway.js';
 
 let gw: TestGateway;
 /** 400 rows served by v1 through /predict, in one window. */
@@ -274,5 +282,45 @@ describe('bad replay requests', () => {
       headers: { authorization: 'Bearer control-secret-for-tests' },
     });
     expect(res.status).toBe(404);
+  });
+});
+
+describe('npm run replay', () => {
+  const run = promisify(execFile);
+  const cli = (...args: string[]) =>
+    run('npm', ['run', '--silent', 'replay', '--', ...args, '--url', gw.url], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, MODELGATE_CONTROL_TOKEN: CONTROL_TOKEN },
+    });
+
+  it('posts the replay, shows progress, prints the report and exits 0', async () => {
+    const { stdout, stderr } = await cli(
+      '--model',
+      'iris',
+      '--candidate',
+      'v2',
+      '--since',
+      String(servedFrom),
+      '--until',
+      String(servedUntil),
+    );
+    const [v1, v2] = await Promise.all([labelsFromOnnx('v1', ROWS), labelsFromOnnx('v2', ROWS)]);
+    const agreed = ROWS.filter((_, i) => v1[i] === v2[i]).length;
+    expect(stdout).toContain(
+      `agreement with the served version: ${((agreed / 400) * 100).toFixed(1)}% (${agreed} of 400 rows)`,
+    );
+    expect(stdout).toMatch(/served \\ candidate\s+setosa\s+versicolor\s+virginica/);
+    expect(stdout).toContain('400 served rows read: 400 replayed, 0 failed, 0 skipped');
+    expect(stdout).toMatch(/candidate time per row: p50 \d/);
+    expect(stderr).toMatch(/replay iris\/v2 \[#+\.*\] 100%/);
+  });
+
+  it('exits 2 with the gateway’s message when the request is refused', async () => {
+    const failed = await cli('--model', 'iris', '--candidate', 'v9').then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(2);
+    expect(failed?.stderr).toMatch(/^replay: 404: .*v9/m);
   });
 });

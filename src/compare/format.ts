@@ -1,4 +1,4 @@
-import { counts, ms, pct, points, pValue, weights } from './number-format.js';
+import { counts, ms, pct, points, pValue, significant, weights } from './number-format.js';
 import type { CompareReport } from './report.js';
 
 export function table(rows: string[][]): string {
@@ -16,26 +16,22 @@ export function table(rows: string[][]): string {
     .join('\n');
 }
 
-/** A value as people read it: 4 significant digits, no exponent for everyday sizes. */
-const number = (x: number) =>
-  Math.abs(x) >= 1e-3 && Math.abs(x) < 1e7 ? String(Number(x.toPrecision(4))) : x.toPrecision(4);
-
 /** A regressor's served values and, with numeric feedback, its MAE and RMSE per version. */
 function regressionTable(report: CompareReport): string[] {
   const regressors = report.versions.filter((v) => v.task === 'regression');
   if (regressors.length === 0) return [];
   const withRange = (x: number, r: { low: number; high: number } | null) =>
-    r ? `${number(x)} (${number(r.low)}–${number(r.high)})` : number(x);
+    r ? `${significant(x)} (${significant(r.low)}–${significant(r.high)})` : significant(x);
   return [
     'predicted values and errors (regression)',
     table([
       ['version', 'mean', 'p5', 'p50', 'p95', 'MAE (95% CI)', 'RMSE (95% CI)', 'feedback'],
       ...regressors.map((v) => [
         v.version,
-        v.predicted ? number(v.predicted.mean) : '–',
-        v.predicted ? number(v.predicted.p5) : '–',
-        v.predicted ? number(v.predicted.p50) : '–',
-        v.predicted ? number(v.predicted.p95) : '–',
+        v.predicted ? significant(v.predicted.mean) : '–',
+        v.predicted ? significant(v.predicted.p5) : '–',
+        v.predicted ? significant(v.predicted.p50) : '–',
+        v.predicted ? significant(v.predicted.p95) : '–',
         v.error ? withRange(v.error.mae, v.error.maeInterval) : '–',
         v.error ? withRange(v.error.rmse, v.error.rmseInterval) : '–',
         String(v.error?.n ?? 0),
@@ -54,10 +50,10 @@ function valueTable(report: CompareReport): string[] {
       ...report.versions.map((v) => {
         const value = v.value;
         const range = (r: { low: number; high: number } | null) =>
-          r ? `${number(r.low)} to ${number(r.high)}` : '–';
+          r ? `${significant(r.low)} to ${significant(r.high)}` : '–';
         return [
           v.version,
-          value ? number(value.mean) : '–',
+          value ? significant(value.mean) : '–',
           range(value?.fixedHorizon ?? null),
           range(value?.sequential ?? null),
           String(value?.n ?? 0),
@@ -148,7 +144,7 @@ export function formatCompareReport(report: CompareReport): string {
   }
   for (const comparison of report.value) {
     const { fixedHorizon: fixed, sequential } = comparison;
-    const signed = (x: number) => `${x >= 0 ? '+' : ''}${number(x)}`;
+    const signed = (x: number) => `${x >= 0 ? '+' : ''}${significant(x)}`;
     lines.push(
       `value: ${comparison.candidate} − ${comparison.baseline} = ${signed(comparison.difference)}` +
         (fixed

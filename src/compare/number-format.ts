@@ -33,3 +33,7 @@ export const counts = (c: Record<string, number>): string =>
 
 /** A population stability index: three decimals (0.2 is the usual flag). */
 export const psi = (x: number): string => x.toFixed(3);
+
+/** A value as people read it: 4 significant digits, no exponent for everyday sizes. */
+export const significant = (x: number): string =>
+  Math.abs(x) >= 1e-3 && Math.abs(x) < 1e7 ? String(Number(x.toPrecision(4))) : x.toPrecision(4);

@@ -17,6 +17,8 @@ export interface TestGateway {
   dir: string;
   dbPath: string;
   modelsDir: string;
+  /** `http://127.0.0.1:<port>`: for a CLI that talks to the gateway. */
+  url: string;
   /** `127.0.0.1:<port>` of the gRPC service, when started with `grpc: true`. */
   grpcAddress: string | undefined;
   request(path: string, init?: RequestInit): Promise<Response>;
@@ -83,6 +85,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     dir,
     dbPath,
     modelsDir,
+    url: origin,
     grpcAddress: grpc ? `127.0.0.1:${grpc.port}` : undefined,
     request,
     post: (path, body, headers = {}) =>
