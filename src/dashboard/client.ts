@@ -11,6 +11,16 @@ import type { CompareReport } from '../compare/report.js';
 import type { DeploymentState } from '../db/deployment-state.js';
 import type { StoredDeploymentEvent } from '../db/deployments.js';
 import type { RolloutRecord } from '../db/rollouts.js';
+import type { ReplayView } from '../replay/job-view.js';
+import { esc } from './html.js';
+import {
+  chosenCandidate,
+  DASHBOARD_REPLAY_SINCE,
+  isFinished,
+  replayChoices,
+  replaySection,
+  replayStates,
+} from './replay-panel.js';
 import type { TrafficSeries } from './traffic.js';
 
 /** A model as GET /models describes it (the fields drawn here). */
@@ -63,14 +73,6 @@ const COLORS = ['#2563eb', '#ea580c', '#7c3aed', '#0d9488', '#db2777', '#65a30d'
 
 // ---- formatting (numbers as `npm run compare` writes them: compare/number-format.ts) ----
 
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
 const two = (n: number) => String(n).padStart(2, '0');
 const hhmm = (t: number) => {
   const d = new Date(t);
@@ -436,7 +438,7 @@ function renderModel({ model, report, traffic, control }: LoadedModel) {
     <header class="model-head"><h2>${esc(model.name)}</h2>${facts(model, report)}${actions(model, control)}</header>
     ${srmBanner(report)}
     <div class="body">
-      <div>${versionTable(model, report, names, colors)}${findings(report)}${driftSection(model.name)}</div>
+      <div>${versionTable(model, report, names, colors)}${findings(report)}${driftSection(model.name)}${replaySection(model, getToken() !== '')}</div>
       ${chart(traffic, colors)}
     </div>
     ${events(control)}
@@ -461,18 +463,24 @@ const $tokenState = element('token-state', HTMLElement);
 const $forget = element('forget-token', HTMLButtonElement);
 
 let shown = '';
+/** The last figures read: a replay's progress redraws them without reading them again. */
+let views: LoadedModel[] = [];
+function draw() {
+  const html = views.length
+    ? views.map(renderModel).join('')
+    : '<p class="muted">No models are loaded.</p>';
+  // Unchanged figures leave the DOM alone: no flicker, no lost hover or focus.
+  if (html !== shown) {
+    $models.innerHTML = html;
+    shown = html;
+  }
+}
+
 async function update() {
   try {
     const { models } = await api<{ models: ModelView[] }>('/models');
-    const views = await Promise.all(models.map(loadModel));
-    const html = views.length
-      ? views.map(renderModel).join('')
-      : '<p class="muted">No models are loaded.</p>';
-    // Unchanged figures leave the DOM alone: no flicker, no lost hover or focus.
-    if (html !== shown) {
-      $models.innerHTML = html;
-      shown = html;
-    }
+    views = await Promise.all(models.map(loadModel));
+    draw();
     $status.textContent = `updated ${clock(Date.now())} · refreshes every ${REFRESH_MS / 1000} s`;
   } catch (error) {
     $status.textContent = `update failed at ${clock(Date.now())}: ${messageOf(error)}`;
@@ -574,6 +582,65 @@ $models.addEventListener('click', async (event) => {
     driftChecks.set(model, { error: `drift check failed: ${messageOf(error)}` });
   }
   await refresh();
+});
+
+// ---- replay: POST /control/replay, then GET it every second until it ends ----
+
+const REPLAY_POLL_MS = 1000;
+
+$models.addEventListener('change', (event) => {
+  const select =
+    event.target instanceof HTMLSelectElement && event.target.dataset.replayCandidate
+      ? event.target
+      : null;
+  if (select?.dataset.replayCandidate) {
+    replayChoices.set(select.dataset.replayCandidate, select.value);
+  }
+});
+
+async function followReplay(model: string, id: string) {
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, REPLAY_POLL_MS));
+    try {
+      const job = await api<ReplayView>(`/control/replay/${encodeURIComponent(id)}`, withToken());
+      replayStates.set(model, { job });
+      draw();
+      if (isFinished(job)) return;
+    } catch (error) {
+      replayStates.set(model, { error: `replay status failed: ${messageOf(error)}` });
+      draw();
+      return;
+    }
+  }
+}
+
+$models.addEventListener('click', async (event) => {
+  const button =
+    event.target instanceof Element
+      ? event.target.closest<HTMLButtonElement>('button[data-replay]')
+      : null;
+  const name = button?.dataset.replay;
+  const model = views.find((v) => v.model.name === name)?.model;
+  if (!name || !model || button.disabled) return;
+  const candidate = chosenCandidate(model);
+  replayStates.set(name, 'starting');
+  draw();
+  try {
+    const job = await api<ReplayView>(
+      '/control/replay',
+      withToken({
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: name, candidate, since: DASHBOARD_REPLAY_SINCE }),
+      }),
+    );
+    replayStates.set(name, { job });
+    draw();
+    await followReplay(name, job.id);
+  } catch (error) {
+    replayStates.set(name, { error: `replay failed: ${messageOf(error)}` });
+    draw();
+  }
 });
 
 document.addEventListener('visibilitychange', () => {

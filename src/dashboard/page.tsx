@@ -66,6 +66,10 @@ small, .muted { color: var(--muted); }
 .events td, .events th { text-align: left; padding-right: 20px; }
 .events td:last-child { white-space: normal; }
 .error { color: var(--bad); }
+.replay { margin-top: 14px; }
+.replay select { font: inherit; margin: 0 6px; }
+.replay-figures { margin: 8px 0; padding-left: 18px; }
+.confusion { width: auto; margin-top: 6px; }
 `;
 
 /** The page shell; /dashboard.js fills <main> from the gateway's APIs and keeps it fresh. */
