@@ -5,7 +5,7 @@ import type { PredictionRecord } from '../src/db/predictions.js';
 import { readServedInputs, readServedRows } from '../src/db/served-rows.js';
 import type { Storage } from '../src/db/storage.js';
 import { runCompareCli } from './support/compare-cli.js';
-import { FEATURES, seededRows } from './support/drift-log.js';
+import { FEATURES, seededRegressorRows, seededRows } from './support/drift-log.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
 import { parseAs, present, readCompare, readError, schemas } from './support/responses.js';
 import { createTestGateway, type TestGateway } from './support/test-gateway.js';
@@ -32,6 +32,22 @@ const windowRows = seededRows({
   idPrefix: 'now',
   shift: { feature: 'sepal_width', sd: 0.5 },
 });
+/** A regressor's log: its predicted values move by half a standard deviation, its inputs do not. */
+const regressorBaseline = seededRegressorRows({
+  seed: 17,
+  rows: ROWS,
+  from: baselineFrom,
+  version: 'v1',
+  idPrefix: 'price-base',
+});
+const regressorWindow = seededRegressorRows({
+  seed: 18,
+  rows: ROWS,
+  from: windowFrom,
+  version: 'v1',
+  idPrefix: 'price-now',
+  shiftSd: 0.5,
+});
 /** Rows sharing milliseconds, seven to a ms: paging must neither split nor repeat them. */
 const crowded = seededRows({ seed: 9, rows: 700, from: 0, version: 'v2', idPrefix: 'crowd' }).map(
   (row, i) => ({ ...row, ts: windowFrom - HOUR + Math.floor(i / 7) }),
@@ -54,7 +70,13 @@ beforeAll(async () => {
     log: { flushRows: 1000, flushMs: 10, maxQueue: 10_000 },
   });
   for (const storage of [gw.gate.storage, pgStorage]) {
-    await write(storage, [...baselineRows, ...windowRows, ...crowded]);
+    await write(storage, [
+      ...baselineRows,
+      ...windowRows,
+      ...crowded,
+      ...regressorBaseline,
+      ...regressorWindow,
+    ]);
   }
 }, 60_000);
 afterAll(async () => {
@@ -131,8 +153,11 @@ describe('GET /compare/:model?baseline=…', () => {
       expect(figures).toMatchObject({ rows: ROWS, baselineRows: ROWS });
     }
     // The labels follow petal length, which did not move: the label mix holds.
-    expect(v1.prediction?.flagged).toBe(false);
-    expect(v1.prediction?.chiSquare?.degreesOfFreedom).toBe(2);
+    const labelMix = v1.prediction;
+    if (labelMix?.kind !== 'label')
+      throw new Error(`expected the label mix, got ${labelMix?.kind}`);
+    expect(labelMix.flagged).toBe(false);
+    expect(labelMix.chiSquare?.degreesOfFreedom).toBe(2);
   });
 
   it('flags nothing when the window is the baseline itself, and honours psiThreshold', async () => {
@@ -166,6 +191,65 @@ describe('GET /compare/:model?baseline=…', () => {
     const report = await readCompare(await gw.request('/compare/iris'));
     expect(report.drift).toBeUndefined();
   });
+});
+
+describe("a regressor's predicted value (SQLite and PostgreSQL)", () => {
+  const request = {
+    model: 'price',
+    since: windowFrom,
+    until: windowFrom + ROWS,
+    baseline: { kind: 'window' as const, since: baselineFrom, until: baselineFrom + ROWS },
+  };
+  const scores = (rows: PredictionRecord[]) => rows.map((row) => row.score as number);
+
+  it('gives PSI and KS of the predicted values against the baseline, from the logged scores', async () => {
+    const drift = await loadDrift(
+      { queries: gw.gate.storage.queries, flushLog: () => gw.gate.flushLog() },
+      request,
+    );
+    const [v1] = drift.versions;
+    const prediction = v1?.prediction;
+    if (prediction?.kind !== 'value')
+      throw new Error(`expected a value drift, got ${prediction?.kind}`);
+    expect(prediction).toMatchObject({ rows: ROWS, baselineRows: ROWS, flagged: true });
+    const base = scores(regressorBaseline);
+    const now = scores(regressorWindow);
+    expect(Math.abs(prediction.ks.statistic - exactKs(base, now))).toBeLessThan(0.002);
+    expect(Math.abs(prediction.psi - exactPsi(base, now))).toBeLessThan(0.005);
+    // Its inputs did not move.
+    expect(v1?.flagged).toEqual([]);
+    expect(v1?.note).toBeNull();
+  });
+
+  it('PostgreSQL gives the same report, number for number', async () => {
+    const fromPg = await loadDrift(
+      { queries: pgStorage.queries, flushLog: async () => {} },
+      request,
+    );
+    const fromSqlite = await loadDrift(
+      { queries: gw.gate.storage.queries, flushLog: () => gw.gate.flushLog() },
+      request,
+    );
+    expect(fromPg.versions[0]?.prediction?.kind).toBe('value');
+    expect(fromPg).toEqual(fromSqlite);
+  });
+
+  it('npm run compare prints the predicted value line', async () => {
+    const { stdout } = await runCompareCli(
+      'price',
+      gw.dbPath,
+      '--since',
+      String(windowFrom),
+      '--until',
+      String(windowFrom + ROWS),
+      '--baseline',
+      `${baselineFrom}..${baselineFrom + ROWS}`,
+    );
+    expect(stdout).toMatch(
+      /^predicted value: PSI 0\.\d{3}, KS D = 0\.\d{3}, p = \S+ \(5000 values, baseline 5000\) {2}DRIFT$/m,
+    );
+    expect(stdout).not.toContain('label mix');
+  }, 120_000);
 });
 
 describe('npm run compare -- --baseline', () => {

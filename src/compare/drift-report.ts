@@ -18,7 +18,10 @@ export interface VersionDrift {
   rows: number;
   /** Numeric features seen on both sides, by name. */
   features: FeatureDrift[];
-  /** Label mix against the same version's in the baseline window; null without one. */
+  /**
+   * The label mix (a classifier) or the predicted value (a regressor) against the same
+   * version's in the baseline window; null without one.
+   */
   prediction: PredictionDrift | null;
   /** Features whose PSI passes the threshold. */
   flagged: string[];
@@ -57,10 +60,7 @@ export function driftAgainstWindow(
       });
     }
     const own = before.get(version);
-    const prediction =
-      own && own.labels.size > 0 && sample.labels.size > 0
-        ? predictionDrift(own.labels, sample.labels, psiThreshold)
-        : null;
+    const prediction = own ? predictionDrift(own, sample, psiThreshold) : null;
     return {
       version,
       rows: sample.rows,
@@ -71,7 +71,7 @@ export function driftAgainstWindow(
         inputs.rows === 0
           ? 'no served traffic in the baseline window'
           : prediction === null
-            ? 'no predictions of this version in the baseline window to compare the label mix with'
+            ? 'no predictions of this version in the baseline window to compare its predictions with'
             : null,
     };
   });
@@ -112,26 +112,45 @@ export function driftAgainstTraining(
       prediction: null,
       flagged: features.filter((f) => f.flagged).map((f) => f.feature),
       note: stats
-        ? 'training statistics carry no label mix: prediction drift needs a baseline window'
+        ? 'training statistics carry no predictions (label mix or predicted values): prediction drift needs a baseline window'
         : 'this version is not loaded or its model.json has no featureStats',
     };
   });
   return { baseline: { kind: 'training', rows: null }, psiThreshold, versions };
 }
 
+/**
+ * A classifier's label mix against its own in the baseline; a regressor's predicted values
+ * the same way as a numeric feature (PSI over the baseline's deciles, KS). Null when either
+ * side has nothing to compare.
+ */
 function predictionDrift(
-  before: ReadonlyMap<string, number>,
-  now: ReadonlyMap<string, number>,
+  before: TrafficSample,
+  now: TrafficSample,
   psiThreshold: number,
-): PredictionDrift {
-  const sum = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-  const drift = labelDrift(before, now);
-  return {
-    rows: sum(now),
-    baselineRows: sum(before),
-    ...drift,
-    flagged: drift.psi > psiThreshold,
-  };
+): PredictionDrift | null {
+  const sum = (m: ReadonlyMap<unknown, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+  if (before.labels.size > 0 && now.labels.size > 0) {
+    const drift = labelDrift(before.labels, now.labels);
+    return {
+      kind: 'label',
+      rows: sum(now.labels),
+      baselineRows: sum(before.labels),
+      ...drift,
+      flagged: drift.psi > psiThreshold,
+    };
+  }
+  if (before.predicted.size > 0 && now.predicted.size > 0) {
+    const drift = numericDrift(before.predicted, now.predicted);
+    return {
+      kind: 'value',
+      rows: histogramTotal(now.predicted),
+      baselineRows: histogramTotal(before.predicted),
+      ...drift,
+      flagged: drift.psi > psiThreshold,
+    };
+  }
+  return null;
 }
 
 const sortedVersions = (samples: ReadonlyMap<string, TrafficSample>) =>

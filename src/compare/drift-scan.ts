@@ -18,7 +18,7 @@ export async function scanTraffic(
 ): Promise<Map<string, TrafficSample>> {
   const samples = new Map<string, TrafficSample>();
   for await (const page of readServedInputs(source, range, PAGE_ROWS)) {
-    for (const [, version, input, label] of page) {
+    for (const [, version, input, label, score] of page) {
       if (!keep(version)) continue;
       let sample = samples.get(version);
       if (!sample) {
@@ -26,8 +26,9 @@ export async function scanTraffic(
         samples.set(version, sample);
       }
       sample.rows++;
-      // Only successful predictions have a label.
+      // Only successful predictions have a label (a classifier's) or a score without one (a regressor's value).
       if (label !== null) sample.labels.set(label, (sample.labels.get(label) ?? 0) + 1);
+      else if (score !== null) addToHistogram(sample.predicted, score);
       addInput(sample.features, input);
     }
     await nextTurn();

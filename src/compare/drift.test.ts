@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FEATURES, seededRows } from '../../test/support/drift-log.js';
+import { FEATURES, seededRegressorRows, seededRows } from '../../test/support/drift-log.js';
 import { addToHistogram, type Histogram } from '../stats/value-bins.js';
 import { numericDrift, trainingDrift } from './drift.js';
 import { driftAgainstWindow } from './drift-report.js';
@@ -10,7 +10,8 @@ function sampleOf(rows: ReturnType<typeof seededRows>): Map<string, TrafficSampl
   const sample = emptySample();
   for (const row of rows) {
     sample.rows++;
-    sample.labels.set(row.label as string, (sample.labels.get(row.label as string) ?? 0) + 1);
+    if (row.label !== null) sample.labels.set(row.label, (sample.labels.get(row.label) ?? 0) + 1);
+    else if (row.score !== null) addToHistogram(sample.predicted, row.score);
     for (const [feature, value] of Object.entries(
       JSON.parse(row.input) as Record<string, number>,
     )) {
@@ -61,6 +62,78 @@ describe('drift on seeded traffic (known answers)', () => {
       const drift = flaggedFor(seed, false);
       expect(drift?.features.map((f) => f.feature)).toEqual([...FEATURES].sort());
       if (drift?.flagged.length === 0 && !drift.prediction?.flagged) clean++;
+    }
+    expect(clean).toBeGreaterThanOrEqual(19);
+  });
+});
+
+describe("a regressor's prediction drift on seeded traffic (known answers)", () => {
+  const driftFor = (seed: number, shiftSd: number) => {
+    const rows = (s: number, prefix: string, shift: number) =>
+      seededRegressorRows({
+        seed: s,
+        rows: ROWS,
+        from: 0,
+        version: 'v1',
+        idPrefix: prefix,
+        shiftSd: shift,
+      });
+    return driftAgainstWindow(
+      { since: 0, until: 1 },
+      sampleOf(rows(seed, 'b', 0)),
+      sampleOf(rows(seed + 1000, 'n', shiftSd)),
+    ).versions[0];
+  };
+
+  it('flags the predicted value moved by half a standard deviation, with PSI and KS as for a feature', () => {
+    for (const seed of [1, 2, 3]) {
+      const drift = driftFor(seed, 0.5);
+      const prediction = drift?.prediction;
+      expect(prediction?.kind).toBe('value');
+      if (prediction?.kind !== 'value') continue;
+      expect(prediction).toMatchObject({ rows: ROWS, baselineRows: ROWS, flagged: true });
+      // N(0,1) against N(0.5,1): PSI over deciles 0.2377, KS D = 2Φ(0.25) − 1 = 0.1974.
+      expect(prediction.psi).toBeGreaterThan(0.2);
+      expect(prediction.psi).toBeLessThan(0.29);
+      expect(prediction.ks.statistic).toBeGreaterThan(0.17);
+      expect(prediction.ks.statistic).toBeLessThan(0.23);
+      expect(prediction.ks.pValue).toBeLessThan(1e-10);
+      expect(prediction.deciles).toHaveLength(9);
+      // The inputs did not move: no feature flagged, and no label mix for a regressor.
+      expect(drift?.flagged).toEqual([]);
+      expect(drift?.features.map((f) => f.feature)).toEqual(['area', 'rooms']);
+    }
+  });
+
+  it("cuts the predicted values' PSI buckets at the baseline's deciles: 1..100 against 51..150", () => {
+    const sampleOfValues = (values: number[]) => {
+      const sample = emptySample();
+      for (const v of values) addToHistogram(sample.predicted, v);
+      sample.rows = values.length;
+      return new Map([['v1', sample]]);
+    };
+    const base = Array.from({ length: 100 }, (_, i) => i + 1);
+    const prediction = driftAgainstWindow(
+      { since: 0, until: 1 },
+      sampleOfValues(base),
+      sampleOfValues(base.map((x) => x + 50)),
+    ).versions[0]?.prediction;
+    if (prediction?.kind !== 'value') throw new Error('expected a value drift');
+    expect(prediction.deciles).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90]);
+    const empty = 1e-4;
+    expect(prediction.psi).toBeCloseTo(
+      5 * (empty - 0.1) * Math.log(empty / 0.1) + 0.5 * Math.log(0.6 / 0.1),
+      12,
+    );
+    expect(prediction.ks.statistic).toBeCloseTo(0.5, 12);
+  });
+
+  it('flags nothing on unshifted predictions in at least 19 of 20 seeds', () => {
+    let clean = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const drift = driftFor(seed, 0);
+      expect(drift?.prediction?.kind).toBe('value');
+      if (drift?.flagged.length === 0 && drift.prediction?.flagged === false) clean++;
     }
     expect(clean).toBeGreaterThanOrEqual(19);
   });

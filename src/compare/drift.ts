@@ -1,8 +1,9 @@
 /**
  * Drift of a version's traffic against a baseline, from streamed counts (drift-scan.ts):
  * pure, no I/O. Numeric features: PSI over the baseline's deciles and the two-sample
- * Kolmogorov–Smirnov test; the prediction (label mix): PSI over labels and Pearson's
- * chi-square test of homogeneity. A feature or prediction is flagged when its PSI passes
+ * Kolmogorov–Smirnov test; the prediction: a classifier's label mix by PSI over labels and
+ * Pearson's chi-square test of homogeneity, a regressor's predicted value like a numeric
+ * feature (PSI and KS). A feature or prediction is flagged when its PSI passes
  * the threshold (0.2 by default: the usual "significant shift"). PSI, not the p-value,
  * decides, because on a million rows a shift too small to matter is still "significant".
  */
@@ -39,13 +40,17 @@ export interface FeatureDrift extends NumericDrift {
   flagged: boolean;
 }
 
-export interface PredictionDrift {
-  rows: number;
-  baselineRows: number;
-  psi: number;
-  chiSquare: ChiSquareTest | null;
-  flagged: boolean;
-}
+/** The prediction's drift: a classifier's label mix, or a regressor's predicted value. */
+export type PredictionDrift =
+  | {
+      kind: 'label';
+      rows: number;
+      baselineRows: number;
+      psi: number;
+      chiSquare: ChiSquareTest | null;
+      flagged: boolean;
+    }
+  | ({ kind: 'value'; rows: number; baselineRows: number; flagged: boolean } & NumericDrift);
 
 /**
  * Training statistics of one feature, from model.json `featureStats`: the row count and

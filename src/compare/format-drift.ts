@@ -33,10 +33,15 @@ export function formatDrift(drift: DriftReport): string {
       );
     }
     const prediction = version.prediction;
-    if (prediction) {
+    const drifted = prediction?.flagged ? '  DRIFT' : '';
+    if (prediction?.kind === 'label') {
       const test = prediction.chiSquare;
       lines.push(
-        `label mix: PSI ${psi(prediction.psi)}${test ? `, chi² = ${test.statistic.toFixed(1)} (df ${test.degreesOfFreedom}), p = ${pValue(test.pValue)}` : ''}${prediction.flagged ? '  DRIFT' : ''}`,
+        `label mix: PSI ${psi(prediction.psi)}${test ? `, chi² = ${test.statistic.toFixed(1)} (df ${test.degreesOfFreedom}), p = ${pValue(test.pValue)}` : ''}${drifted}`,
+      );
+    } else if (prediction?.kind === 'value') {
+      lines.push(
+        `predicted value: PSI ${psi(prediction.psi)}, KS D = ${prediction.ks.statistic.toFixed(3)}, p = ${pValue(prediction.ks.pValue)} (${prediction.rows} values, baseline ${prediction.baselineRows})${drifted}`,
       );
     }
     if (version.note) lines.push(`note: ${version.note}`);

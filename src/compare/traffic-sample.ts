@@ -7,12 +7,15 @@ export interface TrafficSample {
   features: Map<string, Histogram>;
   /** Successful predictions per label. */
   labels: Map<string, number>;
+  /** A regressor's predicted values (successful rows with a value and no label), binned. */
+  predicted: Histogram;
 }
 
 export const emptySample = (): TrafficSample => ({
   rows: 0,
   features: new Map(),
   labels: new Map(),
+  predicted: new Map(),
 });
 
 /** Every version's sample merged: the baseline of features, whichever version served them. */
@@ -22,6 +25,8 @@ export function mergeSamples(samples: Iterable<TrafficSample>): TrafficSample {
     merged.rows += sample.rows;
     for (const [label, n] of sample.labels)
       merged.labels.set(label, (merged.labels.get(label) ?? 0) + n);
+    for (const [key, n] of sample.predicted)
+      merged.predicted.set(key, (merged.predicted.get(key) ?? 0) + n);
     for (const [feature, histogram] of sample.features) {
       const into = merged.features.get(feature) ?? new Map<number, number>();
       for (const [key, n] of histogram) into.set(key, (into.get(key) ?? 0) + n);

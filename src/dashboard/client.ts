@@ -420,9 +420,8 @@ function driftSection(model: string) {
       const flagged = features.length
         ? `drift in ${features.map((f) => `<strong>${esc(f.feature)}</strong> (PSI ${psi(f.psi)})`).join(', ')}`
         : 'no feature flagged';
-      const labels = v.prediction?.flagged
-        ? `; label mix moved (PSI ${psi(v.prediction.psi)})`
-        : '';
+      const what = v.prediction?.kind === 'value' ? 'predicted value' : 'label mix';
+      const labels = v.prediction?.flagged ? `; ${what} moved (PSI ${psi(v.prediction.psi)})` : '';
       const note = v.note ? ` <small class="muted">${esc(v.note)}</small>` : '';
       return `<li data-drift-version="${esc(v.version)}">${esc(v.version)}: ${flagged}${labels}${note}</li>`;
     });

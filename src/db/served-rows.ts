@@ -18,9 +18,17 @@ export interface ServedRow {
 
 /**
  * What drift reads of a served row, as a tuple (no object per row: a million of them is
- * a measurable share of a drift pass): ts, version, input JSON, label (null for errors).
+ * a measurable share of a drift pass): ts, version, input JSON, label (null for errors and
+ * regressors), score (a regressor's predicted value, a classifier's label probability; null
+ * for errors).
  */
-export type ServedInput = [ts: number, version: string, input: string, label: string | null];
+export type ServedInput = [
+  ts: number,
+  version: string,
+  input: string,
+  label: string | null,
+  score: number | null,
+];
 
 /**
  * Served rows of a range in ts order (ties in any order), at most `limit` (null: all).

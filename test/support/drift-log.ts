@@ -63,3 +63,43 @@ export function seededRows(options: {
   }
   return records;
 }
+
+/** The regressor's predicted value: normal, mean 300, sd 50 (a house price in thousands). */
+export const PREDICTED_NORMAL = [300, 50] as const;
+
+/**
+ * `rows` served predictions of a regressor `price` (label null, the value in `score`, as
+ * the gateway logs them) from `from`, one per ms: two unshifted normal features and a
+ * predicted value drawn from PREDICTED_NORMAL, moved by `shiftSd` of its sd.
+ */
+export function seededRegressorRows(options: {
+  seed: number;
+  rows: number;
+  from: number;
+  version: string;
+  idPrefix: string;
+  shiftSd?: number;
+}): PredictionRecord[] {
+  const draw = normalDraws(options.seed);
+  const [mean, sd] = PREDICTED_NORMAL;
+  return Array.from({ length: options.rows }, (_, i) => {
+    const value = mean + ((options.shiftSd ?? 0) + draw()) * sd;
+    return {
+      id: `${options.idPrefix}-${String(i).padStart(7, '0')}`,
+      ts: options.from + i,
+      model: 'price',
+      version: options.version,
+      route: 'live',
+      userHash: null,
+      requestId: 'seeded',
+      input: JSON.stringify({ rooms: 3 + draw(), area: 80 + 20 * draw() }),
+      output: JSON.stringify({ value }),
+      label: null,
+      score: value,
+      latencyUs: 100,
+      status: 'ok',
+      error: null,
+      shadowOf: null,
+    };
+  });
+}

@@ -348,19 +348,33 @@ const driftReport = z.looseObject({
       rows: z.number(),
       features: z.array(featureDrift),
       prediction: z
-        .looseObject({
-          rows: z.number(),
-          baselineRows: z.number(),
-          psi: z.number(),
-          chiSquare: z
-            .looseObject({
-              statistic: z.number(),
-              degreesOfFreedom: z.number(),
-              pValue: z.number(),
-            })
-            .nullable(),
-          flagged: z.boolean(),
-        })
+        .discriminatedUnion('kind', [
+          // A classifier's label mix.
+          z.looseObject({
+            kind: z.literal('label'),
+            rows: z.number(),
+            baselineRows: z.number(),
+            psi: z.number(),
+            chiSquare: z
+              .looseObject({
+                statistic: z.number(),
+                degreesOfFreedom: z.number(),
+                pValue: z.number(),
+              })
+              .nullable(),
+            flagged: z.boolean(),
+          }),
+          // A regressor's predicted value, as a numeric feature.
+          z.looseObject({
+            kind: z.literal('value'),
+            rows: z.number(),
+            baselineRows: z.number(),
+            psi: z.number(),
+            deciles: z.array(z.number()),
+            ks: z.looseObject({ statistic: z.number(), pValue: z.number() }),
+            flagged: z.boolean(),
+          }),
+        ])
         .nullable(),
       flagged: z.array(z.string()),
       note: z.string().nullable(),

@@ -31,7 +31,7 @@ const SERVED_ROWS = `SELECT p.id, p.ts::float8 AS ts, p.version, p.input, p.labe
   WHERE p.model = $1 AND p.ts >= $2 AND p.ts < $3 AND p.shadow_of IS NULL
   ORDER BY p.ts LIMIT $4`;
 const SERVED_COUNT = `SELECT count(*)::float8 AS n FROM predictions WHERE ${SERVED}`;
-const SERVED_INPUTS = `SELECT ts::float8, version, input, label FROM predictions
+const SERVED_INPUTS = `SELECT ts::float8, version, input, label, score FROM predictions
   WHERE ${SERVED} ORDER BY ts LIMIT $4`;
 const FEEDBACK = `SELECT p.version AS version, count(*)::int AS n,
     coalesce(sum(CASE WHEN p.label = f.label THEN 1 ELSE 0 END), 0)::int AS correct

@@ -118,7 +118,7 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
   );
   const servedInputs = sqlite
     .prepare(
-      `SELECT ts, version, input, label FROM predictions INDEXED BY predictions_model_ts
+      `SELECT ts, version, input, label, score FROM predictions INDEXED BY predictions_model_ts
        WHERE ${SERVED} ORDER BY ts LIMIT @limit`,
     )
     .raw();
