@@ -83,6 +83,11 @@ export async function composeModelgate(
     inferenceWorker: config.inferenceWorker,
     cacheRows: config.cacheRows,
     onBatch: (model, version, rows) => metrics.batchRows.observe({ model, version }, rows),
+    onWorkerStopped: (model, version, reason, callsFailed) =>
+      logger.error(
+        { model, version, reason, callsFailed },
+        `inference worker of ${model}/${version} stopped; failed its ${callsFailed} calls in flight, starting a new one`,
+      ),
     onLoadFailed: (model, version, error) =>
       logger.error({ model, version, err: error }, `model version not loaded: ${model}/${version}`),
   });

@@ -1,9 +1,15 @@
 /**
  * Versions whose session runs on a worker thread (MODELGATE_INFERENCE_WORKER) answer exactly
- * what the inline session answers, batch under load, survive a promote/flip, and stop cleanly.
+ * what the inline session answers, batch under load, survive a promote/flip, and stop cleanly;
+ * a worker that dies fails only the call it held and is replaced.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { HEAVY_FEATURES, writeHeavyModel } from '../scripts/bench/heavy-model.js';
 import { placeInference, WORKER_THRESHOLD_US } from '../src/models/onnx-host.js';
+import { exitInferenceWorkerOnNextCallForTests } from '../src/models/worker-runner.js';
 import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
 
 const ROWS = [
@@ -37,6 +43,8 @@ async function predict(gw: TestGateway, instances: unknown[], version?: string) 
   return (await json(res)) as { version: string; outputs: Output[] };
 }
 
+const healthy = { running: true, restarts: 0, callsInFlight: 0, lastStop: null };
+
 describe('inference on a worker thread', () => {
   it('GET /models says where each version runs and what a row cost', async () => {
     const body = (await json(await worker.request('/models'))) as {
@@ -44,8 +52,8 @@ describe('inference on a worker thread', () => {
     };
     const iris = body.models.find((m) => m.name === 'iris');
     expect(iris?.versions.map((v) => v.inference)).toEqual([
-      { placement: 'worker', singleRowUs: expect.any(Number) },
-      { placement: 'worker', singleRowUs: expect.any(Number) },
+      { placement: 'worker', singleRowUs: expect.any(Number), worker: healthy },
+      { placement: 'worker', singleRowUs: expect.any(Number), worker: healthy },
     ]);
     const inlineBody = (await json(await inline.request('/models'))) as typeof body;
     expect(
@@ -94,5 +102,84 @@ describe('placeInference', () => {
     expect(placeInference('auto', WORKER_THRESHOLD_US)).toBe('worker');
     expect(placeInference('on', 1)).toBe('worker');
     expect(placeInference('off', 1e6)).toBe('inline');
+  });
+});
+
+describe('a worker thread that dies', () => {
+  const modelsDir = mkdtempSync(join(tmpdir(), 'modelgate-heavy-'));
+  let gw: TestGateway;
+  beforeAll(async () => {
+    // ~0.1 ms a row batched: a 1,000-row call holds the worker long enough to be cut off.
+    writeHeavyModel(modelsDir);
+    gw = await createTestGateway({
+      env: { MODELGATE_MODELS_DIR: modelsDir, MODELGATE_INFERENCE_WORKER: 'on' },
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    rmSync(modelsDir, { recursive: true, force: true });
+  });
+
+  const row = Object.fromEntries(Array.from({ length: HEAVY_FEATURES }, (_, i) => [`x${i}`, 0.5]));
+  const workerOf = async () => {
+    const body = (await json(await gw.request('/models'))) as {
+      models: { name: string; versions: { inference: { worker: WorkerView } }[] }[];
+    };
+    return body.models.find((m) => m.name === 'heavy')?.versions[0]?.inference.worker;
+  };
+  interface WorkerView {
+    running: boolean;
+    restarts: number;
+    callsInFlight: number;
+    lastStop: { reason: string; callsFailed: number } | null;
+  }
+
+  it('fails the call it held with a 500 and an error row, says so, and answers the next from a new worker', async () => {
+    expect(await workerOf()).toEqual({
+      running: true,
+      restarts: 0,
+      callsInFlight: 0,
+      lastStop: null,
+    });
+    exitInferenceWorkerOnNextCallForTests(70);
+    const held = gw.post('/predict/heavy', { instances: Array.from({ length: 1000 }, () => row) });
+    await vi.waitFor(
+      () => expect(gw.gate.oip.serverReadiness()).toHaveProperty('inferenceWorkersDown'),
+      { interval: 1 },
+    );
+    // Sent while the worker is being started again: it waits for the new one.
+    const queued = gw.post('/predict/heavy', { instances: [row] });
+    expect(gw.gate.oip.serverReadiness()).toMatchObject({
+      ready: true,
+      inferenceWorkersDown: [
+        {
+          model: 'heavy',
+          version: 'v1',
+          restarts: 1,
+          lastStop: { reason: 'exit code 70', callsFailed: 1 },
+        },
+      ],
+    });
+
+    const cut = await held;
+    expect(cut.status).toBe(500);
+    expect(((await json(cut)) as { error: { message: string } }).error.message).toContain(
+      'inference worker stopped: exit code 70',
+    );
+    expect((await queued).status).toBe(200);
+    expect((await gw.post('/predict/heavy', { instances: [row] })).status).toBe(200);
+    expect(await workerOf()).toMatchObject({
+      running: true,
+      restarts: 1,
+      lastStop: { reason: 'exit code 70', callsFailed: 1 },
+    });
+    expect(gw.gate.oip.serverReadiness()).not.toHaveProperty('inferenceWorkersDown');
+    const logged = gw.query<{ status: string; error: string | null; n: number }>(
+      "SELECT status, error, count(*) AS n FROM predictions WHERE model = 'heavy' GROUP BY status, error ORDER BY status",
+    );
+    expect(logged).toEqual([
+      { status: 'error', error: 'inference worker stopped: exit code 70', n: 1000 },
+      { status: 'ok', error: null, n: 2 },
+    ]);
   });
 });

@@ -1,10 +1,30 @@
 import { Hono } from 'hono';
 import type { DeploymentStore } from '../db/deployments.js';
 import type { ModelHost } from '../models/model-host.js';
+import type { HostedVersion } from '../models/onnx-host.js';
 import type { FlagSource } from './flags.js';
 import { flagName } from './routing.js';
 
 /** GET /models: what is loaded and how traffic is split, in one look. */
+function inferenceOf(hosted: HostedVersion) {
+  const { placement, singleRowUs } = hosted.inference;
+  const worker = hosted.inference.worker();
+  return {
+    placement,
+    singleRowUs: Math.round(singleRowUs),
+    ...(worker
+      ? {
+          worker: {
+            running: worker.running,
+            restarts: worker.restarts,
+            callsInFlight: worker.callsInFlight,
+            lastStop: worker.lastStop,
+          },
+        }
+      : {}),
+  };
+}
+
 export function modelsRoutes(deps: {
   host: ModelHost;
   deployments: DeploymentStore;
@@ -36,13 +56,11 @@ export function modelsRoutes(deps: {
               /** How the graph was read: which output, which labels, which transform, and why. */
               contract: hosted?.contract.notes ?? [],
               metrics: hosted?.manifest.metrics ?? {},
-              /** inline or worker thread, and the single-row run time that decided it. */
-              inference: hosted
-                ? {
-                    placement: hosted.inference.placement,
-                    singleRowUs: Math.round(hosted.inference.singleRowUs),
-                  }
-                : null,
+              /**
+               * inline or worker thread, the single-row run time that decided it, and a
+               * worker's health: up or being started again, restarts, its last stop.
+               */
+              inference: hosted ? inferenceOf(hosted) : null,
             };
           }),
           live: state?.live ?? null,

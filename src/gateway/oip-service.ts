@@ -162,6 +162,16 @@ export function createOipService(deps: {
         const why = unservable(s.model);
         return why ? [why] : [];
       });
+      // A worker thread being started again after a stop: its version answers 500 until it
+      // is up. Reported, not failed, like a version that cannot load; it mends itself.
+      const workersDown = host.models().flatMap((model) =>
+        host.versions(model).flatMap((version) => {
+          const worker = host.get(model, version)?.inference.worker();
+          return worker && !worker.running
+            ? [{ model, version, restarts: worker.restarts, lastStop: worker.lastStop }]
+            : [];
+        }),
+      );
       const ready =
         notReady.length < states.length &&
         host.models().length > 0 &&
@@ -171,6 +181,7 @@ export function createOipService(deps: {
         ready,
         degraded: !storage.ok,
         ...(notReady.length > 0 ? { notReady } : {}),
+        ...(workersDown.length > 0 ? { inferenceWorkersDown: workersDown } : {}),
         // Deployments changed elsewhere that this replica cannot apply yet (it serves the previous one).
         ...(behind.length > 0 ? { behind } : {}),
         storage,

@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-node';
 import {
   fromWire,
   toWire,
+  type WireClose,
   type WireRequest,
   type WireResponse,
   type WireTensor,
@@ -25,7 +26,12 @@ try {
     typeof init.model === 'string'
       ? await ort.InferenceSession.create(init.model, init.options)
       : await ort.InferenceSession.create(init.model, init.options);
-  port.on('message', async (request: WireRequest) => {
+  port.on('message', async (request: WireRequest | WireClose) => {
+    if ('close' in request) {
+      await session.release();
+      process.exit(0);
+    }
+    if (request.exitForTests !== undefined) process.exit(request.exitForTests);
     let response: WireResponse;
     const transfer: ArrayBuffer[] = [];
     try {

@@ -58,6 +58,8 @@ export interface ModelHostOptions {
   cacheRows?: number;
   /** Told the size of every ONNX call per version, for the batch-size histogram. */
   onBatch?: (model: string, version: string, rows: number) => void;
+  /** Told when a version's inference worker thread stops unexpectedly (it is started again). */
+  onWorkerStopped?: (model: string, version: string, reason: string, callsFailed: number) => void;
   /** Told about every version that cannot be loaded (at start or later). */
   onLoadFailed?: (model: string, version: string, error: unknown) => void;
 }
@@ -102,7 +104,14 @@ export async function createModelHost(
 
   /** The one way a session is made here: every option of the host applies to every version. */
   const openAt = (location: ModelLocation) =>
-    loadVersion(location, batchFor(location), options.inferenceWorker, options.cacheRows);
+    loadVersion(
+      location,
+      batchFor(location),
+      options.inferenceWorker,
+      options.cacheRows,
+      (reason, callsFailed) =>
+        options.onWorkerStopped?.(location.model, location.version, reason, callsFailed),
+    );
 
   const failed = new Map<string, FailedVersion>();
   const recordFailure = (model: string, version: string, error: unknown) => {

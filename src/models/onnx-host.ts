@@ -25,7 +25,12 @@ import { type ModelManifest, modelManifestSchema, type Task } from './manifest.j
 import { firstImproperRow, toLabelStrings, toProbabilities } from './output-reading.js';
 import { createPredictionCache, type PredictionCache } from './prediction-cache.js';
 import type { ModelLocation } from './registry.js';
-import { inlineRunner, startWorkerRunner, type TensorRunner } from './worker-runner.js';
+import {
+  inlineRunner,
+  startWorkerRunner,
+  type TensorRunner,
+  type WorkerHealth,
+} from './worker-runner.js';
 
 export type { TensorInfo } from './contract.js';
 
@@ -45,8 +50,15 @@ export interface HostedVersion {
   inputs: readonly InputBinding[];
   /** The graph's outputs as served (a ZipMap's input in place of the ZipMap). */
   outputs: TensorInfo[];
-  /** Where the session runs, and what one row cost when it was loaded (median of warm runs). */
-  inference: { placement: 'inline' | 'worker'; singleRowUs: number };
+  /**
+   * Where the session runs, what one row cost when it was loaded (median of warm runs), and
+   * for a worker thread whether it is up and how often it was started again.
+   */
+  inference: {
+    placement: 'inline' | 'worker';
+    singleRowUs: number;
+    worker(): WorkerHealth | null;
+  };
   /**
    * One value array per input in, and out: probabilities (labels.length per row) for
    * classifiers, one value per row for regressors, plus the graph's label per row if it has one.
@@ -278,6 +290,7 @@ export async function loadVersion(
   batch: BatchOptions,
   inferenceWorker: InferenceWorkerMode = 'auto',
   cacheRows = 0,
+  onWorkerStopped?: (reason: string, callsFailed: number) => void,
 ): Promise<HostedVersion> {
   // One read: the hash names exactly the bytes the session is created from.
   const file = readFileSync(modelFile(location));
@@ -309,7 +322,10 @@ export async function loadVersion(
   const placement = placeInference(inferenceWorker, singleRowUs);
   if (placement === 'worker') {
     try {
-      runner = await startWorkerRunner({ model: opened.bytes, options: SESSION_OPTIONS });
+      runner = await startWorkerRunner(
+        { model: opened.bytes, options: SESSION_OPTIONS },
+        { ...(onWorkerStopped ? { onStopped: onWorkerStopped } : {}) },
+      );
     } catch (error) {
       await session.release();
       throw loadFailed(location, (error as Error).message);
@@ -347,7 +363,7 @@ export async function loadVersion(
     labels: contract.labels,
     inputs: contract.inputs,
     outputs,
-    inference: { placement, singleRowUs },
+    inference: { placement, singleRowUs, worker: () => runner.health() },
     run,
     runDirect: runOnce,
     cache,

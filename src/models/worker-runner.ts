@@ -1,16 +1,21 @@
 /**
  * Where a version's ONNX session runs: inline on the main thread, or on a worker thread of its
  * own (inference-worker.ts). Both take and return ort.Tensor so the code above does not know
- * which it has. A worker that dies fails the calls it held (the caller answers 500 and logs an
- * error row) and is started again for the next call: one bad run does not take the version down.
+ * which it has. A worker that stops (a crash, `process.exit` in native code, the thread killed)
+ * fails the calls it held at once (the caller answers 500 and logs an error row), is reported,
+ * and a new one is started after a backoff pause: one bad run does not take the version down,
+ * and a worker that dies on every start does not spin.
  */
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
+import { backoff } from '../backoff.js';
 import {
   fromWire,
   toWire,
+  type WireClose,
   type WireRequest,
   type WireResponse,
   type WorkerHello,
@@ -20,10 +25,24 @@ import {
 export type Feeds = Record<string, ort.Tensor>;
 export type Results = Record<string, ort.Tensor>;
 
+/** A worker runner's state, for GET /models and readiness. */
+export interface WorkerHealth {
+  /** A worker is up and taking calls (false while one is being started again). */
+  running: boolean;
+  /** Workers started because the one before stopped. */
+  restarts: number;
+  /** Calls sent to the worker and not yet answered. */
+  callsInFlight: number;
+  /** The last unexpected stop: when, why, and how many calls it failed. */
+  lastStop: { at: string; reason: string; callsFailed: number } | null;
+}
+
 export interface TensorRunner {
   readonly kind: 'inline' | 'worker';
   run(feeds: Feeds, fetches: readonly string[]): Promise<Results>;
   release(): Promise<void>;
+  /** null for an inline runner. */
+  health(): WorkerHealth | null;
 }
 
 export function inlineRunner(session: ort.InferenceSession): TensorRunner {
@@ -31,7 +50,31 @@ export function inlineRunner(session: ort.InferenceSession): TensorRunner {
     kind: 'inline',
     run: (feeds, fetches) => session.run(feeds, [...fetches]),
     release: () => session.release(),
+    health: () => null,
   };
+}
+
+export interface WorkerRunnerOptions {
+  /** Told once per unexpected stop, with the calls it failed. */
+  onStopped?: (reason: string, callsFailed: number) => void;
+}
+
+/** A restart waits this long after a stop, doubling while starts keep failing. */
+const FIRST_RESTART_MS = 50;
+const LAST_RESTART_MS = 5_000;
+
+/** Set by the test seam below; taken by the next call of any worker runner. */
+let exitOnNextCall: number | undefined;
+
+/**
+ * Test seam: the next call sent to an inference worker makes that worker call
+ * `process.exit(code)` instead of running, so the call is in flight when the worker dies.
+ * Reachable only by importing it; no route or setting calls it. (Worker.terminate() is no
+ * substitute: onnxruntime-node aborts the whole process when a thread is terminated inside
+ * `session.run`.)
+ */
+export function exitInferenceWorkerOnNextCallForTests(code = 70): void {
+  exitOnNextCall = code;
 }
 
 function spawnInferenceWorker(init: WorkerInit): Worker {
@@ -51,25 +94,38 @@ interface Call {
   reject: (error: Error) => void;
 }
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** Starts a worker holding its own session; resolves once the session is created there. */
-export async function startWorkerRunner(init: WorkerInit): Promise<TensorRunner> {
+export async function startWorkerRunner(
+  init: WorkerInit,
+  options: WorkerRunnerOptions = {},
+): Promise<TensorRunner> {
   const calls = new Map<number, Call>();
   let nextId = 0;
   let released = false;
-  /** The worker the calls go to; a dead one is forgotten so the next call starts another. */
-  let active: Worker | undefined;
+  let running = false;
+  let restarts = 0;
+  let lastStop: WorkerHealth['lastStop'] = null;
+  const retry = backoff({ firstMs: FIRST_RESTART_MS, lastMs: LAST_RESTART_MS });
+
+  /** False until the first worker is up: a first start that fails is the loader's to report. */
+  let serving = false;
 
   const start = (): Promise<Worker> =>
     new Promise<Worker>((resolve, reject) => {
       const worker = spawnInferenceWorker(init);
       let ready = false;
+      let stopped = false;
+      let sessionError: string | undefined;
       worker.on('message', (message: WorkerHello | WireResponse) => {
         if ('ready' in message) {
           if (message.ready) {
             ready = true;
+            running = true;
             resolve(worker);
           } else {
-            reject(new Error(`inference worker could not create its session: ${message.error}`));
+            sessionError = `could not create its session: ${message.error}`;
             void worker.terminate();
           }
           return;
@@ -83,40 +139,53 @@ export async function startWorkerRunner(init: WorkerInit): Promise<TensorRunner>
           for (const [name, tensor] of Object.entries(message.outputs)) {
             results[name] = fromWire(tensor);
           }
+          // This worker runs: the next stop starts again after the shortest pause.
+          retry.reset();
           call.resolve(results);
         }
       });
-      const failAll = (why: string) => {
+      const stop = (why: string) => {
+        if (stopped) return;
+        stopped = true;
+        running = false;
         if (!ready) reject(new Error(`inference worker failed to start: ${why}`));
+        if (released || !serving) return;
+        // Calls go to one worker at a time: every call in flight was this worker's.
         const error = new Error(`inference worker stopped: ${why}`);
+        const failed = calls.size;
         for (const call of calls.values()) call.reject(error);
         calls.clear();
-        // The next call starts a fresh worker; a released runner stays stopped.
-        if (!released && active === worker) {
-          active = undefined;
-          current = undefined;
-        }
+        lastStop = { at: new Date().toISOString(), reason: why, callsFailed: failed };
+        options.onStopped?.(why, failed);
+        restarts += 1;
+        // Calls that arrive meanwhile wait for the new worker, or fail with its start.
+        const next = sleep(retry.next()).then(() =>
+          released ? Promise.reject(new Error('inference worker released')) : start(),
+        );
+        next.catch(() => {});
+        current = next;
       };
-      worker.once('error', (error) => failAll(error.message));
-      worker.once('exit', (code) => failAll(`exit code ${code}`));
-      active = worker;
+      worker.once('error', (error) => stop(error.message));
+      worker.once('exit', (code) => stop(sessionError ?? `exit code ${code}`));
     });
 
-  let current: Promise<Worker> | undefined = start();
+  let current: Promise<Worker> = start();
   await current;
+  serving = true;
 
   return {
     kind: 'worker',
     async run(feeds, fetches) {
       if (released) throw new Error('inference worker released');
-      current ??= start();
       const worker = await current;
       const id = nextId++;
       const request: WireRequest = {
         id,
         feeds: Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, toWire(t)])),
         fetches: [...fetches],
+        ...(exitOnNextCall !== undefined ? { exitForTests: exitOnNextCall } : {}),
       };
+      exitOnNextCall = undefined;
       return new Promise<Results>((resolve, reject) => {
         calls.set(id, { resolve, reject });
         worker.postMessage(request);
@@ -124,8 +193,14 @@ export async function startWorkerRunner(init: WorkerInit): Promise<TensorRunner>
     },
     async release() {
       released = true;
-      const worker = await current?.catch(() => undefined);
-      await worker?.terminate();
+      const worker = await current.catch(() => undefined);
+      if (!worker || !running) return;
+      // Asked, not terminated: terminating the thread inside session.run aborts the process.
+      // The worker takes the message after the runs sent before it.
+      const exited = once(worker, 'exit');
+      worker.postMessage({ close: true } satisfies WireClose);
+      await exited;
     },
+    health: () => ({ running, restarts, callsInFlight: calls.size, lastStop }),
   };
 }

@@ -25,6 +25,16 @@ export interface WireRequest {
   id: number;
   feeds: Record<string, WireTensor>;
   fetches: string[];
+  /**
+   * Set only through worker-runner.ts's test seam: the worker calls process.exit with this
+   * code instead of running, as a worker that crashes with a call in flight would.
+   */
+  exitForTests?: number;
+}
+
+/** Sent by release(): the worker frees its session and ends between runs, never inside one. */
+export interface WireClose {
+  close: true;
 }
 
 export type WireResponse =
