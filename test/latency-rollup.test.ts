@@ -81,3 +81,49 @@ describe('latency percentiles from the rollup', () => {
     });
   }
 });
+
+describe('a replay of rows partly logged already (a spill file written twice)', () => {
+  it('adds to the rollup only the rows that were new, however they mix within one statement', async () => {
+    const replayDir = mkdtempSync(join(tmpdir(), 'modelgate-rollup-replay-'));
+    const again = openSqliteStorage(join(replayDir, 'log.db'), {
+      flushRows: 500,
+      flushMs: 10,
+      maxQueue: 10_000,
+    });
+    try {
+      again.predictionLog.append(rows.slice(0, 1000));
+      await again.predictionLog.flush();
+      // 32 rows all logged, then logged and new rows alternating, then a tail of 5 new rows.
+      const replay: PredictionRecord[] = rows.slice(0, 32);
+      for (let i = 0; i < 500; i++)
+        replay.push(rows[500 + i] as PredictionRecord, rows[1000 + i] as PredictionRecord);
+      replay.push(...rows.slice(1500, 1505));
+      await again.predictionLog.replay(replay);
+
+      const logged = rows.slice(0, 1505);
+      const until = START + 10 * MINUTE;
+      const { latencyBuckets, counts } = await again.queries.compareRows({
+        model: 'iris',
+        since: 0,
+        until,
+      });
+      const got = latencyBuckets
+        .map((b) => [`${b.version}/${b.bucket}`, b.count] as [string, number])
+        .sort(([a], [b]) => a.localeCompare(b));
+      const want = new Map<string, number>();
+      for (const r of logged) {
+        if (r.status !== 'ok' || r.shadowOf !== null) continue;
+        const key = `${r.version}/${latencyBucketOf(r.latencyUs)}`;
+        want.set(key, (want.get(key) ?? 0) + 1);
+      }
+      expect(got).toEqual([...want].sort(([a], [b]) => a.localeCompare(b)));
+      // And each row is in the log once.
+      expect(counts.reduce((sum, c) => sum + c.n, 0)).toBe(
+        logged.filter((r) => r.shadowOf === null).length,
+      );
+    } finally {
+      await again.close();
+      rmSync(replayDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -4,47 +4,96 @@ import type { PredictionLog, PredictionRecord } from '../predictions.js';
 import { createQueuedLog, type QueuedLogOptions } from '../queued-log.js';
 import { MINUTE_MS } from '../stats-queries.js';
 
-const INSERT = `INSERT OR IGNORE INTO predictions
-  (id, ts, model, version, route, user_hash, request_id, input, output, label, score,
-   latency_us, status, error, shadow_of, cached)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const COLUMNS = `(id, ts, model, version, route, user_hash, request_id, input, output, label, score,
+   latency_us, status, error, shadow_of, cached)`;
+const COLUMN_COUNT = 16;
+const ROW_PLACEHOLDERS = `(${Array(COLUMN_COUNT).fill('?').join(', ')})`;
+/**
+ * Rows per multi-row INSERT. One statement of 16 rows costs ~1 µs of CPU less per row than
+ * 16 single-row statements (5.1 → 4.0 µs in scripts/bench, log writer: each statement run
+ * is a trip through better-sqlite3's binding and SQLite's VDBE set-up); 32 and 50 rows gain
+ * nothing more.
+ */
+const ROWS_PER_STATEMENT = 16;
+const insertSql = (rows: number) =>
+  `INSERT OR IGNORE INTO predictions ${COLUMNS} VALUES ${Array(rows).fill(ROW_PLACEHOLDERS).join(', ')}`;
 const ADD_TO_ROLLUP = `INSERT INTO latency_rollup (model, version, minute, bucket, count)
   VALUES (?, ?, ?, ?, ?)
   ON CONFLICT (model, version, minute, bucket) DO UPDATE SET count = count + excluded.count`;
+const ROWID_OF = 'SELECT rowid FROM predictions WHERE id = ?';
 
 /** Rows per SQLite transaction: a few milliseconds of the event loop each. */
 const ROWS_PER_WRITE = 2_000;
+
+/** Writes row `r`'s columns into `params` from `at` on (positional: no object per row). */
+function bindRow(params: unknown[], at: number, r: PredictionRecord): void {
+  params[at] = r.id;
+  params[at + 1] = r.ts;
+  params[at + 2] = r.model;
+  params[at + 3] = r.version;
+  params[at + 4] = r.route;
+  params[at + 5] = r.userHash;
+  params[at + 6] = r.requestId;
+  params[at + 7] = r.input;
+  params[at + 8] = r.output;
+  params[at + 9] = r.label;
+  params[at + 10] = r.score;
+  params[at + 11] = r.latencyUs;
+  params[at + 12] = r.status;
+  params[at + 13] = r.error;
+  params[at + 14] = r.shadowOf;
+  params[at + 15] = r.cached === true ? 1 : 0;
+}
 
 export function createSqlitePredictionLog(
   sqlite: Database.Database,
   options: QueuedLogOptions,
 ): PredictionLog {
-  const insert = sqlite.prepare(INSERT);
+  const insertMany = sqlite.prepare(insertSql(ROWS_PER_STATEMENT));
+  const insertOne = sqlite.prepare(insertSql(1));
+  const rowidOf = sqlite.prepare(ROWID_OF).pluck();
   const addToRollup = sqlite.prepare(ADD_TO_ROLLUP);
+  const manyParams: unknown[] = new Array(ROWS_PER_STATEMENT * COLUMN_COUNT);
+  const oneParams: unknown[] = new Array(COLUMN_COUNT);
+
+  /**
+   * Inserts rows[from, from + count) with `statement`, appending to `inserted` the rows that
+   * were new. INSERT OR IGNORE skips ids already logged (a replayed spill file); when every
+   * row went in (always, outside a replay) that is the whole slice. Otherwise the new ones
+   * are told apart by rowid: SQLite gives each inserted row the table's largest rowid plus
+   * one, so one statement's new rows hold the `changes` rowids ending at lastInsertRowid.
+   */
+  const insertSlice = (
+    statement: Database.Statement,
+    params: unknown[],
+    rows: readonly PredictionRecord[],
+    from: number,
+    count: number,
+    inserted: PredictionRecord[],
+  ): void => {
+    for (let i = 0; i < count; i++) bindRow(params, i * COLUMN_COUNT, rows[from + i] as PredictionRecord);
+    const { changes, lastInsertRowid } = statement.run(params);
+    if (changes === count) {
+      for (let i = from; i < from + count; i++) inserted.push(rows[i] as PredictionRecord);
+      return;
+    }
+    if (changes === 0) return;
+    const last = BigInt(lastInsertRowid);
+    const first = last - BigInt(changes) + 1n;
+    for (let i = from; i < from + count; i++) {
+      const r = rows[i] as PredictionRecord;
+      const rowid = BigInt(rowidOf.get(r.id) as number | bigint);
+      if (rowid >= first && rowid <= last) inserted.push(r);
+    }
+  };
+
   const insertAll = sqlite.transaction((rows: readonly PredictionRecord[]) => {
     const inserted: PredictionRecord[] = [];
-    // Positional binding: a fifth faster than named parameters bound from an object.
-    for (const r of rows) {
-      const { changes } = insert.run(
-        r.id,
-        r.ts,
-        r.model,
-        r.version,
-        r.route,
-        r.userHash,
-        r.requestId,
-        r.input,
-        r.output,
-        r.label,
-        r.score,
-        r.latencyUs,
-        r.status,
-        r.error,
-        r.shadowOf,
-        r.cached === true ? 1 : 0,
-      );
-      if (changes > 0) inserted.push(r);
+    let at = 0;
+    for (; at + ROWS_PER_STATEMENT <= rows.length; at += ROWS_PER_STATEMENT) {
+      insertSlice(insertMany, manyParams, rows, at, ROWS_PER_STATEMENT, inserted);
     }
+    for (; at < rows.length; at++) insertSlice(insertOne, oneParams, rows, at, 1, inserted);
     // Only rows new to the log count: a replayed spill file must not count twice.
     for (const [key, count] of latencyCounts(inserted)) {
       const [model, version, minute, bucket] = key.split('\u0000');
