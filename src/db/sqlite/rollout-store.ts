@@ -1,16 +1,23 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { RolloutRecord, RolloutStore } from '../rollouts.js';
 import type { Db } from './client.js';
 import { rollouts } from './schema.js';
 
 export function createSqliteRolloutStore(db: Db): RolloutStore {
+  // Prepared once: every control change reads the model's rollout (twice for a flip).
+  const rolloutOf = db
+    .select()
+    .from(rollouts)
+    .where(eq(rollouts.model, sql.placeholder('model')))
+    .prepare();
+  const runningRollouts = db
+    .select()
+    .from(rollouts)
+    .where(eq(rollouts.status, 'running'))
+    .prepare();
   return {
-    get: async (model) =>
-      db.select().from(rollouts).where(eq(rollouts.model, model)).get() as
-        | RolloutRecord
-        | undefined,
-    running: async () =>
-      db.select().from(rollouts).where(eq(rollouts.status, 'running')).all() as RolloutRecord[],
+    get: async (model) => rolloutOf.get({ model }) as RolloutRecord | undefined,
+    running: async () => runningRollouts.all() as RolloutRecord[],
     async saveIfSameStep(record) {
       const result = db.update(rollouts).set(record).where(sameStep(record)).run();
       return result.changes === 1;
