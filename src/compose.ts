@@ -82,6 +82,7 @@ export async function composeModelgate(
     batch: config.batch,
     inferenceWorker: config.inferenceWorker,
     cacheRows: config.cacheRows,
+    intraOpThreads: config.intraOpThreads,
     onBatch: (model, version, rows) => metrics.batchRows.observe({ model, version }, rows),
     onWorkerStopped: (model, version, reason, callsFailed) =>
       logger.error(

@@ -48,6 +48,7 @@ const envSchema = z.object({
   MODELGATE_BATCH_MAX_ROWS: integer(1000, 1, 100_000),
   MODELGATE_INFERENCE_WORKER: z.enum(['auto', 'on', 'off']).default('auto'),
   MODELGATE_CACHE_ROWS: integer(0, 0, 10_000_000),
+  MODELGATE_INTRA_OP_THREADS: integer(1, 1, 64),
   MODELGATE_LOG_FLUSH_ROWS: integer(500, 1, 100_000),
   MODELGATE_LOG_FLUSH_MS: integer(10, 1, 60_000),
   MODELGATE_LOG_MAX_QUEUE: integer(100_000, 1000, 10_000_000),
@@ -99,6 +100,8 @@ export interface Config {
   inferenceWorker: InferenceWorkerMode;
   /** Distinct input rows whose last result each loaded version remembers; 0 = no cache. */
   cacheRows: number;
+  /** ONNX Runtime intra-op threads per session. */
+  intraOpThreads: number;
   predictionLog: { flushRows: number; flushMs: number; maxQueue: number };
   /** From SIGTERM to exit at most: open requests are cut, unwritten rows spilled. */
   shutdownTimeoutMs: number;
@@ -140,6 +143,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     batch: { windowUs: e.MODELGATE_BATCH_WINDOW_US, maxRows: e.MODELGATE_BATCH_MAX_ROWS },
     inferenceWorker: e.MODELGATE_INFERENCE_WORKER,
     cacheRows: e.MODELGATE_CACHE_ROWS,
+    intraOpThreads: e.MODELGATE_INTRA_OP_THREADS,
     predictionLog: {
       flushRows: e.MODELGATE_LOG_FLUSH_ROWS,
       flushMs: e.MODELGATE_LOG_FLUSH_MS,

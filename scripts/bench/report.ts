@@ -208,6 +208,25 @@ const flipsLine = (flips: FlipResult) =>
   `${flips.steady.p99Ms.toFixed(2)} ms steady (req/s ${flips.during.rps.toFixed(0)} vs ${flips.steady.rps.toFixed(0)}); ` +
   `${flips.during.non2xx + flips.during.errors + flips.during.timeouts} failed requests, ` +
   `${flips.flipsFailed} failed flips, slowest flip ${flips.flipMaxMs.toFixed(1)} ms`;
+/** Issue 20 (3): the heavy model's two ways to use both cores, side by side at c=64. */
+function placementLine(servers: ServerResult[]): string | null {
+  const at64 = (id: string) =>
+    runAt(
+      servers.find((server) => server.id === id),
+      64,
+    );
+  const worker = at64('heavy/modelgate');
+  const intraOp = at64('heavy/intra-op-2');
+  if (!worker || !intraOp) return null;
+  const winner = worker.rps >= intraOp.rps ? 'the worker thread' : '2 intra-op threads inline';
+  return (
+    `heavy model at c=64, both cores: worker thread ${runSummary(worker)} vs inline with 2 intra-op threads ${runSummary(intraOp)}; ` +
+    `worker/intra-op ${(worker.rps / intraOp.rps).toFixed(2)}× req/s: ${winner} wins`
+  );
+}
+const runSummary = (run: ServerRun) =>
+  `${run.rps.toFixed(0)} req/s, p99 ${run.p99Ms.toFixed(1)} ms, ${run.cpuUsPerRequest.toFixed(0)} µs CPU/req`;
+
 const logWriterLine = (log: LogWriterResult) =>
   `prediction log writer: ${n(log.rows)} rows appended one at a time, an event-loop turn after each, ` +
   `in ${log.seconds.toFixed(2)} s = ${n(log.rowsPerSecond)} rows/s ` +
@@ -220,6 +239,7 @@ export function textReport(result: BenchResult): string {
     '',
     resultsTable(result, false),
     '',
+    ...(placementLine(result.servers) ? [placementLine(result.servers) as string, ''] : []),
     flipsLine(result.flips),
     '',
     protocolsLine(result.protocols),
@@ -252,6 +272,7 @@ export function markdownBlock(result: BenchResult): string {
     '',
     resultsTable(result, true),
     '',
+    ...(placementLine(result.servers) ? [`- ${placementLine(result.servers)}.`] : []),
     `- ${flipsLine(result.flips)}.`,
     `- ${protocolsLine(result.protocols)}.`,
     ...(result.logWriter ? [`- ${logWriterLine(result.logWriter)}.`] : []),

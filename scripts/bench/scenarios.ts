@@ -89,6 +89,22 @@ export function scenarios(heavyModelsDir: string, heavyVersionDir: string): Scen
       }),
     },
     {
+      // Both cores for the run itself instead of a worker thread: the event loop still waits
+      // for each run, but each run takes about half as long.
+      id: 'heavy/intra-op-2',
+      model: 'heavy',
+      label: 'heavy · modelgate inline, 2 intra-op threads',
+      bare: false,
+      script: 'src/main.ts',
+      path: '/predict/heavy',
+      body: heavy,
+      env: modelgateEnv({
+        MODELGATE_MODELS_DIR: heavyModelsDir,
+        MODELGATE_INFERENCE_WORKER: 'off',
+        MODELGATE_INTRA_OP_THREADS: '2',
+      }),
+    },
+    {
       id: 'heavy/modelgate',
       model: 'heavy',
       label: 'heavy · modelgate (defaults)',

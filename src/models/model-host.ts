@@ -56,6 +56,8 @@ export interface ModelHostOptions {
   inferenceWorker?: InferenceWorkerMode;
   /** Distinct input rows remembered per version (MODELGATE_CACHE_ROWS); 0 or unset = off. */
   cacheRows?: number;
+  /** ONNX Runtime intra-op threads per session (MODELGATE_INTRA_OP_THREADS; default 1). */
+  intraOpThreads?: number;
   /** Told the size of every ONNX call per version, for the batch-size histogram. */
   onBatch?: (model: string, version: string, rows: number) => void;
   /** Told when a version's inference worker thread stops unexpectedly (it is started again). */
@@ -104,14 +106,13 @@ export async function createModelHost(
 
   /** The one way a session is made here: every option of the host applies to every version. */
   const openAt = (location: ModelLocation) =>
-    loadVersion(
-      location,
-      batchFor(location),
-      options.inferenceWorker,
-      options.cacheRows,
-      (reason, callsFailed) =>
+    loadVersion(location, batchFor(location), {
+      ...(options.inferenceWorker ? { inferenceWorker: options.inferenceWorker } : {}),
+      ...(options.cacheRows ? { cacheRows: options.cacheRows } : {}),
+      ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
+      onWorkerStopped: (reason, callsFailed) =>
         options.onWorkerStopped?.(location.model, location.version, reason, callsFailed),
-    );
+    });
 
   const failed = new Map<string, FailedVersion>();
   const recordFailure = (model: string, version: string, error: unknown) => {
