@@ -71,7 +71,8 @@ export function createSqlitePredictionLog(
     count: number,
     inserted: PredictionRecord[],
   ): void => {
-    for (let i = 0; i < count; i++) bindRow(params, i * COLUMN_COUNT, rows[from + i] as PredictionRecord);
+    for (let i = 0; i < count; i++)
+      bindRow(params, i * COLUMN_COUNT, rows[from + i] as PredictionRecord);
     const { changes, lastInsertRowid } = statement.run(params);
     if (changes === count) {
       for (let i = from; i < from + count; i++) inserted.push(rows[i] as PredictionRecord);
