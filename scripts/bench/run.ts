@@ -6,6 +6,8 @@
  *                over one; PostgreSQL retention dropping a day's partition vs deleting its rows
  *                [--rows 1000000])
  *                [--only protocols]   (one scenario alone: OIP over REST vs gRPC at c=64)
+ *                [--only replay]   (one scenario alone: live p99 at c=16 without and with a
+ *                replay running beside it)
  *
  * One run, servers one after another on loopback, each at concurrency 1, 16 and 64:
  * the bare Hono + ONNX Runtime handler and modelgate on iris (~12 µs a run) and on a seeded
@@ -24,11 +26,18 @@ import { benchCache } from './cache-bench.js';
 import { compareBench, driftBench, exportBench } from './compare-bench.js';
 import { benchFlips } from './flips.js';
 import { writeHeavyModel } from './heavy-model.js';
-import { drive as driveAutocannon, type LoadResult, promValue, sampleDuring } from './load.js';
+import {
+  drive as driveAutocannon,
+  IRIS_BODY,
+  type LoadResult,
+  promValue,
+  sampleDuring,
+} from './load.js';
 import { benchLogWriter } from './log-writer.js';
 import { benchPartitions } from './partition-bench.js';
 import { benchPostgres } from './postgres-bench.js';
 import { compareProtocols, protocolsLine } from './protocols.js';
+import { benchReplay } from './replay-bench.js';
 import {
   type BenchResult,
   evaluateTargets,
@@ -246,8 +255,16 @@ async function main(): Promise<void> {
       process.stdout.write(`${line}\n`);
     return;
   }
+  if (args.only === 'replay') {
+    progress(`load generator: ${loadGenerator}`);
+    for (const line of await benchReplay(drive, IRIS_BODY, durationS, progress))
+      process.stdout.write(`${line}\n`);
+    return;
+  }
   if (args.only !== undefined) {
-    throw new Error(`--only: "${args.only}" is not cache, export, protocols, drift or partitions`);
+    throw new Error(
+      `--only: "${args.only}" is not cache, export, protocols, drift, partitions or replay`,
+    );
   }
   const loadStart = loadavg()[0] ?? 0;
   progress(`load generator: ${loadGenerator}`);

@@ -51,7 +51,7 @@ export const REPLAY_HEARTBEAT_MS = 1_000;
 export const REPLAY_ABANDON_AFTER_MS = 10_000;
 /** Progress is written at most this often (and whenever a page ends). */
 const PROGRESS_EVERY_MS = 250;
-const PAGE_ROWS = 1_000;
+const PAGE_ROWS = 256;
 
 const ABANDONED =
   'abandoned: the gateway running this replay stopped without finishing it (no heartbeat)';
