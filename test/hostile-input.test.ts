@@ -1,9 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  readAnyError,
+  readControlView,
+  readError,
+  readInfer,
+  readPrediction,
+} from './support/responses.js';
+import {
   CONTROL_TOKEN,
   createTestGateway,
   IRIS_ROW,
-  json,
   type TestGateway,
 } from './support/test-gateway.js';
 
@@ -31,10 +37,8 @@ const postText = (path: string, body: string, headers: Record<string, string> = 
 
 /** Either error shape: `{"error": {code, message}}`, or under /v2 the OIP's `{"error": message, code}`. */
 const expectRefused = async (res: Response, status: number, code: string, mentions: string) => {
-  const body = await json(res);
-  const error =
-    typeof body.error === 'string' ? { code: body.code, message: body.error } : body.error;
-  expect({ status: res.status, code: error?.code }).toEqual({ status, code });
+  const error = await readAnyError(res);
+  expect({ status: res.status, code: error.code }).toEqual({ status, code });
   expect(error.message).toContain(mentions);
 };
 
@@ -137,7 +141,9 @@ describe('reserved keys', () => {
       body: '{"model":"iris","weights":{"v1":50,"__proto__":50}}',
     });
     await expectRefused(res, 400, 'invalid_input', 'weights.__proto__');
-    expect((await json(await gw.control('GET', '/control/iris'))).deployment.split).toBeNull();
+    expect(
+      (await readControlView(await gw.control('GET', '/control/iris'))).deployment.split,
+    ).toBeNull();
   });
 
   it('NUL characters → 400 naming the field', async () => {
@@ -149,7 +155,7 @@ describe('reserved keys', () => {
 describe('X-Prediction-Id', () => {
   it('carries the id of a single row', async () => {
     const res = await gw.post('/predict/iris', { inputs: IRIS_ROW });
-    const body = await json(res);
+    const body = await readPrediction(res);
     expect(res.headers.get('x-prediction-id')).toBe(body.predictionId);
   });
 
@@ -157,14 +163,14 @@ describe('X-Prediction-Id', () => {
     const res = await gw.post('/predict/iris', { instances: Array(500).fill(IRIS_ROW) });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-prediction-id')).toBeNull();
-    expect((await json(res)).predictionIds).toHaveLength(500);
+    expect((await readPrediction(res)).predictionIds).toHaveLength(500);
 
     const oip = await gw.post('/v2/models/iris/infer', {
       inputs: [{ name: 'input', shape: [2, 4], datatype: 'FP32', data: Array(8).fill(1) }],
     });
     expect(oip.status).toBe(200);
     expect(oip.headers.get('x-prediction-id')).toBeNull();
-    expect((await json(oip)).parameters.prediction_ids.split(',')).toHaveLength(2);
+    expect((await readInfer(oip)).parameters.prediction_ids.split(',')).toHaveLength(2);
   });
 });
 
@@ -193,14 +199,18 @@ describe('content types a browser sends cross-origin without a preflight', () =>
         await expectRefused(res, 415, 'unsupported_media_type', 'Content-Type');
       }
       expect(rowsLogged()).toBe(before);
-      expect((await json(await gw.control('GET', '/control/iris'))).deployment.live).toBe('v1');
+      expect(
+        (await readControlView(await gw.control('GET', '/control/iris'))).deployment.live,
+      ).toBe('v1');
     });
   }
 });
 
 describe('feedback overwrite', () => {
   it('needs the control token; the first label needs none', async () => {
-    const { predictionId } = await json(await gw.post('/predict/iris', { inputs: IRIS_ROW }));
+    const { predictionId } = await readPrediction(
+      await gw.post('/predict/iris', { inputs: IRIS_ROW }),
+    );
     expect((await gw.post('/feedback', { predictionId, label: 'setosa' })).status).toBe(200);
     const anonymous = await gw.post('/feedback', {
       predictionId,
@@ -239,7 +249,9 @@ describe('control requests that cannot do what they say', () => {
   it('source unleash without UNLEASH_URL → 409 naming it, nothing changed', async () => {
     const res = await gw.control('PUT', '/control/source', { model: 'iris', source: 'unleash' });
     await expectRefused(res, 409, 'conflict', 'UNLEASH_URL');
-    expect((await json(await gw.control('GET', '/control/iris'))).deployment.source).toBe('local');
+    expect(
+      (await readControlView(await gw.control('GET', '/control/iris'))).deployment.source,
+    ).toBe('local');
   });
 
   it('a rollout interval beyond the 2^31 − 1 ms timer limit → 400', async () => {
@@ -259,8 +271,8 @@ describe('control requests that cannot do what they say', () => {
       interval: '596h',
     });
     expect(longest.status).toBe(200);
-    const { rollout } = await json(longest);
-    expect(rollout.status).toBe('running');
+    const { rollout } = await readControlView(longest);
+    expect(rollout?.status).toBe('running');
     expect(await servedVersionOf('rollout-user')).toBeDefined();
     expect((await gw.control('POST', '/control/rollout/abort', { model: 'iris' })).status).toBe(
       200,
@@ -269,7 +281,8 @@ describe('control requests that cannot do what they say', () => {
 });
 
 async function servedVersionOf(userId: string): Promise<string> {
-  return (await json(await gw.post('/predict/iris', { inputs: IRIS_ROW, userId }))).version;
+  return (await readPrediction(await gw.post('/predict/iris', { inputs: IRIS_ROW, userId })))
+    .version;
 }
 
 describe('compare time bounds', () => {
@@ -282,7 +295,7 @@ describe('compare time bounds', () => {
     ]) {
       const res = await gw.request(`/compare/iris?${query}`);
       expect({ query, status: res.status }).toEqual({ query, status: 400 });
-      expect((await json(res)).error.code).toBe('invalid_input');
+      expect((await readError(res)).error.code).toBe('invalid_input');
     }
   });
 });

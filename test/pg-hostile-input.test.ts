@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
+import { readControlView, readError } from './support/responses.js';
 import {
   CONTROL_TOKEN,
   createTestGateway,
   IRIS_ROW,
-  json,
   type TestGateway,
 } from './support/test-gateway.js';
 
@@ -25,7 +25,7 @@ afterAll(async () => {
 
 const statusAndCode = async (res: Response) => ({
   status: res.status,
-  code: (await json(res)).error?.code,
+  code: (await readError(res)).error.code,
 });
 
 describe('hostile input on PostgreSQL', () => {
@@ -42,7 +42,9 @@ describe('hostile input on PostgreSQL', () => {
       body: '{"model":"iris","reason":"because\\u0000"}',
     });
     expect(await statusAndCode(flip)).toEqual({ status: 400, code: 'invalid_input' });
-    expect((await json(await gw.control('GET', '/control/iris'))).deployment.live).toBe('v1');
+    expect((await readControlView(await gw.control('GET', '/control/iris'))).deployment.live).toBe(
+      'v1',
+    );
   });
 
   it('since/until beyond any time → 400', async () => {

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../scripts/examples/prng.js';
 import { createManualTimer } from './support/manual-timer.js';
-import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
+import { present, readControlView, readPrediction } from './support/responses.js';
+import { createTestGateway, IRIS_ROW, type TestGateway } from './support/test-gateway.js';
 
 const CLASSES = ['setosa', 'versicolor', 'virginica'];
 
@@ -22,9 +23,9 @@ async function trafficWithFeedback(
   for (let i = 0; i < users; i++) {
     const res = await gw.post('/predict/iris', body, { 'x-user-id': `user-${i}` });
     expect(res.status).toBe(200);
-    const answer = await json(res);
-    answer.predictionIds.forEach((predictionId: string, row: number) => {
-      const predicted = answer.outputs[row].label as string;
+    const answer = await readPrediction(res);
+    present(answer.predictionIds, 'predictionIds').forEach((predictionId, row) => {
+      const predicted = present(answer.outputs[row], `row ${row}`).label;
       const wrong = CLASSES.filter((c) => c !== predicted);
       const label =
         random() < accuracy(answer.version) ? predicted : (wrong[random() < 0.5 ? 0 : 1] as string);
@@ -68,14 +69,14 @@ describe('rollout decisions over HTTP (non-inferiority on confidence sequences)'
       // Too little feedback to show anything: the step waits instead of judging noise.
       await trafficWithFeedback(gw, 10, () => 0.9, random);
       await clock.fireAll();
-      const early = await json(await gw.control('GET', '/control/iris'));
+      const early = await readControlView(await gw.control('GET', '/control/iris'));
       expect(early.rollout).toMatchObject({ status: 'running', stepIndex: 0 });
-      expect(early.rollout.readings.map((r: { status: string }) => r.status)).toContain('wait');
+      expect(early.rollout?.readings.map((r) => r.status)).toContain('wait');
 
       await trafficWithFeedback(gw, 110, () => 0.9, random);
       await clock.fireAll();
-      const done = await json(await gw.control('GET', '/control/iris'));
-      expect(done.rollout.status).toBe('completed');
+      const done = await readControlView(await gw.control('GET', '/control/iris'));
+      expect(done.rollout?.status).toBe('completed');
       expect(done.deployment.live).toBe('v3');
     } finally {
       await gw.close();
@@ -92,9 +93,9 @@ describe('rollout decisions over HTTP (non-inferiority on confidence sequences)'
         createRandom(8),
       );
       await clock.fireAll();
-      const view = await json(await gw.control('GET', '/control/iris'));
-      expect(view.rollout.status).toBe('rolled_back');
-      expect(view.rollout.outcome).toContain('accuracy');
+      const view = await readControlView(await gw.control('GET', '/control/iris'));
+      expect(view.rollout?.status).toBe('rolled_back');
+      expect(view.rollout?.outcome).toContain('accuracy');
       const [event] = gw.query<{ action: string; detail: string }>(
         "SELECT action, detail FROM deployment_events WHERE model = 'iris' ORDER BY id DESC LIMIT 1",
       );

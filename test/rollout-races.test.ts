@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createManualTimer } from './support/manual-timer.js';
-import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
+import { readControlView, readPrediction } from './support/responses.js';
+import { createTestGateway, IRIS_ROW, type TestGateway } from './support/test-gateway.js';
 
 /** A gate inside the rollout evaluation: the test learns when it is reached and says when to go on. */
 function createGate() {
@@ -77,12 +78,12 @@ describe('an abort that lands while a step is being evaluated', () => {
         gate.release();
         await evaluation;
 
-        const view = await json(await gw.control('GET', '/control/iris'));
-        expect(view.rollout.status).toBe('aborted');
+        const view = await readControlView(await gw.control('GET', '/control/iris'));
+        expect(view.rollout?.status).toBe('aborted');
         expect(view.deployment).toMatchObject({ live: 'v1', split: null });
         expect(clock.pendingDelays()).toEqual([]);
         expect(actions(gw)).toEqual(['init', 'rollout_start', 'rollout_abort']);
-        const served = await json(
+        const served = await readPrediction(
           await gw.post('/predict/iris', { inputs: IRIS_ROW, userId: 'x' }),
         );
         expect(served.version).toBe('v1');
@@ -109,8 +110,8 @@ describe('an abort that lands while a step is being evaluated', () => {
         gw.control('POST', '/control/rollout/abort', { model: 'iris' }),
       ]);
       expect(aborted.status).toBe(200);
-      const view = await json(await gw.control('GET', '/control/iris'));
-      expect(view.rollout.status).toBe('aborted');
+      const view = await readControlView(await gw.control('GET', '/control/iris'));
+      expect(view.rollout?.status).toBe('aborted');
       expect(view.deployment.split).toBeNull();
       expect(clock.pendingDelays()).toEqual([]);
       expect(actions(gw).at(-1)).toBe('rollout_abort');

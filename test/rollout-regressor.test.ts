@@ -10,7 +10,8 @@ import {
   writeVersion,
 } from './support/converter-graphs.js';
 import { createManualTimer } from './support/manual-timer.js';
-import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
+import { present, readControlView, readError, readValuePrediction } from './support/responses.js';
+import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 /**
  * Regressors exported to ONNX (TreeEnsembleRegressor, float [N, 1]): v1 live, v2 the same
@@ -70,10 +71,10 @@ async function trafficWithValues(gateway: TestGateway, users: number, seed: numb
       { 'x-user-id': `user-${i}` },
     );
     expect(res.status).toBe(200);
-    const answer = await json(res);
-    (answer.predictionIds as string[]).forEach((predictionId, r) => {
+    const answer = await readValuePrediction(res);
+    present(answer.predictionIds, 'predictionIds').forEach((predictionId, r) => {
       const row = rows[r] as number[];
-      expect(answer.outputs[r].value).toBe(
+      expect(answer.outputs[r]?.value).toBe(
         treeRegressorValue(row, LEAVES[answer.version as keyof typeof LEAVES]),
       );
       feedback.push({ predictionId, value: treeRegressorValue(row, LEAVES.v1) + 10 * normal() });
@@ -103,24 +104,16 @@ describe('rollout of a regressor guarded by MAE and RMSE (over HTTP)', () => {
     // A handful of values per arm is inside the burn-in: the guards wait.
     await trafficWithValues(gw, 4, 21);
     await clock.fireAll();
-    const early = await json(await gw.control('GET', '/control/price'));
+    const early = await readControlView(await gw.control('GET', '/control/price'));
     expect(early.rollout).toMatchObject({ status: 'running', stepIndex: 0 });
-    expect(early.rollout.readings.map((r: { status: string }) => r.status)).toEqual([
-      'wait',
-      'wait',
-    ]);
+    expect(early.rollout?.readings.map((r) => r.status)).toEqual(['wait', 'wait']);
 
     await trafficWithValues(gw, 100, 22);
     await clock.fireAll();
-    const done = await json(await gw.control('GET', '/control/price'));
-    expect(done.rollout.status).toBe('completed');
+    const done = await readControlView(await gw.control('GET', '/control/price'));
+    expect(done.rollout?.status).toBe('completed');
     expect(done.deployment.live).toBe('v2');
-    const readings = done.rollout.readings as Array<{
-      guard: string;
-      status: string;
-      interval: { lower: number; upper: number };
-      samples: { live: number; candidate: number };
-    }>;
+    const readings = present(done.rollout, 'rollout').readings;
     expect(readings.map((r) => [r.guard, r.status])).toEqual([
       ['mae', 'pass'],
       ['rmse', 'pass'],
@@ -136,10 +129,10 @@ describe('rollout of a regressor guarded by MAE and RMSE (over HTTP)', () => {
     expect((await startRollout(gw, 'v3')).status).toBe(200);
     await trafficWithValues(gw, 40, 23);
     await clock.fireAll();
-    const view = await json(await gw.control('GET', '/control/price'));
-    expect(view.rollout.status).toBe('rolled_back');
+    const view = await readControlView(await gw.control('GET', '/control/price'));
+    expect(view.rollout?.status).toBe('rolled_back');
     expect(view.deployment.live).toBe('v1');
-    expect(view.rollout.outcome).toContain('MAE difference');
+    expect(view.rollout?.outcome).toContain('MAE difference');
     const [event] = gw.query<{ action: string; detail: string }>(
       "SELECT action, detail FROM deployment_events WHERE model = 'price' ORDER BY id DESC LIMIT 1",
     );
@@ -163,12 +156,12 @@ describe('rollout of a regressor guarded by MAE and RMSE (over HTTP)', () => {
     const { gw } = await gatewayWithRegressors();
     const accuracy = await startRollout(gw, 'v2', { accuracy: { margin: 0.02 } });
     expect(accuracy.status).toBe(400);
-    expect((await json(accuracy)).error.message).toContain(
+    expect((await readError(accuracy)).error.message).toContain(
       'guards.accuracy: price/v2 is a regressor',
     );
     const shadow = await startRollout(gw, 'v2', { shadowDisagreement: { maxPercent: 5 } });
     expect(shadow.status).toBe(400);
-    const view = await json(await gw.control('GET', '/control/price'));
+    const view = await readControlView(await gw.control('GET', '/control/price'));
     expect(view.rollout).toBeNull();
     expect(view.deployment.split).toBeNull();
 
@@ -180,9 +173,9 @@ describe('rollout of a regressor guarded by MAE and RMSE (over HTTP)', () => {
       guards: { rmse: { margin: 1 } },
     });
     expect(iris.status).toBe(400);
-    expect((await json(iris)).error.message).toMatch(
+    expect((await readError(iris)).error.message).toMatch(
       /^guards\.rmse: iris\/v2 is a classifier, .*predicts a label, not a value; use "accuracy"$/,
     );
-    expect((await json(await gw.control('GET', '/control/iris'))).rollout).toBeNull();
+    expect((await readControlView(await gw.control('GET', '/control/iris'))).rollout).toBeNull();
   }, 60_000);
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { writeFaultyIrisVersion } from './support/faulty-model.js';
 import { createManualTimer } from './support/manual-timer.js';
-import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
+import { readControlView, readError, readPrediction } from './support/responses.js';
+import { createTestGateway, IRIS_ROW, type TestGateway } from './support/test-gateway.js';
 
 async function traffic(
   gw: TestGateway,
@@ -14,8 +15,8 @@ async function traffic(
   for (let i = 0; i < users; i++) {
     const res = await gw.post('/predict/iris', body, { 'x-user-id': `${tag}-${i}` });
     statuses.push(res.status);
-    const answer = await json(res);
-    if (res.status === 200) assigned.set(`${tag}-${i}`, answer.version);
+    if (res.status === 200) assigned.set(`${tag}-${i}`, (await readPrediction(res)).version);
+    else await res.arrayBuffer();
   }
   return { assigned, statuses };
 }
@@ -34,14 +35,14 @@ describe('progressive rollout', () => {
         guards: { errorRate: { margin: 0.5 } },
       });
       expect(started.status).toBe(200);
-      const view = await json(started);
+      const view = await readControlView(started);
       expect(view.rollout).toMatchObject({
         candidate: 'v2',
         baseline: 'v1',
         stepIndex: 0,
         status: 'running',
       });
-      expect(view.rollout.nextEvaluationAt).toBeGreaterThan(Date.now());
+      expect(view.rollout?.nextEvaluationAt).toBeGreaterThan(Date.now());
       expect(view.deployment.split).toEqual({ v1: 90, v2: 10 });
       expect(clock.pendingDelays()).toEqual([120_000]);
 
@@ -51,16 +52,16 @@ describe('progressive rollout', () => {
       expect(movedAtTen.length).toBeLessThan(70);
 
       await clock.fireAll();
-      const atFifty = await json(await gw.control('GET', '/control/iris'));
-      expect(atFifty.rollout.stepIndex).toBe(1);
+      const atFifty = await readControlView(await gw.control('GET', '/control/iris'));
+      expect(atFifty.rollout?.stepIndex).toBe(1);
       expect(atFifty.deployment.split).toEqual({ v1: 50, v2: 50 });
-      expect(atFifty.rollout.readings[0]).toMatchObject({ guard: 'errorRate', status: 'pass' });
+      expect(atFifty.rollout?.readings[0]).toMatchObject({ guard: 'errorRate', status: 'pass' });
       const second = await traffic(gw, 400, 'user');
       for (const user of movedAtTen) expect(second.assigned.get(user)).toBe('v2');
 
       await clock.fireAll();
-      const done = await json(await gw.control('GET', '/control/iris'));
-      expect(done.rollout.status).toBe('completed');
+      const done = await readControlView(await gw.control('GET', '/control/iris'));
+      expect(done.rollout?.status).toBe('completed');
       expect(done.deployment).toMatchObject({
         live: 'v2',
         standby: 'v1',
@@ -108,9 +109,9 @@ describe('progressive rollout', () => {
       expect(during.statuses.filter((s) => s === 500).length).toBeGreaterThan(50);
 
       await clock.fireAll();
-      const view = await json(await gw.control('GET', '/control/iris'));
-      expect(view.rollout.status).toBe('rolled_back');
-      expect(view.rollout.outcome).toContain('errorRate');
+      const view = await readControlView(await gw.control('GET', '/control/iris'));
+      expect(view.rollout?.status).toBe('rolled_back');
+      expect(view.rollout?.outcome).toContain('errorRate');
       expect(view.deployment).toMatchObject({ live: 'v1', split: null, pinned: true });
       const [event] = gw.query<{ action: string; reason: string; detail: string }>(
         "SELECT action, reason, detail FROM deployment_events WHERE model = 'iris' ORDER BY id DESC LIMIT 1",
@@ -148,13 +149,15 @@ describe('progressive rollout', () => {
     const resumedClock = createManualTimer();
     const again = await createTestGateway({ dir, overrides: { rolloutTimer: resumedClock.timer } });
     try {
-      const view = await json(await again.control('GET', '/control/iris'));
+      const view = await readControlView(await again.control('GET', '/control/iris'));
       expect(view.rollout).toMatchObject({ status: 'running', stepIndex: 0, candidate: 'v2' });
       const [remaining] = resumedClock.pendingDelays();
       expect(remaining).toBeLessThan(3_600_000);
       expect(remaining).toBeGreaterThan(3_500_000);
       await resumedClock.fireAll();
-      expect((await json(await again.control('GET', '/control/iris'))).deployment.live).toBe('v2');
+      expect(
+        (await readControlView(await again.control('GET', '/control/iris'))).deployment.live,
+      ).toBe('v2');
     } finally {
       await again.close();
     }
@@ -197,7 +200,7 @@ describe('progressive rollout', () => {
       for (const [body, status, mentions] of bad) {
         const res = await gw.control('POST', '/control/rollout', body);
         expect(res.status, JSON.stringify(body)).toBe(status);
-        expect((await json(res)).error.message).toContain(mentions);
+        expect((await readError(res)).error.message).toContain(mentions);
       }
       expect((await gw.control('POST', '/control/rollout', start)).status).toBe(200);
       const second = await gw.control('POST', '/control/rollout', start);
@@ -207,15 +210,15 @@ describe('progressive rollout', () => {
         weights: { v1: 1, v2: 1 },
       });
       expect(manual.status).toBe(409);
-      expect((await json(manual)).error.message).toContain('abort');
+      expect((await readError(manual)).error.message).toContain('abort');
 
       const aborted = await gw.control('POST', '/control/rollout/abort', {
         model: 'iris',
         reason: 'changed my mind',
       });
       expect(aborted.status).toBe(200);
-      const view = await json(aborted);
-      expect(view.rollout.status).toBe('aborted');
+      const view = await readControlView(aborted);
+      expect(view.rollout?.status).toBe('aborted');
       expect(view.deployment).toMatchObject({ live: 'v1', split: null });
       expect(clock.pendingDelays()).toEqual([]);
       const answers = await traffic(gw, 50, 'post-abort');

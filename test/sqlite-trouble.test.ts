@@ -10,7 +10,8 @@ import {
   PROJECT_ROOT,
   startChildGateway,
 } from './support/child-gateway.js';
-import { IRIS_ROW, json } from './support/test-gateway.js';
+import { readError, readPrediction, readReadiness } from './support/responses.js';
+import { IRIS_ROW } from './support/test-gateway.js';
 
 const TOKEN = 'sqlite-trouble-token-0123456';
 const dirs: string[] = [];
@@ -39,7 +40,7 @@ const predict = (gateway: ChildGateway, rows: number) =>
   });
 const ready = async (gateway: ChildGateway) => {
   const res = await fetch(`${gateway.url}/v2/health/ready`);
-  return { status: res.status, body: await json(res) };
+  return { status: res.status, body: await readReadiness(res) };
 };
 const controlChange = (gateway: ChildGateway) =>
   fetch(`${gateway.url}/control/split`, {
@@ -78,11 +79,11 @@ describe('SQLite on a full disk', () => {
       }
 
       let answered = 0;
-      let refused: { status: number; body: { error: { code: string } } } | undefined;
+      let refused: { status: number; body: Awaited<ReturnType<typeof readError>> } | undefined;
       for (let i = 0; i < 2000 && !refused; i++) {
         const res = await predict(gateway, 100);
-        if (res.status === 200) answered += (await json(res)).outputs.length;
-        else refused = { status: res.status, body: await json(res) };
+        if (res.status === 200) answered += (await readPrediction(res)).outputs.length;
+        else refused = { status: res.status, body: await readError(res) };
       }
       expect(refused).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
       const full = await ready(gateway);
@@ -150,7 +151,7 @@ describe('SQLite write lock held by another process', () => {
       const res = await predict(gateway, 10);
       latencies.push(performance.now() - started);
       expect(res.status).toBe(200);
-      answered += (await json(res)).outputs.length;
+      answered += (await readPrediction(res)).outputs.length;
       if (!sawDegraded) {
         const during = await ready(gateway);
         if (during.body.degraded) {

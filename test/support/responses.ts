@@ -82,7 +82,21 @@ const rollout = z.looseObject({
   status: z.enum(['running', 'completed', 'rolled_back', 'aborted']),
   stepStartedAt: z.number(),
   nextEvaluationAt: z.number().nullable(),
-  readings: z.array(z.unknown()),
+  /** The last evaluation's guard readings. */
+  readings: z.array(
+    z.looseObject({
+      guard: z.string(),
+      status: z.enum(['pass', 'fail', 'wait']),
+      live: z.number().nullable(),
+      candidate: z.number().nullable(),
+      // An unbounded side (no data yet) is ±Infinity, which JSON writes as null.
+      interval: z.looseObject({ lower: z.number().nullable(), upper: z.number().nullable() }),
+      limit: z.number(),
+      alpha: z.number(),
+      samples: z.looseObject({ live: z.number(), candidate: z.number() }),
+      detail: z.string(),
+    }),
+  ),
   startedAt: z.number(),
   finishedAt: z.number().nullable(),
   outcome: z.string().nullable(),
@@ -486,6 +500,13 @@ export const readCompare = read(compareReport);
 export const readError = read(errorBody);
 /** Any 4xx/5xx under /v2: `{"error": "<message>", "code"}`. */
 export const readOipError = read(oipErrorBody);
+/** Either error shape, as `{code, message}`: for a check that runs on both protocols. */
+export const readAnyError = async (res: Response): Promise<{ code: string; message: string }> => {
+  const body: unknown = await res.json();
+  const oip = oipErrorBody.safeParse(body);
+  if (oip.success) return { code: oip.data.code, message: oip.data.error };
+  return errorBody.parse(body).error;
+};
 
 /**
  * `value`, failing the test when it is null or undefined: for a field the schema allows
