@@ -116,4 +116,16 @@ describe('replay on PostgreSQL', () => {
     expect(job.error).toMatch(/^abandoned/);
     expect(job.progress.rows).toBe(120);
   });
+
+  it('log retention drops the day partitions a replay read; the replay and its report stay', async () => {
+    const job = await replayOn(a);
+    // Every day partition up to the day after tomorrow, and the rows in the default one.
+    await a.gate.storage.archive.deleteBefore(Date.now() + 3 * 86_400_000, 100_000);
+    expect(await a.gate.storage.replays.results(job.id)).toHaveLength(300);
+    const after = await json(await b.control('GET', `/control/replay/${job.id}`));
+    expect(after.report).toEqual(job.report);
+    // And the log is empty: a replay over the same window now reads nothing.
+    const again = await replayOn(a);
+    expect(again.report.rows.read).toBe(0);
+  });
 });

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLogRetention } from '../src/retention/log-retention.js';
 import { PROJECT_ROOT } from './support/child-gateway.js';
 import {
   IRIS_LABELS,
@@ -322,5 +323,34 @@ describe('npm run replay', () => {
     );
     expect(failed?.code).toBe(2);
     expect(failed?.stderr).toMatch(/^replay: 404: .*v9/m);
+  });
+});
+
+// Last: it empties the log the tests above read.
+describe('replay and log retention', () => {
+  it('retention deletes the log rows a replay read; the replay, its results and report stay', async () => {
+    const { replays } = await json(await gw.control('GET', '/control/replay?model=iris'));
+    const before = gw.query<{ n: number }>('SELECT count(*) AS n FROM replay_results')[0]?.n;
+    expect(before).toBeGreaterThan(0);
+    // A pass with the cutoff after every row: the whole log goes, a batch at a time.
+    const retention = startLogRetention({
+      archive: gw.gate.storage.archive,
+      retentionMs: 3_600_000,
+      leads: () => true,
+      now: () => Date.now() + 7_200_000,
+      intervalMs: 3_600_000,
+      pauseMs: 0,
+    });
+    try {
+      expect(await retention.runOnce()).toBeGreaterThan(0);
+    } finally {
+      await retention.close();
+    }
+    expect(gw.query('SELECT count(*) AS n FROM predictions')).toEqual([{ n: 0 }]);
+    expect(gw.query<{ n: number }>('SELECT count(*) AS n FROM replay_results')[0]?.n).toBe(before);
+    for (const listed of replays) {
+      const job = await get(listed.id);
+      expect(job.report).toEqual(listed.report);
+    }
   });
 });
