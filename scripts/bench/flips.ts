@@ -1,14 +1,20 @@
 /**
- * Control changes under load: c=64 on iris for one period at steady state, then one more with
- * 50 flips of live and standby spread evenly over it. A flip swaps which version answers in one
- * step; the promise is that no request fails and the tail barely moves.
+ * Control changes under load: c=64 on iris for one period at steady state, one more with 50
+ * flips of live and standby spread evenly over it, then one more at steady state. A flip swaps
+ * which version answers in one step; the promise is that no request fails and the tail barely
+ * moves. The steady p99 is the mean of the periods right before and right after the flips: on a
+ * shared machine p99 at c=64 drifts between runs seconds apart, and bracketing the flips in time
+ * keeps that drift out of the ratio.
  */
 import type { LoadResult } from './load.js';
 import { CONTROL_TOKEN } from './scenarios.js';
 
 export interface FlipResult {
+  /** The period right before the flips. */
   steady: LoadResult;
   during: LoadResult;
+  /** The period right after the flips. */
+  steadyAfter: LoadResult;
   flips: number;
   flipsFailed: number;
   /** Slowest flip call, start to answer, ms. */
@@ -62,5 +68,10 @@ export async function benchFlips(
     await sleep(Math.max(0, spacingMs - took));
   }
   const during = await load;
-  return { steady, during, flips, flipsFailed, flipMaxMs };
+  const steadyAfter = await drive(`${serverUrl}/predict/iris`, 64, durationS, body);
+  return { steady, during, steadyAfter, flips, flipsFailed, flipMaxMs };
 }
+
+/** The steady p99 the flips are compared with: the mean of the periods before and after. */
+export const steadyP99 = (flips: FlipResult): number =>
+  (flips.steady.p99Ms + flips.steadyAfter.p99Ms) / 2;

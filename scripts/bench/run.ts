@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchCache } from './cache-bench.js';
 import { compareBench, driftBench, exportBench } from './compare-bench.js';
-import { benchFlips } from './flips.js';
+import { benchFlips, steadyP99 } from './flips.js';
 import { writeHeavyModel } from './heavy-model.js';
 import {
   drive as driveAutocannon,
@@ -282,7 +282,7 @@ async function main(): Promise<void> {
       benchFlips(server.url, drive, irisDefaults.body, durationS),
     );
     progress(
-      `  steady p99 ${flips.steady.p99Ms.toFixed(2)} ms, during flips ${flips.during.p99Ms.toFixed(2)} ms; ${flips.flipsFailed} flips failed`,
+      `  steady p99 ${steadyP99(flips).toFixed(2)} ms (${flips.steady.p99Ms.toFixed(2)} before, ${flips.steadyAfter.p99Ms.toFixed(2)} after), during flips ${flips.during.p99Ms.toFixed(2)} ms; ${flips.flipsFailed} flips failed`,
     );
 
     progress('Open Inference Protocol at c=64 on iris: REST, then gRPC');
@@ -309,7 +309,8 @@ async function main(): Promise<void> {
       ),
     );
     for (const [name, load] of [
-      ['flips: steady', flips.steady],
+      ['flips: steady before', flips.steady],
+      ['flips: steady after', flips.steadyAfter],
       ['flips: during', flips.during],
       ['protocols: REST', protocols.rest],
       ['protocols: gRPC', protocols.grpc],
