@@ -228,10 +228,10 @@ function placementLine(servers: ServerResult[]): string | null {
 const runSummary = (run: ServerRun) =>
   `${run.rps.toFixed(0)} req/s, p99 ${run.p99Ms.toFixed(1)} ms, ${run.cpuUsPerRequest.toFixed(0)} µs CPU/req`;
 
-const logWriterLine = (log: LogWriterResult) =>
+export const logWriterLine = (log: LogWriterResult) =>
   `prediction log writer: ${n(log.rows)} rows appended one at a time, an event-loop turn after each, ` +
   `in ${log.seconds.toFixed(2)} s = ${n(log.rowsPerSecond)} rows/s ` +
-  `(${n(log.rowsPerCpuSecond)} rows per CPU-second; max queue ${log.maxQueueDepth}; ` +
+  `(${n(log.rowsPerCpuSecond)} rows per CPU-second = ${(1e6 / log.rowsPerCpuSecond).toFixed(2)} µs CPU per row; max queue ${log.maxQueueDepth}; ` +
   `${n(log.rowsInFile)} rows in the file); tight loop without turns: ${n(log.tightLoopRowsPerSecond)} rows/s`;
 
 export function textReport(result: BenchResult): string {

@@ -8,6 +8,8 @@
  *                [--only protocols]   (one scenario alone: OIP over REST vs gRPC at c=64)
  *                [--only replay]   (one scenario alone: live p99 at c=16 without and with a
  *                replay running beside it)
+ *                [--only log-writer]  (one scenario alone: the SQLite prediction log writer,
+ *                200,000 rows with an event-loop turn per row, and its CPU per row)
  *
  * One run, servers one after another on loopback, each at concurrency 1, 16 and 64:
  * the bare Hono + ONNX Runtime handler and modelgate on iris (~12 µs a run) and on a seeded
@@ -41,6 +43,7 @@ import { benchReplay } from './replay-bench.js';
 import {
   type BenchResult,
   evaluateTargets,
+  logWriterLine,
   type ServerResult,
   type ServerRun,
   textReport,
@@ -245,6 +248,15 @@ async function main(): Promise<void> {
     }
     return;
   }
+  if (args.only === 'log-writer') {
+    const log = await benchLogWriter(200_000);
+    process.stdout.write(`${logWriterLine(log)}\n`);
+    if (log.rowsInFile !== log.rows) {
+      process.stdout.write(`!!! ${log.rows} rows written but ${log.rowsInFile} in the file\n`);
+      process.exitCode = 1;
+    }
+    return;
+  }
   if (args.only === 'drift') {
     process.stdout.write(`${await driftBench()}\n`);
     return;
@@ -263,7 +275,7 @@ async function main(): Promise<void> {
   }
   if (args.only !== undefined) {
     throw new Error(
-      `--only: "${args.only}" is not cache, export, protocols, drift, partitions or replay`,
+      `--only: "${args.only}" is not cache, export, protocols, drift, partitions, replay or log-writer`,
     );
   }
   const loadStart = loadavg()[0] ?? 0;
