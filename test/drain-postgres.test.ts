@@ -9,8 +9,9 @@ import {
   startChildGateway,
 } from './support/child-gateway.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
+import { readPrediction } from './support/responses.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
-import { IRIS_ROW, json } from './support/test-gateway.js';
+import { IRIS_ROW } from './support/test-gateway.js';
 
 let database: TestDatabase;
 let proxy: TcpProxy;
@@ -58,7 +59,7 @@ const answerRows = async (gateway: ChildGateway, rows: number): Promise<number> 
       body: JSON.stringify({ instances: Array(1000).fill(IRIS_ROW) }),
     });
     expect(res.status, JSON.stringify(await res.clone().json())).toBe(200);
-    answered += (await json(res)).outputs.length;
+    answered += (await readPrediction(res)).outputs.length;
   }
   return answered;
 };

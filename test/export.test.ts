@@ -12,7 +12,8 @@ import { CSV_COLUMNS } from '../src/export/format.js';
 import { PARQUET_COLUMNS } from '../src/export/parquet.js';
 import { splitCsvLine } from '../src/score/input-rows.js';
 import { PROJECT_ROOT } from './support/child-gateway.js';
-import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
+import { readPrediction } from './support/responses.js';
+import { createTestGateway, IRIS_ROW, type TestGateway } from './support/test-gateway.js';
 
 /** Runs `npm run export` beside a running gateway, on its SQLite file. */
 function runExport(gate: TestGateway, args: string[]): Promise<{ code: number; stderr: string }> {
@@ -37,7 +38,7 @@ beforeAll(async () => {
     const res = await gate.post('/predict/iris', {
       inputs: { ...IRIS_ROW, petal_length: 1 + i / 5 },
     });
-    ids.push((await json(res)).predictionId);
+    ids.push((await readPrediction(res)).predictionId);
   }
   await gate.post('/predict/penguins', {
     inputs: { bill_length_mm: 39, bill_depth_mm: 18, flipper_length_mm: 181, body_mass_g: 3750 },

@@ -9,7 +9,8 @@ import {
   type SignalTarget,
   startChildGateway,
 } from './support/child-gateway.js';
-import { IRIS_ROW, json } from './support/test-gateway.js';
+import { readPrediction } from './support/responses.js';
+import { IRIS_ROW } from './support/test-gateway.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'modelgate-stop-'));
 afterEach(killLeftoverGateways);
@@ -46,7 +47,7 @@ describe('graceful stop of `npm start`', () => {
         });
         if (res.status === 200) {
           answered += 1;
-          rowsAnswered += (await json(res)).outputs.length;
+          rowsAnswered += (await readPrediction(res)).outputs.length;
         }
       };
       // Bounded load on loopback: 16 workers, until the stop, at most 5,000 requests.

@@ -5,12 +5,8 @@ import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fp32Bytes, readByteStrings, readFp32 } from './support/binary-tensors.js';
 import { callError, type InferenceClient, inferenceClient } from './support/grpc-client.js';
-import {
-  BUNDLED_MODELS,
-  createTestGateway,
-  json,
-  type TestGateway,
-} from './support/test-gateway.js';
+import { readPrediction, readReadiness } from './support/responses.js';
+import { BUNDLED_MODELS, createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 let gw: TestGateway;
 let client: InferenceClient;
@@ -33,14 +29,12 @@ const rowsLogged = () => gw.query<{ n: number }>('SELECT count(*) AS n FROM pred
 async function viaPredict(rows: number[][], headers: Record<string, string> = {}) {
   const res = await gw.post('/predict/iris', { inputs: rows }, headers);
   expect(res.status).toBe(200);
-  const body = await json(res);
+  const body = await readPrediction(res);
   return {
-    version: body.version as string,
-    route: body.route as string,
-    labels: body.outputs.map((o: { label: string }) => o.label) as string[],
-    probabilities: body.outputs.flatMap((o: { probabilities: Record<string, number> }) =>
-      Object.values(o.probabilities),
-    ) as number[],
+    version: body.version,
+    route: body.route,
+    labels: body.outputs.map((o) => o.label),
+    probabilities: body.outputs.flatMap((o) => Object.values(o.probabilities)),
   };
 }
 
@@ -104,7 +98,7 @@ describe('gRPC health and metadata', () => {
       expect(await client.call('ServerReady', {})).toEqual({ ready: false });
       const rest = await gw.request('/v2/health/ready');
       expect(rest.status).toBe(503);
-      expect((await json(rest)).listeners).toEqual({ http: 'listening', grpc: 'stopped' });
+      expect((await readReadiness(rest)).listeners).toEqual({ http: 'listening', grpc: 'stopped' });
     } finally {
       gw.gate.setGrpcListener('listening');
     }

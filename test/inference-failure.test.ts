@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFaultyIrisVersion } from './support/faulty-model.js';
-import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
+import { readError } from './support/responses.js';
+import { createTestGateway, IRIS_ROW, type TestGateway } from './support/test-gateway.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -22,7 +23,7 @@ describe('a model that fails inside ONNX Runtime', () => {
       { 'x-model-version': 'v9', 'x-request-id': 'req-faulty' },
     );
     expect(res.status).toBe(500);
-    const body = await json(res);
+    const body = await readError(res);
     expect(body.error.code).toBe('inference_failed');
     expect(body.error.message).toContain('iris/v9');
     expect(res.headers.get('x-request-id')).toBe('req-faulty');

@@ -10,7 +10,8 @@ import {
   logisticRegressionZipMap,
   torchLogits,
 } from './support/converter-graphs.js';
-import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
+import { readPrediction } from './support/responses.js';
+import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 let dir: string;
@@ -65,7 +66,11 @@ describe('npm run model:add', () => {
     expect(load.status, JSON.stringify(await load.clone().json())).toBe(200);
     const res = await gw.post('/predict/added', { inputs: [[5.1, 3.5, 1.4, 0.2]] });
     expect(res.status).toBe(200);
-    expect(Object.keys((await json(res)).outputs[0].probabilities)).toEqual(['0', '1', '2']);
+    expect(Object.keys((await readPrediction(res)).outputs[0]?.probabilities ?? {})).toEqual([
+      '0',
+      '1',
+      '2',
+    ]);
   });
 
   it('writes model.json with only what the flags added, and runs the probe row given', async () => {

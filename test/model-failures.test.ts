@@ -14,7 +14,8 @@ import { composeModelgate, StartupError } from '../src/compose.js';
 import { readConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { graphWithTwoFloatOutputs, writeVersion } from './support/converter-graphs.js';
-import { BUNDLED_MODELS, createTestGateway, IRIS_ROW, json } from './support/test-gateway.js';
+import { readError, readModels, readReadiness } from './support/responses.js';
+import { BUNDLED_MODELS, createTestGateway, IRIS_ROW } from './support/test-gateway.js';
 
 const IRIS_V1 = join(BUNDLED_MODELS, 'iris', 'v1');
 
@@ -44,39 +45,32 @@ describe('models that fail to load', () => {
     writeBrokenVersions(modelsDir);
     const again = await createTestGateway({ dir, env: { MODELGATE_MODELS_DIR: modelsDir } });
     try {
-      const models = await json(await again.request('/models'));
-      const failed = Object.fromEntries(
-        models.failed.map((f: { model: string; version: string }) => [
-          `${f.model}/${f.version}`,
-          f,
-        ]),
-      );
+      const models = await readModels(await again.request('/models'));
+      const failed = Object.fromEntries(models.failed.map((f) => [`${f.model}/${f.version}`, f]));
       expect(Object.keys(failed).sort()).toEqual(['broken/v1', 'iris/v3', 'iris/v4']);
-      expect(failed['broken/v1'].reason).toContain('"output": {"name": "first"}');
-      expect(failed['broken/v1'].graph).toEqual({
+      expect(failed['broken/v1']?.reason).toContain('"output": {"name": "first"}');
+      expect(failed['broken/v1']?.graph).toEqual({
         inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }],
         outputs: [
           { name: 'first', datatype: 'FP32', shape: [-1, 3] },
           { name: 'second', datatype: 'FP32', shape: [-1, 3] },
         ],
       });
-      expect(failed['iris/v3'].reason).toContain('measurements');
-      expect(failed['iris/v3'].graph.inputs).toEqual([
+      expect(failed['iris/v3']?.reason).toContain('measurements');
+      expect(failed['iris/v3']?.graph?.inputs).toEqual([
         { name: 'input', datatype: 'FP32', shape: [-1, 4] },
       ]);
-      expect(failed['iris/v3'].graph.outputs.map((o: { name: string }) => o.name)).toContain(
-        'probabilities',
-      );
-      const iris = models.models.find((m: { name: string }) => m.name === 'iris');
-      expect(iris.versions.map((v: { version: string }) => v.version)).toEqual(['v1', 'v2']);
-      expect(iris.failed.map((f: { version: string }) => f.version)).toEqual(['v3', 'v4']);
+      expect(failed['iris/v3']?.graph?.outputs.map((o) => o.name)).toContain('probabilities');
+      const iris = models.models.find((m) => m.name === 'iris');
+      expect(iris?.versions.map((v) => v.version)).toEqual(['v1', 'v2']);
+      expect(iris?.failed.map((f) => f.version)).toEqual(['v3', 'v4']);
 
       expect((await again.post('/predict/iris', { inputs: IRIS_ROW })).status).toBe(200);
       expect((await again.request('/v2/health/ready')).status).toBe(200);
       // Loading it by hand fails the same way, with the reason.
       const load = await again.control('POST', '/control/load', { model: 'iris', version: 'v3' });
       expect(load.status).toBe(500);
-      expect((await json(load)).error.message).toContain('measurements');
+      expect((await readError(load)).error.message).toContain('measurements');
     } finally {
       await again.close();
       rmSync(dir, { recursive: true, force: true });
@@ -103,11 +97,11 @@ describe('models that fail to load', () => {
           },
         });
         expect(res.status).toBe(503);
-        expect((await json(res)).error.message).toContain('v1');
+        expect((await readError(res)).error.message).toContain('v1');
         expect((await gw.request('/v2/models/penguins/ready')).status).toBe(503);
         const ready = await gw.request('/v2/health/ready');
         expect(ready.status).toBe(200);
-        expect((await json(ready)).notReady).toEqual([
+        expect((await readReadiness(ready)).notReady).toEqual([
           { model: 'penguins', version: 'v1', reason: expect.stringContaining('penguins/v1') },
         ]);
         expect((await gw.post('/predict/iris', { inputs: IRIS_ROW })).status).toBe(200);

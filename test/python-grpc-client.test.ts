@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
+import { readPrediction } from './support/responses.js';
+import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 /**
  * A client from another language and another gRPC stack: Debian's python3-grpcio (the C
@@ -59,13 +60,11 @@ const python = async (rows: number[][], user = '') => {
 };
 
 const viaPredict = async (rows: number[][], headers: Record<string, string> = {}) => {
-  const body = await json(await gw.post('/predict/iris', { inputs: rows }, headers));
+  const body = await readPrediction(await gw.post('/predict/iris', { inputs: rows }, headers));
   return {
-    version: body.version as string,
-    labels: body.outputs.map((o: { label: string }) => o.label),
-    probabilities: body.outputs.flatMap((o: { probabilities: Record<string, number> }) =>
-      Object.values(o.probabilities),
-    ),
+    version: body.version,
+    labels: body.outputs.map((o) => o.label),
+    probabilities: body.outputs.flatMap((o) => Object.values(o.probabilities)),
   };
 };
 

@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from './support/child-gateway.js';
-import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
+import { readPrediction } from './support/responses.js';
+import { createTestGateway, IRIS_ROW, type TestGateway } from './support/test-gateway.js';
 
 /** Runs `npm run score` beside a running gateway, on its SQLite file and models. */
 function score(gate: TestGateway, args: string[]): Promise<{ code: number; stderr: string }> {
@@ -82,7 +83,7 @@ describe('npm run score', () => {
     // Same version as the live gateway gives the same user: the same sticky routing.
     for (const user of ['user-0', 'user-1', 'user-2', 'user-3', 'user-7']) {
       const res = await gate.post('/predict/iris', { inputs: IRIS_ROW }, { 'x-user-id': user });
-      const served = await json(res);
+      const served = await readPrediction(res);
       for (const p of predictions.filter((q) => q.id === user))
         expect(p.version).toBe(served.version);
     }

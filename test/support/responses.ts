@@ -148,7 +148,8 @@ const tensorSpec = z.looseObject({
 const failedVersion = z.looseObject({
   version: z.string(),
   reason: z.string(),
-  graph: z.unknown().optional(),
+  /** The graph's own inputs and outputs, when it could be read. */
+  graph: z.looseObject({ inputs: z.array(tensorSpec), outputs: z.array(tensorSpec) }).optional(),
 });
 const modelsList = z.looseObject({
   flags: z.looseObject({
