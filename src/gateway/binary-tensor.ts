@@ -133,6 +133,25 @@ export function encodeFp32(values: Float32Array): Buffer {
   return bytes;
 }
 
+/** FP64 values as little-endian bytes. */
+export function encodeFp64(values: Float64Array): Buffer {
+  const bytes = Buffer.alloc(values.length * 8);
+  for (let i = 0; i < values.length; i++) bytes.writeDoubleLE(values[i] as number, i * 8);
+  return bytes;
+}
+
+/** An output tensor's binary data, in its own datatype (REST binary and gRPC raw contents). */
+export function encodeOutput(
+  output:
+    | { datatype: 'FP32'; data: Float32Array }
+    | { datatype: 'FP64'; data: Float64Array }
+    | { datatype: 'BYTES'; data: string[] },
+): Buffer {
+  if (output.datatype === 'FP32') return encodeFp32(output.data);
+  if (output.datatype === 'FP64') return encodeFp64(output.data);
+  return encodeByteStrings(output.data);
+}
+
 /** BYTES elements: each a 4-byte little-endian length, then its UTF-8 bytes. */
 export function encodeByteStrings(values: readonly string[]): Buffer {
   const parts: Buffer[] = [];

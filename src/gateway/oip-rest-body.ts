@@ -1,7 +1,7 @@
 import { badRequest, invalidInput } from '../errors.js';
-import { decodeElements, elementCount, encodeByteStrings, encodeFp32 } from './binary-tensor.js';
+import { decodeElements, elementCount, encodeOutput } from './binary-tensor.js';
 import type { InferRequest, OipInput, Parameters } from './oip-input.js';
-import type { OipInferResult, OipOutputTensor } from './oip-service.js';
+import type { OipInferResult } from './oip-service.js';
 
 /**
  * The REST body of an infer call with Triton's binary tensor data extension: a JSON
@@ -81,9 +81,6 @@ function wantsBinary(request: InferRequest, output: string): boolean {
 const flag = (value: Parameters[string] | undefined): boolean | undefined =>
   typeof value === 'boolean' ? value : undefined;
 
-const tensorBytes = (output: OipOutputTensor): Buffer =>
-  output.datatype === 'FP32' ? encodeFp32(output.data) : encodeByteStrings(output.data);
-
 /**
  * The REST response: plain JSON, or (when any output is asked for as binary) the JSON
  * header followed by those outputs' bytes, with the header's length to split them.
@@ -99,7 +96,7 @@ export function restInferResponse(
     if (!wantsBinary(request, name)) {
       return { name, datatype, shape, data: Array.from<number | string>(output.data) };
     }
-    const bytes = tensorBytes(output);
+    const bytes = encodeOutput(output);
     binary.push(bytes);
     return { name, datatype, shape, parameters: { binary_data_size: bytes.length } };
   });

@@ -22,12 +22,16 @@ export const LABEL_OUTPUT = 'label';
 
 /**
  * The tensors an infer answers with: a classifier's `probabilities` [N, labels] and
- * `label` [N]; a regressor's value output under the graph's own name, [N, 1], in FP32.
+ * `label` [N]; a regressor's value output under the graph's own name, [N, 1], in the
+ * graph's own datatype (FP32, or FP64 from a double graph).
  */
 export function servedOutputs(hosted: HostedVersion): OipTensorMetadata[] {
   const { reading } = hosted.contract;
   if (reading.task === 'regression') {
-    return [{ name: reading.value, datatype: 'FP32', shape: [-1, 1] }];
+    const graphType = hosted.outputs.find((o) => o.name === reading.value)?.datatype;
+    return [
+      { name: reading.value, datatype: graphType === 'FP64' ? 'FP64' : 'FP32', shape: [-1, 1] },
+    ];
   }
   return [
     { name: PROBABILITIES_OUTPUT, datatype: 'FP32', shape: [-1, hosted.labels.length] },
@@ -90,6 +94,7 @@ export interface OipInferCall {
 
 export type OipOutputTensor =
   | { name: string; datatype: 'FP32'; shape: number[]; data: Float32Array }
+  | { name: string; datatype: 'FP64'; shape: number[]; data: Float64Array }
   | { name: string; datatype: 'BYTES'; shape: number[]; data: string[] };
 
 export interface OipInferResult {
@@ -231,24 +236,30 @@ export function createOipService(deps: {
       });
       const rows = prediction.outputs.length;
       const { reading, scores } = prediction;
-      const fp32 = scores instanceof Float32Array ? scores : Float32Array.from(scores);
-      const all: OipOutputTensor[] =
-        reading.task === 'regression'
-          ? [{ name: reading.value, datatype: 'FP32', shape: [rows, 1], data: fp32 }]
-          : [
-              {
-                name: PROBABILITIES_OUTPUT,
-                datatype: 'FP32',
-                shape: [rows, prediction.labels.length],
-                data: fp32,
-              },
-              {
-                name: LABEL_OUTPUT,
-                datatype: 'BYTES',
-                shape: [rows],
-                data: prediction.outputs.map((o) => ('label' in o ? o.label : '')),
-              },
-            ];
+      const fp32 = () => (scores instanceof Float32Array ? scores : Float32Array.from(scores));
+      // A regressor's values come back in the graph's datatype: a double graph's stay FP64.
+      const value: OipOutputTensor | null =
+        reading.task !== 'regression'
+          ? null
+          : scores instanceof Float64Array
+            ? { name: reading.value, datatype: 'FP64', shape: [rows, 1], data: scores }
+            : { name: reading.value, datatype: 'FP32', shape: [rows, 1], data: fp32() };
+      const all: OipOutputTensor[] = value
+        ? [value]
+        : [
+            {
+              name: PROBABILITIES_OUTPUT,
+              datatype: 'FP32',
+              shape: [rows, prediction.labels.length],
+              data: fp32(),
+            },
+            {
+              name: LABEL_OUTPUT,
+              datatype: 'BYTES',
+              shape: [rows],
+              data: prediction.outputs.map((o) => ('label' in o ? o.label : '')),
+            },
+          ];
       const wanted = call.outputs;
       return {
         prediction,

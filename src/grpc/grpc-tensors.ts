@@ -3,8 +3,7 @@ import {
   decodeElements,
   type ElementValue,
   elementCount,
-  encodeByteStrings,
-  encodeFp32,
+  encodeOutput,
 } from '../gateway/binary-tensor.js';
 import type { OipInput } from '../gateway/oip-input.js';
 import type { OipOutputTensor } from '../gateway/oip-service.js';
@@ -127,9 +126,7 @@ export function grpcOutputs(
   if (raw) {
     return {
       outputs: outputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
-      raw_output_contents: outputs.map((output) =>
-        output.datatype === 'FP32' ? encodeFp32(output.data) : encodeByteStrings(output.data),
-      ),
+      raw_output_contents: outputs.map((output) => encodeOutput(output)),
     };
   }
   return {
@@ -140,7 +137,9 @@ export function grpcOutputs(
       contents:
         output.datatype === 'FP32'
           ? { fp32_contents: Array.from(output.data) }
-          : { bytes_contents: output.data.map((label) => Buffer.from(label, 'utf8')) },
+          : output.datatype === 'FP64'
+            ? { fp64_contents: Array.from(output.data) }
+            : { bytes_contents: output.data.map((label) => Buffer.from(label, 'utf8')) },
     })),
     raw_output_contents: [],
   };

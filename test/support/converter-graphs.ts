@@ -19,7 +19,7 @@ import onnxProto from 'onnx-proto';
  *   TreeEnsembleRegressor → `variable` float [N, 1].
  */
 const { onnx } = onnxProto;
-const { FLOAT, INT64, STRING } = onnx.TensorProto.DataType;
+const { DOUBLE, FLOAT, INT64, STRING } = onnx.TensorProto.DataType;
 const A = onnx.AttributeProto.AttributeType;
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -311,6 +311,34 @@ export function treeRegressor(leaves: Leaves = DEFAULT_LEAVES): Uint8Array {
     'onnxmltools',
   );
 }
+
+/**
+ * skl2onnx LinearRegression converted with `DoubleTensorType([None, 2])`: the ai.onnx.ml
+ * LinearRegressor takes floats only, so the converter emits MatMul + Add in double →
+ * `variable` DOUBLE [N, 1]. Here coefficients (1, 1) and intercept 0.25: the value of
+ * (1e8, 0.5) is 100000000.75, exact in FP64 and 100000000 in FP32.
+ */
+export function doubleLinearRegressor(): Uint8Array {
+  return model(
+    {
+      node: [
+        core('MatMul', ['input', 'coefficient'], ['multiplied']),
+        core('Add', ['multiplied', 'intercept'], ['variable']),
+      ],
+      initializer: [
+        { name: 'coefficient', dims: [2, 1], dataType: DOUBLE, doubleData: [1, 1] },
+        { name: 'intercept', dims: [1], dataType: DOUBLE, doubleData: [0.25] },
+      ],
+      input: [tensor('input', DOUBLE, [2])],
+      output: [tensor('variable', DOUBLE, [1])],
+    },
+    'skl2onnx',
+  );
+}
+
+/** The value doubleLinearRegressor gives a row, in double arithmetic. */
+export const doubleRegressorValue = (row: readonly number[]) =>
+  (row[0] ?? 0) + (row[1] ?? 0) + 0.25;
 
 /** The price twoInputRegressor computes (exactly representable in float32). */
 export const CITY_CODES: Record<string, number> = { Oslo: 2, Bergen: 1 };
