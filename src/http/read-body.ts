@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import type { HttpBindings } from '@hono/node-server';
@@ -77,12 +78,43 @@ async function readRaw(c: Context): Promise<Buffer> {
     if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
     return bytes;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of incoming as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw tooLarge();
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+  return readIncoming(incoming);
+}
+
+/**
+ * The body by 'data' events rather than `for await`: the async iterator cost each request an
+ * iterator, a promise per chunk and an end-of-stream watcher (~3 % of the gateway's CPU per
+ * prediction on iris in the profile). Too large: the rest is dropped unread and the 413 goes out.
+ */
+function readIncoming(incoming: IncomingMessage): Promise<Buffer> {
+  if (incoming.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (error?: Error) => {
+      incoming.off('data', onData);
+      incoming.off('end', onEnd);
+      incoming.off('error', finish);
+      incoming.off('close', onClose);
+      if (error) reject(error);
+      else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        finish(tooLarge());
+        // The rest is read and dropped so the 413 can be answered on this connection.
+        incoming.resume();
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => finish();
+    const onClose = () =>
+      finish(badRequest('body: the connection closed before all of it arrived'));
+    incoming.on('data', onData);
+    incoming.once('end', onEnd);
+    incoming.once('error', finish);
+    incoming.once('close', onClose);
+  });
 }
