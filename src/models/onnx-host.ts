@@ -51,7 +51,7 @@ export interface HostedVersion {
   /** The graph's outputs as served (a ZipMap's input in place of the ZipMap). */
   outputs: TensorInfo[];
   /**
-   * Where the session runs, what one row cost when it was loaded (median of warm runs), and
+   * Where the session runs, what one row cost when it was loaded (least of nine warm runs), and
    * for a worker thread whether it is up and how often it was started again.
    */
   inference: {
@@ -140,28 +140,27 @@ const sessionOptions = (intraOpThreads = 1): ort.InferenceSession.SessionOptions
  * wake-up, ~30–60 µs here) costs more than the event-loop time it frees; see BENCHMARKS.md.
  */
 export const WORKER_THRESHOLD_US = 250;
-const TIMING_RUNS = 5;
+const TIMING_RUNS = 9;
 
 /**
- * Median cost of a few single-row runs, in µs: the time the event loop would carry. Each run
- * counts the lesser of its wall time and the process's CPU time: on a busy machine the thread
- * is descheduled mid-run (wall time grows, CPU time does not), and CPU time also holds other
- * threads' work (wall time does not). With one intra-op thread the run is on this thread, so
- * both bound its cost from above. Wall time alone put iris (~12 µs) on a worker thread when
- * the machine's load average was 8.
+ * The cost of one single-row run, in µs: the time the event loop would carry. The least of a
+ * few runs, each counting the lesser of its wall time and the process's CPU time. A run can
+ * only look slower than it is: on a busy machine the thread is descheduled mid-run (wall time
+ * grows), other threads' work lands in the process's CPU time, and the await spans an
+ * event-loop turn that may run other callbacks. A median of wall times put iris (~12 µs) on a
+ * worker thread at a load average of 8–10 (seen in a CPU profile of the bench).
  */
 async function timeSingleRow(run: () => Promise<unknown>): Promise<number> {
-  const times: number[] = [];
+  let least = Number.POSITIVE_INFINITY;
   for (let i = 0; i < TIMING_RUNS; i++) {
     const cpu = process.cpuUsage();
     const start = performance.now();
     await run();
     const wallUs = (performance.now() - start) * 1000;
     const used = process.cpuUsage(cpu);
-    times.push(Math.min(wallUs, used.user + used.system));
+    least = Math.min(least, wallUs, used.user + used.system);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(TIMING_RUNS / 2)] ?? 0;
+  return least;
 }
 
 export function placeInference(
