@@ -15,7 +15,18 @@ import {
   tunedThresholdBinary,
   writeVersion,
 } from './support/converter-graphs.js';
-import { createTestGateway, type Json, json, type TestGateway } from './support/test-gateway.js';
+import {
+  parseAs,
+  present,
+  readCompare,
+  readError,
+  readInfer,
+  readModelMetadata,
+  readModels,
+  readOipError,
+  schemas,
+} from './support/responses.js';
+import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
 
 /** Graphs as the converters emit them, dropped in models/ with no model.json unless said. */
 let dir: string;
@@ -81,7 +92,7 @@ const forest = (row: number[]) => {
 };
 const argmax = (p: number[]) => p.indexOf(Math.max(...p));
 
-async function predict(model: string, body: unknown, version?: string): Promise<Json> {
+async function answerOf(model: string, body: unknown, version?: string): Promise<unknown> {
   const res = await gw.post(
     `/predict/${model}`,
     body,
@@ -91,8 +102,19 @@ async function predict(model: string, body: unknown, version?: string): Promise<
   expect(res.status, JSON.stringify(answer)).toBe(200);
   return answer;
 }
+/** A classifier's answer: a label and probabilities per row. */
+const predict = async (model: string, body: unknown, version?: string) =>
+  parseAs(schemas.classPrediction, await answerOf(model, body, version));
+/** A regressor's answer: a value per row. */
+const predictValue = async (model: string, body: unknown, version?: string) =>
+  parseAs(schemas.valuePrediction, await answerOf(model, body, version));
 
-function expectProbabilities(actual: Record<string, number>, labels: string[], expected: number[]) {
+function expectProbabilities(
+  probabilities: Record<string, number> | undefined,
+  labels: string[],
+  expected: number[],
+) {
+  const actual = present(probabilities, 'probabilities');
   expect(Object.keys(actual)).toEqual(labels);
   labels.forEach((label, k) => {
     expect(actual[label]).toBeCloseTo(expected[k] as number, 5);
@@ -107,43 +129,42 @@ describe('skl2onnx classifiers with their defaults (ZipMap), no model.json', () 
     expect(answer.labelFrom).toBe('output_label');
     ROWS.forEach((row, i) => {
       const expected = logisticL1(row);
-      expectProbabilities(answer.outputs[i].probabilities, ['0', '1', '2'], expected);
-      expect(answer.outputs[i].label).toBe(String(argmax(expected)));
+      expectProbabilities(answer.outputs[i]?.probabilities, ['0', '1', '2'], expected);
+      expect(answer.outputs[i]?.label).toBe(String(argmax(expected)));
     });
   });
 
   it('RandomForestClassifier serves through /predict and OIP infer the same', async () => {
     const answer = await predict('sk', { inputs: ROWS }, 'v2');
     ROWS.forEach((row, i) => {
-      expectProbabilities(answer.outputs[i].probabilities, ['0', '1', '2'], forest(row));
-      expect(answer.outputs[i].label).toBe(String(argmax(forest(row))));
+      expectProbabilities(answer.outputs[i]?.probabilities, ['0', '1', '2'], forest(row));
+      expect(answer.outputs[i]?.label).toBe(String(argmax(forest(row))));
     });
     const res = await gw.post('/v2/models/sk/versions/v2/infer', {
       inputs: [{ name: 'float_input', shape: [3, 4], datatype: 'FP32', data: ROWS.flat() }],
     });
     expect(res.status).toBe(200);
-    const infer = await json(res);
-    const probabilities = infer.outputs.find((o: { name: string }) => o.name === 'probabilities');
+    const infer = await readInfer(res);
+    const probabilities = present(
+      infer.outputs.find((o) => o.name === 'probabilities'),
+      'probabilities',
+    );
     expect(probabilities.shape).toEqual([3, 3]);
     ROWS.forEach((row, i) => {
       forest(row).forEach((p, k) => {
-        expect(probabilities.data[i * 3 + k]).toBeCloseTo(p, 5);
+        expect(probabilities.data?.[i * 3 + k]).toBeCloseTo(p, 5);
       });
     });
-    expect(infer.outputs.find((o: { name: string }) => o.name === 'label').data).toEqual([
-      '0',
-      '1',
-      '2',
-    ]);
+    expect(infer.outputs.find((o) => o.name === 'label')?.data).toEqual(['0', '1', '2']);
   });
 
   it('string class labels come from classlabels_strings', async () => {
     const answer = await predict('species', {
       inputs: { f0: 6.5, f1: 3.0, f2: 5.5, f3: 2.0 },
     });
-    expect(answer.outputs[0].label).toBe('virginica');
+    expect(answer.outputs[0]?.label).toBe('virginica');
     expectProbabilities(
-      answer.outputs[0].probabilities,
+      answer.outputs[0]?.probabilities,
       ['setosa', 'versicolor', 'virginica'],
       forest(VIRGINICA),
     );
@@ -152,29 +173,29 @@ describe('skl2onnx classifiers with their defaults (ZipMap), no model.json', () 
   it('compare puts LogisticRegression against RandomForest on label feedback', async () => {
     for (const version of ['v1', 'v2']) {
       const answer = await predict('sk', { inputs: [...ROWS, ...ROWS] }, version);
-      for (const [i, predictionId] of (answer.predictionIds as string[]).entries()) {
+      for (const [i, predictionId] of present(answer.predictionIds, 'predictionIds').entries()) {
         const res = await gw.post('/feedback', { predictionId, label: String(i % 3) });
         expect(res.status).toBe(200);
       }
     }
-    const report = await json(await gw.request('/compare/sk'));
+    const report = await readCompare(await gw.request('/compare/sk'));
     const accuracy = Object.fromEntries(
-      report.versions.map((v: Json) => [
-        v.version,
-        v.accuracy && [v.accuracy.correct, v.accuracy.n],
-      ]),
+      report.versions.map((v) => [v.version, v.accuracy && [v.accuracy.correct, v.accuracy.n]]),
     );
     const correct = (p: (row: number[]) => number[]) =>
       2 * ROWS.filter((row, i) => argmax(p(row)) === i).length;
     expect(accuracy).toEqual({ v1: [correct(logisticL1), 6], v2: [correct(forest), 6] });
     expect(report.accuracy).toHaveLength(1);
-    expect(report.versions.map((v: Json) => v.task)).toEqual(['classification', 'classification']);
+    expect(report.versions.map((v) => v.task)).toEqual(['classification', 'classification']);
   });
 
   it('GET /models says what was read from the graph and why', async () => {
-    const models = await json(await gw.request('/models'));
-    const sk = models.models.find((m: { name: string }) => m.name === 'sk');
-    const v1 = sk.versions.find((v: { version: string }) => v.version === 'v1');
+    const models = await readModels(await gw.request('/models'));
+    const sk = models.models.find((m) => m.name === 'sk');
+    const v1 = present(
+      sk?.versions.find((v) => v.version === 'v1'),
+      'sk v1',
+    );
     expect(v1).toMatchObject({
       task: 'classification',
       inputs: [{ name: 'float_input', datatype: 'FP32', shape: [-1, 4] }],
@@ -190,7 +211,7 @@ describe('other classifier conventions', () => {
   it('zipmap=False: label + probabilities tensors, labels from the classifier op', async () => {
     const answer = await predict('nozip', { inputs: [VERSICOLOR] });
     expectProbabilities(
-      answer.outputs[0].probabilities,
+      answer.outputs[0]?.probabilities,
       ['0', '1', '2'],
       softmax(scores(VERSICOLOR)),
     );
@@ -203,13 +224,13 @@ describe('other classifier conventions', () => {
       'v1',
     );
     expectProbabilities(
-      named.outputs[0].probabilities,
+      named.outputs[0]?.probabilities,
       ['setosa', 'versicolor', 'virginica'],
       softmax(scores(VERSICOLOR)),
     );
     const inferred = await predict('torch', { inputs: [VERSICOLOR] }, 'v2');
     expectProbabilities(
-      inferred.outputs[0].probabilities,
+      inferred.outputs[0]?.probabilities,
       ['0', '1', '2'],
       softmax(scores(VERSICOLOR)),
     );
@@ -219,20 +240,20 @@ describe('other classifier conventions', () => {
     const row = [6, 3, 4, 1];
     const p = 1 / (1 + Math.exp(-(0.5 * 6 - 0.5 * 3 + 4 + 1 - 3)));
     const answer = await predict('binary', { inputs: [row] });
-    expectProbabilities(answer.outputs[0].probabilities, ['0', '1'], [1 - p, p]);
-    expect(answer.outputs[0].label).toBe('1');
+    expectProbabilities(answer.outputs[0]?.probabilities, ['0', '1'], [1 - p, p]);
+    expect(answer.outputs[0]?.label).toBe('1');
   });
 
   it("the graph's label output wins over argmax, and the response says so", async () => {
     // x0 = 0.4055: P(1) = 1 / (1 + e^0.4055) = 0.4 — argmax says 0, the tuned threshold 0.3 says 1.
     const answer = await predict('tuned', { inputs: [[0.4055], [3]] });
     expect(answer.labelFrom).toBe('label');
-    expect(answer.outputs[0].probabilities['1']).toBeCloseTo(0.4, 3);
-    expect(answer.outputs[0].label).toBe('1');
-    expect(answer.outputs[1].label).toBe('0');
+    expect(answer.outputs[0]?.probabilities['1']).toBeCloseTo(0.4, 3);
+    expect(answer.outputs[0]?.label).toBe('1');
+    expect(answer.outputs[1]?.label).toBe('0');
     const [row] = gw.query<{ label: string; score: number }>(
       'SELECT label, score FROM predictions WHERE id = ?',
-      answer.predictionIds[0],
+      answer.predictionIds?.[0],
     );
     expect(row?.label).toBe('1');
     expect(row?.score).toBeCloseTo(0.4, 3);
@@ -246,11 +267,11 @@ describe('regressors', () => {
       [20, 1],
       [20, 9],
     ];
-    const answer = await predict('price', { inputs: rows });
+    const answer = await predictValue('price', { inputs: rows });
     expect(answer.outputs).toEqual(rows.map((row) => ({ value: treeRegressorValue(row) })));
     const logged = gw.query<{ output: string; label: string | null; score: number }>(
       'SELECT output, label, score FROM predictions WHERE id = ?',
-      answer.predictionIds[1],
+      answer.predictionIds?.[1],
     );
     expect(logged).toEqual([{ output: '{"value":200}', label: null, score: 200 }]);
 
@@ -258,10 +279,10 @@ describe('regressors', () => {
       inputs: [{ name: 'input', shape: [3, 2], datatype: 'FP32', data: rows.flat() }],
     });
     expect(res.status).toBe(200);
-    expect((await json(res)).outputs).toEqual([
+    expect((await readInfer(res)).outputs).toEqual([
       { name: 'variable', datatype: 'FP32', shape: [3, 1], data: [100, 200, 300] },
     ]);
-    const metadata = await json(await gw.request('/v2/models/price'));
+    const metadata = await readModelMetadata(await gw.request('/v2/models/price'));
     expect(metadata.outputs).toEqual([{ name: 'variable', datatype: 'FP32', shape: [-1, 1] }]);
     expect(metadata.parameters.task).toBe('regression');
   });
@@ -269,7 +290,7 @@ describe('regressors', () => {
 
 describe('several inputs of other element types', () => {
   it('named features go to their own inputs (FP32, STRING, INT64) with no model.json', async () => {
-    const answer = await predict('house', {
+    const answer = await predictValue('house', {
       instances: [
         { rooms: 3, city: 'Oslo', floor: 2 },
         { rooms: 4, city: 'Bergen', floor: 7 },
@@ -281,7 +302,7 @@ describe('several inputs of other element types', () => {
     ]);
     const [logged] = gw.query<{ input: string }>(
       'SELECT input FROM predictions WHERE id = ?',
-      answer.predictionIds[0],
+      answer.predictionIds?.[0],
     );
     expect(JSON.parse(logged?.input ?? '')).toEqual({ rooms: 3, city: 'Oslo', floor: 2 });
   });
@@ -296,7 +317,10 @@ describe('several inputs of other element types', () => {
     });
     const answer = await json(res);
     expect(res.status, JSON.stringify(answer)).toBe(200);
-    expect(answer.outputs[0].data).toEqual([housePrice(3, 'Oslo', 2), housePrice(4, 'Paris', 7)]);
+    expect(parseAs(schemas.inferAnswer, answer).outputs[0]?.data).toEqual([
+      housePrice(3, 'Oslo', 2),
+      housePrice(4, 'Paris', 7),
+    ]);
   });
 
   it('a value of the wrong type is a 400 naming the feature and the expected type; no row', async () => {
@@ -312,7 +336,7 @@ describe('several inputs of other element types', () => {
     for (const [body, field, type] of cases) {
       const res = await gw.post('/predict/house', body);
       expect(res.status).toBe(400);
-      const { message } = (await json(res)).error;
+      const { message } = (await readError(res)).error;
       expect(message).toContain(field);
       expect(message).toContain(type);
     }
@@ -325,7 +349,7 @@ describe('several inputs of other element types', () => {
     });
     expect(oip.status).toBe(400);
     // Errors under /v2 take the specification's shape: {"error": "<message>"}.
-    expect((await json(oip)).error).toContain('input "city" expects BYTES');
+    expect((await readOipError(oip)).error).toContain('input "city" expects BYTES');
     const after = gw.query<{ n: number }>(
       "SELECT count(*) AS n FROM predictions WHERE model = 'house'",
     )[0]?.n;
@@ -339,21 +363,24 @@ describe('on an inference worker thread', () => {
       env: { MODELGATE_MODELS_DIR: join(dir, 'models'), MODELGATE_INFERENCE_WORKER: 'on' },
     });
     try {
-      const models = await json(await worker.request('/models'));
+      const models = await readModels(await worker.request('/models'));
       expect(models.failed).toEqual([]);
       const res = await worker.post(
         '/predict/sk',
         { inputs: [VIRGINICA] },
         { 'x-model-version': 'v1' },
       );
-      const answer = await json(res);
-      expect(res.status, JSON.stringify(answer)).toBe(200);
-      expectProbabilities(answer.outputs[0].probabilities, ['0', '1', '2'], logisticL1(VIRGINICA));
-      expect(answer.outputs[0].label).toBe(String(argmax(logisticL1(VIRGINICA))));
+      const body = await json(res);
+      expect(res.status, JSON.stringify(body)).toBe(200);
+      const answer = parseAs(schemas.classPrediction, body);
+      expectProbabilities(answer.outputs[0]?.probabilities, ['0', '1', '2'], logisticL1(VIRGINICA));
+      expect(answer.outputs[0]?.label).toBe(String(argmax(logisticL1(VIRGINICA))));
       const house = await worker.post('/predict/house', {
         inputs: { rooms: 3, city: 'Oslo', floor: 2 },
       });
-      expect((await json(house)).outputs).toEqual([{ value: housePrice(3, 'Oslo', 2) }]);
+      expect(parseAs(schemas.valuePrediction, await json(house)).outputs).toEqual([
+        { value: housePrice(3, 'Oslo', 2) },
+      ]);
     } finally {
       await worker.close();
     }

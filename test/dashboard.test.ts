@@ -11,12 +11,13 @@ import { launchChromium, type TestBrowser } from './support/browser.js';
 import { PROJECT_ROOT } from './support/child-gateway.js';
 import { seededRows } from './support/drift-log.js';
 import {
-  CONTROL_TOKEN,
-  createTestGateway,
-  type Json,
-  json,
-  type TestGateway,
-} from './support/test-gateway.js';
+  present,
+  readCompare,
+  readControlView,
+  readPrediction,
+  readTraffic,
+} from './support/responses.js';
+import { CONTROL_TOKEN, createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 const ROWS = getNumbers();
@@ -45,14 +46,14 @@ describe('dashboard in a real browser', () => {
           body: JSON.stringify({ inputs }),
         });
         expect(res.status).toBe(200);
-        ids.push({ id: (await json(res)).predictionId, row });
+        ids.push({ id: (await readPrediction(res)).predictionId, row });
       });
       await Promise.all(batch);
     }
     return ids;
   };
   // The page shows the current experiment: since the split was last set.
-  const compare = async (): Promise<Json> => json(await fetch(`${url}/compare/iris?since=split`));
+  const compare = async () => readCompare(await fetch(`${url}/compare/iris?since=split`));
   const field = (name: string) => card.locator(`[data-field="${name}"]`).first();
 
   beforeAll(async () => {
@@ -104,14 +105,14 @@ describe('dashboard in a real browser', () => {
     const script = await fetch(`${url}/dashboard.js`);
     expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
 
-    const traffic = await json(await fetch(`${url}/dashboard/api/traffic/iris?minutes=60`));
+    const traffic = await readTraffic(await fetch(`${url}/dashboard/api/traffic/iris?minutes=60`));
     expect(traffic.buckets).toHaveLength(60);
     expect(traffic.bucketMs).toBe(60_000);
     const report = await compare();
-    expect(traffic.versions.map((v: Json) => v.version)).toEqual(['v1', 'v2']);
+    expect(traffic.versions.map((v) => v.version)).toEqual(['v1', 'v2']);
     for (const v of traffic.versions) {
-      const sum = v.counts.reduce((a: number, b: number) => a + b, 0);
-      expect(sum).toBe(report.versions.find((r: Json) => r.version === v.version).requests);
+      const sum = v.counts.reduce((a, b) => a + b, 0);
+      expect(sum).toBe(report.versions.find((r) => r.version === v.version)?.requests);
     }
     expect((await fetch(`${url}/dashboard/api/traffic/nope`)).status).toBe(404);
     expect((await fetch(`${url}/dashboard/api/traffic/iris?minutes=0`)).status).toBe(400);
@@ -127,10 +128,10 @@ describe('dashboard in a real browser', () => {
     expect(await field('routing').textContent()).toBe('by the split');
 
     const report = await compare();
-    expect(
-      report.versions.map((v: Json) => v.requests).reduce((a: number, b: number) => a + b),
-    ).toBe(300);
+    expect(report.versions.map((v) => v.requests).reduce((a, b) => a + b)).toBe(300);
     for (const v of report.versions) {
+      const accuracy = present(v.accuracy, `${v.version} accuracy`);
+      const value = present(v.value, `${v.version} value`);
       const row = card.locator(`tr[data-version="${v.version}"]`);
       const cell = (name: string) => row.locator(`[data-field="${name}"]`).textContent();
       expect(await cell('requests')).toBe(String(v.requests));
@@ -140,26 +141,26 @@ describe('dashboard in a real browser', () => {
       expect(await cell('p95')).toBe(ms(v.latencyMs.p95));
       // Only the always-valid interval (the confidence sequence), never the Wilson one.
       expect(await cell('accuracy')).toBe(
-        `${pct(v.accuracy.estimate)} (${pct(v.accuracy.sequential.low)}–${pct(v.accuracy.sequential.high)})`,
+        `${pct(accuracy.estimate)} (${pct(accuracy.sequential.low)}–${pct(accuracy.sequential.high)})`,
       );
-      expect(await cell('feedback')).toBe(String(v.accuracy.n));
+      expect(await cell('feedback')).toBe(String(accuracy.n));
       const num = (x: number) => String(Number(x.toPrecision(4)));
       expect(await cell('value')).toBe(
-        `${num(v.value.mean)} (${num(v.value.sequential.low)}–${num(v.value.sequential.high)})`,
+        `${num(value.mean)} (${num(present(value.sequential).low)}–${num(present(value.sequential).high)})`,
       );
-      expect(await cell('values')).toBe(String(v.value.n));
+      expect(await cell('values')).toBe(String(value.n));
       expect(await card.locator(`svg rect[data-version="${v.version}"]`).count()).toBeGreaterThan(
         0,
       );
     }
-    expect(report.sampleRatio.sequential.mismatch).toBe(false);
+    expect(report.sampleRatio?.sequential?.mismatch).toBe(false);
     expect(await card.locator('[data-field="srm"]').count()).toBe(0);
     expect(await field('always-valid').textContent()).toContain(
       'always valid: you may look as often as you like',
     );
     const findings = (await field('findings').textContent()) ?? '';
     expect(findings).toContain('sample ratio: observed');
-    const [accuracy] = report.accuracy;
+    const accuracy = present(report.accuracy[0], 'v2 − v1 accuracy');
     const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`;
     expect(findings).toContain(
       `accuracy: v2 − v1 = ${signed(accuracy.difference)} points (always valid: 95% ${signed(accuracy.sequential.low)} to ${signed(accuracy.sequential.high)} points`,
@@ -168,7 +169,7 @@ describe('dashboard in a real browser', () => {
     // No fixed-horizon figure anywhere on the card: it would be peeking.
     const text = (await card.textContent()) ?? '';
     expect(text).not.toMatch(/fixed horizon|CI\b|χ²/);
-    expect(text).not.toContain(pct(report.versions[0].accuracy.low));
+    expect(text).not.toContain(pct(present(report.versions[0]?.accuracy).low));
     // Read-only until the token is pasted.
     expect(await card.locator('button[data-action="flip"]').isDisabled()).toBe(true);
   });
@@ -191,7 +192,7 @@ describe('dashboard in a real browser', () => {
 
   it('raises the sample-ratio warning by itself when one client floods a version', async () => {
     await send(300, () => 'bot');
-    expect((await compare()).sampleRatio.sequential.mismatch).toBe(true);
+    expect((await compare()).sampleRatio?.sequential?.mismatch).toBe(true);
     // No reload: the page refreshes itself.
     await card.locator('[data-field="srm"]').waitFor({ timeout: 10_000 });
     expect(await field('srm').textContent()).toContain('Sample ratio mismatch');
@@ -217,10 +218,10 @@ describe('dashboard in a real browser', () => {
     expect(await field('routing').textContent()).toContain('pinned');
     expect(await page.locator('#notice').textContent()).toBe('flip iris: v2 is live');
 
-    const view = await json(await gw.control('GET', '/control/iris'));
+    const view = await readControlView(await gw.control('GET', '/control/iris'));
     expect(view.deployment).toMatchObject({ live: 'v2', standby: 'v1', pinned: true });
     // The dismissed confirmation sent nothing: exactly one flip, by the token's actor.
-    const flips = view.events.filter((e: Json) => e.action === 'flip');
+    const flips = view.events.filter((e) => e.action === 'flip');
     expect(flips).toMatchObject([{ from: 'v1', to: 'v2', actor: 'tester', reason: 'dashboard' }]);
     await expect.poll(() => card.locator('.events tr[data-action="flip"]').count()).toBe(1);
     expect(pageErrors).toEqual([]);
@@ -242,8 +243,9 @@ describe('dashboard in a real browser', () => {
     await card.locator('button[data-drift="iris"]').click();
     const drift = field('drift');
     await drift.locator('li[data-drift-version]').first().waitFor({ timeout: 30_000 });
-    const { drift: expected } = await json(
-      await fetch(`${url}/compare/iris?since=1d&baseline=8d..1d`),
+    const expected = present(
+      (await readCompare(await fetch(`${url}/compare/iris?since=1d&baseline=8d..1d`))).drift,
+      'drift',
     );
     expect(expected.versions.length).toBeGreaterThan(0);
     for (const version of expected.versions) {

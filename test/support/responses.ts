@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { DriftReport } from '../../src/compare/drift-report.js';
 import type { CompareReport } from '../../src/compare/report.js';
 import type { ModelControlView } from '../../src/control/service.js';
+import type { TrafficSeries } from '../../src/dashboard/traffic.js';
 import type { ModelMetadata, ServerReadiness } from '../../src/gateway/oip-service.js';
 
 const interval = z.looseObject({ low: z.number(), high: z.number() });
@@ -430,6 +431,15 @@ const compareReport = z.looseObject({
   drift: driftReport.optional(),
 });
 
+// --- /dashboard/api ----------------------------------------------------------------------------
+
+const traffic = z.looseObject({
+  model: z.string(),
+  bucketMs: z.number(),
+  buckets: z.array(z.number()),
+  versions: z.array(z.looseObject({ version: z.string(), counts: z.array(z.number()) })),
+});
+
 // --- errors -----------------------------------------------------------------------------------
 
 const errorBody = z.looseObject({
@@ -450,7 +460,8 @@ export const schemasFitSource: [
   Fits<typeof modelMetadata, ModelMetadata>,
   Fits<typeof readiness, ServerReadiness>,
   Fits<typeof controlView, ModelControlView>,
-] = [(r) => r, (r) => r, (r) => r, (r) => r, (r) => r];
+  Fits<typeof traffic, TrafficSeries>,
+] = [(r) => r, (r) => r, (r) => r, (r) => r, (r) => r, (r) => r];
 
 // --- readers ----------------------------------------------------------------------------------
 
@@ -497,6 +508,8 @@ export const readModelMetadata = read(modelMetadata);
 export const readInfer = read(inferAnswer);
 /** `GET /compare/:model` (with `retention` and `drift` when they apply). */
 export const readCompare = read(compareReport);
+/** `GET /dashboard/api/traffic/:model`. */
+export const readTraffic = read(traffic);
 /** Any 4xx/5xx outside /v2: `{"error": {code, message}}`. */
 export const readError = read(errorBody);
 /** Any 4xx/5xx under /v2: `{"error": "<message>", "code"}`. */
