@@ -94,12 +94,23 @@ describe('POST /control/replay', () => {
     // The seed is chosen so the two models do differ: a test of nothing otherwise.
     expect(expectedDisagreements.length).toBeGreaterThan(10);
 
+    // Rows v2 ran through the live batcher (the sum of its batch-size histogram).
+    const batcherRows = async () => {
+      const text = await (await gw.request('/metrics')).text();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('modelgate_batch_rows_sum{') && l.includes('version="v2"'));
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    };
+    const before = await batcherRows();
     const job = await replay({
       model: 'iris',
       candidate: 'v2',
       since: servedFrom,
       until: servedUntil,
     });
+    // v2 answered 400 rows without one of them going through the queue live requests use.
+    expect(await batcherRows()).toBe(before);
     expect(job.report.rows).toEqual({ read: 400, replayed: 400, failed: 0, skipped: 0 });
     expect(job.report.agreement.agreed).toBe(400 - expectedDisagreements.length);
 
