@@ -24,6 +24,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import buildDist from '../../test/support/build-dist.js';
 import { benchCache } from './cache-bench.js';
 import { compareBench, driftBench, exportBench } from './compare-bench.js';
 import { benchFlips, steadyP99 } from './flips.js';
@@ -235,6 +236,7 @@ async function main(): Promise<void> {
     return;
   }
   if (args.only === 'protocols') {
+    buildDist();
     const heavyModelsDir = mkdtempSync(join(tmpdir(), 'modelgate-heavy-'));
     try {
       const iris = scenarios(heavyModelsDir, writeHeavyModel(heavyModelsDir)).find(
@@ -278,6 +280,7 @@ async function main(): Promise<void> {
       `--only: "${args.only}" is not cache, export, protocols, drift, partitions, replay or log-writer`,
     );
   }
+  buildDist();
   const loadStart = loadavg()[0] ?? 0;
   progress(`load generator: ${loadGenerator}`);
   const heavyModelsDir = mkdtempSync(join(tmpdir(), 'modelgate-heavy-'));

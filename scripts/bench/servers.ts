@@ -18,7 +18,7 @@ export interface ServerHandle {
 
 export interface ServerSpec {
   name: string;
-  /** Script run as `node [nodeArgs] --import tsx <script>` from the repository root. */
+  /** Run as `node [nodeArgs] --import tsx <script>` from the repository root (a .js without tsx). */
   script: string;
   env: Record<string, string>;
   nodeArgs?: string[];
@@ -109,7 +109,11 @@ export async function startServer(spec: ServerSpec): Promise<ServerHandle> {
   const grpcPort = await freePort();
   const child = spawn(
     process.execPath,
-    [...(spec.nodeArgs ?? []), '--import', 'tsx', spec.script],
+    [
+      ...(spec.nodeArgs ?? []),
+      ...(spec.script.endsWith('.ts') ? ['--import', 'tsx'] : []),
+      spec.script,
+    ],
     {
       cwd: repoRoot,
       env: {
