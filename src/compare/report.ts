@@ -99,7 +99,8 @@ export interface VersionReport {
   /**
    * A regressor's errors against numeric feedback: mean absolute error and root mean
    * squared error with 95 % normal-approximation intervals (RMSE's is the square root of
-   * the MSE's); intervals null below two values.
+   * the MSE's) and, in `sequential`, their 95 % confidence sequences (the asymptotic one of
+   * |e| and of e², the RMSE's through the square root); intervals null below two values.
    */
   error: {
     n: number;
@@ -107,6 +108,7 @@ export interface VersionReport {
     rmse: number;
     maeInterval: { low: number; high: number } | null;
     rmseInterval: { low: number; high: number } | null;
+    sequential: { mae: SequentialInterval | null; rmse: SequentialInterval | null };
   } | null;
 }
 
@@ -335,8 +337,12 @@ export function buildCompareReport(
 /** MAE and RMSE with intervals from the storage's two-pass sums. */
 function regressionErrors(row: CompareRows['valueErrors'][number]): VersionReport['error'] {
   const variance = (squares: number) => (row.n < 2 ? 0 : squares / (row.n - 1));
-  const mae = meanInterval({ n: row.n, mean: row.mae, variance: variance(row.absSquares) });
-  const mse = meanInterval({ n: row.n, mean: row.mse, variance: variance(row.sqSquares) });
+  const absolute = { n: row.n, mean: row.mae, variance: variance(row.absSquares) };
+  const squared = { n: row.n, mean: row.mse, variance: variance(row.sqSquares) };
+  const mae = meanInterval(absolute);
+  const mse = meanInterval(squared);
+  const maeSequence = meanValueSequence(absolute);
+  const mseSequence = meanValueSequence(squared);
   return {
     n: row.n,
     mae: row.mae,
@@ -344,6 +350,13 @@ function regressionErrors(row: CompareRows['valueErrors'][number]): VersionRepor
     maeInterval: mae && { low: Math.max(0, mae.low), high: mae.high },
     // The square root is monotone, so it carries the MSE's interval over to the RMSE.
     rmseInterval: mse && { low: Math.sqrt(Math.max(0, mse.low)), high: Math.sqrt(mse.high) },
+    sequential: {
+      mae: maeSequence && { low: Math.max(0, maeSequence.low), high: maeSequence.high },
+      rmse: mseSequence && {
+        low: Math.sqrt(Math.max(0, mseSequence.low)),
+        high: Math.sqrt(mseSequence.high),
+      },
+    },
   };
 }
 

@@ -26,7 +26,8 @@ import type { TrafficSeries } from './traffic.js';
 /** A model as GET /models describes it (the fields drawn here). */
 interface ModelView {
   name: string;
-  versions: Array<{ version: string }>;
+  /** `task` is null for a version that is not loaded here. */
+  versions: Array<{ version: string; task?: 'classification' | 'regression' | null }>;
   live: string | null;
   standby: string | null;
   pinned: boolean;
@@ -224,6 +225,25 @@ const range = (
 /** A mean value: 4 significant digits. */
 const num = (x: number) => String(Number(x.toPrecision(4)));
 
+/**
+ * A regressor has no labels: its table shows predicted values and errors instead of
+ * accuracy, and the label-based findings are left out (not shown as zeros).
+ */
+const isRegressor = (model: ModelView, report: CompareReport) =>
+  model.versions.some((v) => v.task === 'regression') ||
+  report.versions.some((v) => v.task === 'regression');
+
+/** A regressor's columns: predicted mean and p5/p50/p95, MAE and RMSE always valid. */
+function regressionCells(r: CompareReport['versions'][number] | undefined) {
+  const predicted = r?.predicted;
+  const error = r?.error;
+  return `<td data-field="predicted">${predicted ? num(predicted.mean) : '–'}</td>
+      <td data-field="predicted-range">${predicted ? `${num(predicted.p5)} / ${num(predicted.p50)} / ${num(predicted.p95)}` : '–'}</td>
+      <td data-field="mae">${error ? `${num(error.mae)} <small>(${range(error.sequential.mae, num)})</small>` : '–'}</td>
+      <td data-field="rmse">${error ? `${num(error.rmse)} <small>(${range(error.sequential.rmse, num)})</small>` : '–'}</td>
+      <td data-field="values">${error ? error.n : 0}</td>`;
+}
+
 function versionTable(
   model: ModelView,
   report: CompareReport,
@@ -235,11 +255,17 @@ function versionTable(
     report.window.since === null || report.window.since === 0
       ? 'the start of the log'
       : dateTime(report.window.since);
-  const withValues = report.versions.some((v) => v.value !== null);
+  const regressor = isRegressor(model, report);
+  const withValues = !regressor && report.versions.some((v) => v.value !== null);
   const rows = names.map((version) => {
     const r = byVersion.get(version);
     const acc = r?.accuracy;
     const value = r?.value;
+    const outcome = regressor
+      ? regressionCells(r)
+      : `<td data-field="accuracy">${acc ? `${pct(acc.estimate)} <small>(${range(acc.sequential, pct)})</small>` : '–'}</td>
+      <td data-field="feedback">${acc ? acc.n : 0}</td>
+      ${withValues ? `<td data-field="value">${value ? `${num(value.mean)} <small>(${range(value.sequential, num)})</small>` : '–'}</td><td data-field="values">${value ? value.n : 0}</td>` : ''}`;
     return `<tr data-version="${esc(version)}">
       <th scope="row"><span class="swatch" style="background:${colors.get(version)}"></span>${esc(version)} ${badges(model, version)}</th>
       <td data-field="requests">${r ? r.requests : 0}</td>
@@ -247,25 +273,28 @@ function versionTable(
       <td data-field="errors">${r ? `${pct(r.errorRate, 2)} <small>(${r.errors})</small>` : '–'}</td>
       <td data-field="p50">${ms(r?.latencyMs.p50)}</td>
       <td data-field="p95">${ms(r?.latencyMs.p95)}</td>
-      <td data-field="accuracy">${acc ? `${pct(acc.estimate)} <small>(${range(acc.sequential, pct)})</small>` : '–'}</td>
-      <td data-field="feedback">${acc ? acc.n : 0}</td>
-      ${withValues ? `<td data-field="value">${value ? `${num(value.mean)} <small>(${range(value.sequential, num)})</small>` : '–'}</td><td data-field="values">${value ? value.n : 0}</td>` : ''}
+      ${outcome}
     </tr>`;
   });
+  const outcomeHeads = regressor
+    ? '<th>predicted mean</th><th>predicted p5 / p50 / p95</th><th>MAE (95% always valid)</th><th>RMSE (95% always valid)</th><th>values</th>'
+    : `<th>accuracy (95% always valid)</th><th>feedback</th>
+        ${withValues ? '<th>mean value (95% always valid)</th><th>values</th>' : ''}`;
   return `<h3>Versions since the split was last set (${esc(since)})</h3>
     <p class="muted always-valid" data-field="always-valid">Intervals and p-values are always valid: you may look as often as you like.</p>
     <table class="versions">
       <thead><tr><th>version</th><th>requests</th><th>share</th><th>errors</th><th>p50 ms</th>
-        <th>p95 ms</th><th>accuracy (95% always valid)</th><th>feedback</th>
-        ${withValues ? '<th>mean value (95% always valid)</th><th>values</th>' : ''}</tr></thead>
+        <th>p95 ms</th>${outcomeHeads}</tr></thead>
       <tbody>${rows.join('')}</tbody>
     </table>`;
 }
 
-function findings(report: CompareReport) {
+function findings(report: CompareReport, regressor: boolean) {
   const lines: string[] = [];
   const verdict = (significant: boolean) =>
     significant ? '<strong>a difference</strong>' : 'no difference shown yet';
+  // A regressor has no accuracy (report.accuracy is empty); its mean outcome and shadow
+  // label agreement do not apply either.
   for (const c of report.accuracy) {
     const t = c.sequential;
     lines.push(
@@ -273,8 +302,10 @@ function findings(report: CompareReport) {
         `(always valid: 95% ${points(t.low)} to ${points(t.high)} points, p = ${pValue(t.pValue)}), ${verdict(t.significant)}`,
     );
   }
-  if (report.accuracy.length === 0) lines.push('accuracy: needs feedback on at least two versions');
-  for (const c of report.value) {
+  if (!regressor && report.accuracy.length === 0) {
+    lines.push('accuracy: needs feedback on at least two versions');
+  }
+  for (const c of regressor ? [] : report.value) {
     const t = c.sequential;
     const signed = (x: number) => `${x >= 0 ? '+' : ''}${num(x)}`;
     lines.push(
@@ -293,7 +324,7 @@ function findings(report: CompareReport) {
   } else if (!srm?.sequential) {
     lines.push(`sample ratio: not tested (${esc(report.sampleRatioNote ?? 'no split')})`);
   }
-  for (const s of report.shadow) {
+  for (const s of regressor ? [] : report.shadow) {
     lines.push(
       `shadow: ${esc(s.shadow)} agrees with ${esc(s.served)} on ${pct(s.agreement?.estimate)} of ` +
         `${s.pairs} mirrored requests (always valid: 95% ${range(s.sequential, pct)})`,
@@ -437,7 +468,7 @@ function renderModel({ model, report, traffic, control }: LoadedModel) {
     <header class="model-head"><h2>${esc(model.name)}</h2>${facts(model, report)}${actions(model, control)}</header>
     ${srmBanner(report)}
     <div class="body">
-      <div>${versionTable(model, report, names, colors)}${findings(report)}${driftSection(model.name)}${replaySection(model, getToken() !== '')}</div>
+      <div>${versionTable(model, report, names, colors)}${findings(report, isRegressor(model, report))}${driftSection(model.name)}${replaySection(model, getToken() !== '')}</div>
       ${chart(traffic, colors)}
     </div>
     ${events(control)}

@@ -288,6 +288,7 @@ const versionReport = z.looseObject({
       rmse: z.number(),
       maeInterval: interval.nullable(),
       rmseInterval: interval.nullable(),
+      sequential: z.looseObject({ mae: interval.nullable(), rmse: interval.nullable() }),
     })
     .nullable(),
 });

@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The page's formatting (the same as `npm run compare`), to read /compare's numbers as shown.
+import { ms, pct } from '../src/compare/number-format.js';
+import { launchChromium, type TestBrowser } from './support/browser.js';
+import { treeRegressor, treeRegressorValue, writeVersion } from './support/converter-graphs.js';
+import { createTestGateway, type Json, json, type TestGateway } from './support/test-gateway.js';
+
+/** Two regressors exported to ONNX (TreeEnsembleRegressor, float [N, 1]), no model.json. */
+const LEAVES = { v1: [100, 200, 300], v2: [110, 190, 330] } as const;
+const num = (x: number) => String(Number(x.toPrecision(4)));
+
+describe('dashboard for a regressor in a real browser', () => {
+  let dir: string;
+  let gw: TestGateway;
+  let server: ReturnType<typeof serve>;
+  let url: string;
+  let browser: TestBrowser;
+  let page: Page;
+  let card: Locator;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'modelgate-dashboard-regression-'));
+    const models = join(dir, 'models');
+    writeVersion(models, 'price', 'v1', treeRegressor(LEAVES.v1));
+    writeVersion(models, 'price', 'v2', treeRegressor(LEAVES.v2));
+    gw = await createTestGateway({ dir, env: { MODELGATE_MODELS_DIR: models } });
+    server = serve({ fetch: gw.gate.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((r) => server.once('listening', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const split = await gw.control('PUT', '/control/split', {
+      model: 'price',
+      weights: { v1: 60, v2: 40 },
+    });
+    expect(split.status).toBe(200);
+    // 120 users; the true value of each row is what the user's system learns later.
+    for (let i = 0; i < 120; i++) {
+      const row = [i % 3 === 0 ? 1 : 20, i % 5 < 2 ? 1 : 9];
+      const res = await gw.post('/predict/price', { inputs: [row] }, { 'x-user-id': `u${i}` });
+      expect(res.status).toBe(200);
+      const answer = await json(res);
+      expect(answer.outputs[0].value).toBe(
+        treeRegressorValue(row, LEAVES[answer.version as keyof typeof LEAVES]),
+      );
+      const truth = treeRegressorValue(row, LEAVES.v1) + ((i * 37) % 23) - 11;
+      const feedback = await gw.post('/feedback', {
+        predictionId: answer.predictionId,
+        value: truth,
+      });
+      expect(feedback.status).toBe(200);
+    }
+
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    card = page.locator('section[data-model="price"]');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server) await new Promise((r) => server.close(r));
+    await gw?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows per version the predicted values and MAE/RMSE with always-valid intervals, as /compare gives them', async () => {
+    await page.goto(`${url}/`);
+    await card.locator('tr[data-version="v2"] [data-field="mae"]').waitFor();
+    const report: Json = await json(await fetch(`${url}/compare/price?since=split`));
+    expect(report.versions.map((v: Json) => v.version)).toEqual(['v1', 'v2']);
+    for (const v of report.versions) {
+      expect(v.task).toBe('regression');
+      const row = card.locator(`tr[data-version="${v.version}"]`);
+      const cell = (name: string) => row.locator(`[data-field="${name}"]`).textContent();
+      expect(await cell('requests')).toBe(String(v.requests));
+      expect(await cell('share')).toBe(pct(v.share));
+      expect(await cell('p50')).toBe(ms(v.latencyMs.p50));
+      expect(await cell('predicted')).toBe(num(v.predicted.mean));
+      expect(await cell('predicted-range')).toBe(
+        `${num(v.predicted.p5)} / ${num(v.predicted.p50)} / ${num(v.predicted.p95)}`,
+      );
+      const { mae, rmse } = v.error.sequential;
+      expect(await cell('mae')).toBe(`${num(v.error.mae)} (${num(mae.low)}–${num(mae.high)})`);
+      expect(await cell('rmse')).toBe(`${num(v.error.rmse)} (${num(rmse.low)}–${num(rmse.high)})`);
+      expect(await cell('values')).toBe(String(v.error.n));
+      // Classification columns are omitted, not shown as zeros or dashes.
+      expect(await row.locator('[data-field="accuracy"], [data-field="feedback"]').count()).toBe(0);
+    }
+    const heads = await card.locator('table.versions thead th').allTextContents();
+    expect(heads).toContain('MAE (95% always valid)');
+    expect(heads).toContain('RMSE (95% always valid)');
+    expect(heads).toContain('predicted p5 / p50 / p95');
+    expect(heads.join(' ')).not.toMatch(/accuracy|feedback/);
+
+    const findings = (await card.locator('[data-field="findings"]').textContent()) ?? '';
+    expect(findings).toContain('sample ratio: observed');
+    expect(findings).not.toMatch(/accuracy|value:|shadow/);
+    // No label mix, and no fixed-horizon figure anywhere on the card.
+    const text = (await card.textContent()) ?? '';
+    expect(text).not.toMatch(/label|accuracy|fixed horizon|CI\b/);
+    expect(text).not.toContain(num(report.versions[0].error.maeInterval.low));
+    expect(pageErrors).toEqual([]);
+  });
+});
