@@ -5,7 +5,15 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildGateway, startChildGateway } from './support/child-gateway.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
-import { IRIS_ROW, json } from './support/test-gateway.js';
+import {
+  parseAs,
+  readCompare,
+  readControlView,
+  readPrediction,
+  readReadiness,
+  schemas,
+} from './support/responses.js';
+import { IRIS_ROW } from './support/test-gateway.js';
 
 const TOKEN = 'replica-token-for-tests-0123';
 
@@ -36,7 +44,7 @@ const predict = async (gateway: ChildGateway, userId: string) => {
     body: JSON.stringify({ inputs: IRIS_ROW }),
   });
   expect(res.status).toBe(200);
-  return (await json(res)).version as string;
+  return (await readPrediction(res)).version;
 };
 
 const control = (
@@ -52,7 +60,7 @@ const control = (
   });
 
 const deployment = async (gateway: ChildGateway) =>
-  (await json(await control(gateway, 'GET', '/control/iris'))).deployment;
+  (await readControlView(await control(gateway, 'GET', '/control/iris'))).deployment;
 
 describe('two replicas on one PostgreSQL', () => {
   it('agree on the initial deployment, created once', async () => {
@@ -74,7 +82,7 @@ describe('two replicas on one PostgreSQL', () => {
         headers: { 'content-type': 'application/json', 'x-user-id': 'erin@example.com' },
         body: JSON.stringify({ inputs: IRIS_ROW }),
       });
-      ids.push((await json(res)).predictionId);
+      ids.push((await readPrediction(res)).predictionId);
     }
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
@@ -143,16 +151,16 @@ describe('two replicas on one PostgreSQL', () => {
         { timeout: 1000 },
       )
       .toBe(true);
-    const { events } = await json(await control(b, 'GET', '/control/iris'));
+    const { events } = await readControlView(await control(b, 'GET', '/control/iris'));
     expect(
       events
         .slice(0, 3)
-        .map((e: { reason: string }) => e.reason)
+        .map((e) => e.reason)
         .sort(),
     ).toEqual(['flip again on a', 'flip on a', 'flip on b']);
     // Audit rows chain: each flip starts from where the one before ended.
     const flips = events.slice(0, 3).reverse();
-    for (let i = 1; i < flips.length; i++) expect(flips[i].from).toBe(flips[i - 1].to);
+    for (let i = 1; i < flips.length; i++) expect(flips[i]?.from).toBe(flips[i - 1]?.to);
   });
 
   it('refuses none of 500 concurrent changes sent to both replicas', async () => {
@@ -194,7 +202,7 @@ describe('two replicas on one PostgreSQL', () => {
 
   it('drives a progressive rollout from exactly one replica, whichever it was started on', async () => {
     const leads = async (gateway: ChildGateway) =>
-      (await json(await fetch(`${gateway.url}/v2/health/ready`))).storage.leads as boolean;
+      (await readReadiness(await fetch(`${gateway.url}/v2/health/ready`))).storage.leads;
     await expect
       .poll(async () => (await leads(a)) !== (await leads(b)), { timeout: 2000 })
       .toBe(true);
@@ -213,10 +221,10 @@ describe('two replicas on one PostgreSQL', () => {
     await expect
       .poll(async () => (await deployment(b)).live === before.standby, { timeout: 1000 })
       .toBe(true);
-    const { events } = await json(await control(b, 'GET', '/control/iris'));
+    const { events } = await readControlView(await control(b, 'GET', '/control/iris'));
     const actions = events
-      .filter((e: { id: number; action: string }) => e.action.startsWith('rollout'))
-      .map((e: { action: string }) => e.action)
+      .filter((e) => e.action.startsWith('rollout'))
+      .map((e) => e.action)
       .reverse();
     // Each step once: two replicas timing the same rollout would step it twice.
     expect(actions).toEqual(['rollout_start', 'rollout_step', 'rollout_complete']);
@@ -231,8 +239,8 @@ describe('two replicas on one PostgreSQL', () => {
       sent.b += 1;
     }
     const total = async (gateway: ChildGateway) => {
-      const report = await json(await fetch(`${gateway.url}/compare/iris`));
-      return report.versions.reduce((sum: number, v: { requests: number }) => sum + v.requests, 0);
+      const report = await readCompare(await fetch(`${gateway.url}/compare/iris`));
+      return report.versions.reduce((sum, v) => sum + v.requests, 0);
     };
     // /compare flushes only its own replica's queue; the other's commits within its flush interval.
     await expect
@@ -246,8 +254,8 @@ describe('two replicas on one PostgreSQL', () => {
       ['run', '--silent', 'compare', '--', '--model', 'iris', '--json'],
       { env: { ...process.env, MODELGATE_DATABASE_URL: database.url } },
     );
-    const fromCli = JSON.parse(stdout).versions.reduce(
-      (sum: number, v: { requests: number }) => sum + v.requests,
+    const fromCli = parseAs(schemas.compareReport, JSON.parse(stdout)).versions.reduce(
+      (sum, v) => sum + v.requests,
       0,
     );
     expect(fromCli).toBe(await total(a));

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentState } from '../src/db/deployment-state.js';
 import { flagName, routeRequest } from '../src/gateway/routing.js';
-import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
+import { readControlView, readPrediction } from './support/responses.js';
+import { createTestGateway, IRIS_ROW, type TestGateway } from './support/test-gateway.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -12,7 +13,7 @@ afterAll(async () => {
 });
 
 const predictAs = async (headers: Record<string, string>, body: Record<string, unknown> = {}) =>
-  json(await gw.post('/predict/iris', { inputs: IRIS_ROW, ...body }, headers));
+  readPrediction(await gw.post('/predict/iris', { inputs: IRIS_ROW, ...body }, headers));
 
 /** iris under a local 90/10 split, as the gateway's routing sees it (the deployment is unpinned). */
 const SPLIT_90_10: DeploymentState = {
@@ -114,7 +115,7 @@ describe('local split', () => {
   }, 60_000);
 
   it('is overridden by X-Model-Version and pinned by a promote', async () => {
-    const override = await json(
+    const override = await readPrediction(
       await gw.post(
         '/predict/iris',
         { inputs: IRIS_ROW },
@@ -125,7 +126,7 @@ describe('local split', () => {
     await gw.control('POST', '/control/promote', { model: 'iris', version: 'v2' });
     const pinned = await predictAs({ 'x-user-id': 'user-0' });
     expect(pinned).toMatchObject({ version: 'v2', route: 'pinned' });
-    const view = await json(
+    const view = await readControlView(
       await gw.control('PUT', '/control/split', { model: 'iris', weights: { v1: 90, v2: 10 } }),
     );
     expect(view.deployment.pinned).toBe(false);

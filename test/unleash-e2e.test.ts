@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from './support/child-gateway.js';
-import { createTestGateway, IRIS_ROW, json, type TestGateway } from './support/test-gateway.js';
+import { readControlView, readModels, readPrediction } from './support/responses.js';
+import { createTestGateway, IRIS_ROW, type TestGateway } from './support/test-gateway.js';
 import { createUnleashAdmin, type UnleashAdmin } from './support/unleash-admin.js';
 import { startUnleash } from './support/unleash-server.js';
 
@@ -12,7 +13,7 @@ let gw: TestGateway;
 async function assign(users: number, tag = 'user') {
   const versions = new Map<string, { version: string; route: string }>();
   for (let i = 0; i < users; i++) {
-    const answer = await json(
+    const answer = await readPrediction(
       await gw.post('/predict/iris', { inputs: IRIS_ROW }, { 'x-user-id': `${tag}-${i}` }),
     );
     versions.set(`${tag}-${i}`, { version: answer.version, route: answer.route });
@@ -41,7 +42,7 @@ beforeAll(async () => {
     },
   });
   const synced = await vi.waitFor(async () => {
-    const { flags } = await json(await gw.request('/models'));
+    const { flags } = await readModels(await gw.request('/models'));
     expect(flags.synchronized).toBe(true);
     return flags;
   }, WAIT);
@@ -98,7 +99,8 @@ describe('traffic split by a real Unleash server', () => {
     ]);
     await expect
       .poll(
-        async () => (await json(await gw.control('GET', '/control/iris'))).deployment.pinned,
+        async () =>
+          (await readControlView(await gw.control('GET', '/control/iris'))).deployment.pinned,
         WAIT,
       )
       .toBe(false);
@@ -115,7 +117,7 @@ describe('traffic split by a real Unleash server', () => {
       expect([...r.versions.values()].every((a) => a.route === 'live')).toBe(true);
       return r;
     }, WAIT);
-    const live = (await json(await gw.control('GET', '/control/iris'))).deployment.live;
+    const live = (await readControlView(await gw.control('GET', '/control/iris'))).deployment.live;
     for (const answer of result.versions.values())
       expect(answer).toEqual({ version: live, route: 'live' });
   }, 60_000);
@@ -135,7 +137,7 @@ describe('traffic split by a real Unleash server', () => {
     await unleash.stop();
     // Until the gateway has failed to reach Unleash, it has not been tested without it.
     await expect
-      .poll(async () => (await json(await gw.request('/models'))).flags.lastError, WAIT)
+      .poll(async () => (await readModels(await gw.request('/models'))).flags.lastError, WAIT)
       .not.toBeNull();
     const { versions } = await assign(200, 'unleash-down');
     for (const answer of versions.values())
@@ -158,9 +160,9 @@ describe('Unleash unreachable from the start', () => {
           { 'x-user-id': `u-${i}` },
         );
         expect(res.status).toBe(200);
-        expect(await json(res)).toMatchObject({ version: 'v1', route: 'live' });
+        expect(await readPrediction(res)).toMatchObject({ version: 'v1', route: 'live' });
       }
-      expect((await json(await offline.request('/models'))).flags).toMatchObject({
+      expect((await readModels(await offline.request('/models'))).flags).toMatchObject({
         synchronized: false,
       });
     } finally {
