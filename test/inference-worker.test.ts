@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HEAVY_FEATURES, writeHeavyModel } from '../scripts/bench/heavy-model.js';
 import { placeInference, WORKER_THRESHOLD_US } from '../src/models/onnx-host.js';
@@ -108,11 +109,12 @@ describe('placeInference', () => {
 describe('a worker thread that dies', () => {
   const modelsDir = mkdtempSync(join(tmpdir(), 'modelgate-heavy-'));
   let gw: TestGateway;
+  const logLines: { level: number; msg: string; reason?: string; callsFailed?: number }[] = [];
   beforeAll(async () => {
-    // ~0.1 ms a row batched: a 1,000-row call holds the worker long enough to be cut off.
     writeHeavyModel(modelsDir);
     gw = await createTestGateway({
       env: { MODELGATE_MODELS_DIR: modelsDir, MODELGATE_INFERENCE_WORKER: 'on' },
+      logger: pino({ level: 'warn' }, { write: (line: string) => logLines.push(JSON.parse(line)) }),
     });
   });
   afterAll(async () => {
@@ -174,6 +176,14 @@ describe('a worker thread that dies', () => {
       lastStop: { reason: 'exit code 70', callsFailed: 1 },
     });
     expect(gw.gate.oip.serverReadiness()).not.toHaveProperty('inferenceWorkersDown');
+    expect(logLines).toContainEqual(
+      expect.objectContaining({
+        level: 50,
+        msg: 'inference worker of heavy/v1 stopped; failed its 1 calls in flight, starting a new one',
+        reason: 'exit code 70',
+        callsFailed: 1,
+      }),
+    );
     const logged = gw.query<{ status: string; error: string | null; n: number }>(
       "SELECT status, error, count(*) AS n FROM predictions WHERE model = 'heavy' GROUP BY status, error ORDER BY status",
     );

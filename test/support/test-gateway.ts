@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { type ComposeOverrides, composeModelgate, type Modelgate } from '../../src/compose.js';
 import { readConfig } from '../../src/config.js';
 import { type GrpcServing, startGrpcServer } from '../../src/grpc/grpc-server.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 
 export const BUNDLED_MODELS = resolve(import.meta.dirname, '../../models');
 export const CONTROL_TOKEN = 'control-secret-for-tests';
@@ -38,6 +38,8 @@ export interface TestGatewayOptions {
   overrides?: ComposeOverrides;
   /** Also serve the gRPC service, on an ephemeral port. */
   grpc?: boolean;
+  /** Where the gateway logs (default: nowhere), for tests that check a line is written. */
+  logger?: Logger;
 }
 
 export async function createTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -58,7 +60,11 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     LOG_LEVEL: 'silent',
     ...options.env,
   });
-  const gate = await composeModelgate(config, createLogger('silent'), options.overrides);
+  const gate = await composeModelgate(
+    config,
+    options.logger ?? createLogger('silent'),
+    options.overrides,
+  );
   let reader: Database.Database | undefined;
   // Real HTTP on a loopback port: the same node adapter and body reading as `npm start`.
   const server = await new Promise<ReturnType<typeof serve>>((ready) => {
