@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRandom } from '../scripts/examples/prng.js';
 import {
   logisticRegressionZipMap,
@@ -10,6 +10,7 @@ import {
   writeVersion,
 } from './support/converter-graphs.js';
 import { createManualTimer } from './support/manual-timer.js';
+import { createTestDatabase } from './support/pg-database.js';
 import { present, readControlView, readError, readValuePrediction } from './support/responses.js';
 import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
@@ -34,7 +35,7 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function gatewayWithRegressors() {
+async function gatewayWithRegressors(env: Record<string, string> = {}) {
   dir = mkdtempSync(join(tmpdir(), 'modelgate-rollout-regressor-'));
   const models = join(dir, 'models');
   for (const [version, leaves] of Object.entries(LEAVES)) {
@@ -46,7 +47,7 @@ async function gatewayWithRegressors() {
   const clock = createManualTimer();
   gw = await createTestGateway({
     dir,
-    env: { MODELGATE_MODELS_DIR: models },
+    env: { MODELGATE_MODELS_DIR: models, ...env },
     overrides: { rolloutTimer: clock.timer },
   });
   return { gw, clock };
@@ -58,6 +59,8 @@ async function gatewayWithRegressors() {
  */
 async function trafficWithValues(gateway: TestGateway, users: number, seed: number) {
   const random = createRandom(seed);
+  /** Each version's errors predicted − feedback value, to check the guards' figures against. */
+  const errors = new Map<string, number[]>();
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const feedback: Array<{ predictionId: string; value: number }> = [];
   for (let i = 0; i < users; i++) {
@@ -77,7 +80,10 @@ async function trafficWithValues(gateway: TestGateway, users: number, seed: numb
       expect(answer.outputs[r]?.value).toBe(
         treeRegressorValue(row, LEAVES[answer.version as keyof typeof LEAVES]),
       );
-      feedback.push({ predictionId, value: treeRegressorValue(row, LEAVES.v1) + 10 * normal() });
+      const value = treeRegressorValue(row, LEAVES.v1) + 10 * normal();
+      feedback.push({ predictionId, value });
+      const predicted = answer.outputs[r]?.value as number;
+      errors.set(answer.version, [...(errors.get(answer.version) ?? []), predicted - value]);
     });
   }
   for (let i = 0; i < feedback.length; i += 10) {
@@ -86,7 +92,10 @@ async function trafficWithValues(gateway: TestGateway, users: number, seed: numb
     );
     expect(sent.map((r) => r.status).every((s) => s === 200)).toBe(true);
   }
+  return errors;
 }
+
+const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 const startRollout = (gateway: TestGateway, version: string, guards: unknown = GUARDS) =>
   gateway.control('POST', '/control/rollout', {
@@ -149,6 +158,45 @@ describe('rollout of a regressor guarded by MAE and RMSE (over HTTP)', () => {
       expect(t.alpha).toBe(0.025);
       expect(t.interval.lower).toBeGreaterThan(0);
       expect(t.candidate).toBeGreaterThan(t.live);
+    }
+  }, 120_000);
+
+  it('on PostgreSQL: the same window figures roll the worse candidate back', async () => {
+    const database = await createTestDatabase();
+    try {
+      const { gw, clock } = await gatewayWithRegressors({ MODELGATE_DATABASE_URL: database.url });
+      expect((await startRollout(gw, 'v3')).status).toBe(200);
+      const errors = await trafficWithValues(gw, 40, 23);
+      // The replica times the rollout once it holds the leader lock.
+      await vi.waitFor(() => expect(clock.pendingDelays()).toHaveLength(1), { timeout: 10_000 });
+      await clock.fireAll();
+      const view = await readControlView(await gw.control('GET', '/control/price'));
+      expect(view.rollout?.status).toBe('rolled_back');
+      expect(view.deployment.live).toBe('v1');
+      const readings = view.rollout?.readings as Array<{
+        guard: string;
+        status: string;
+        live: number;
+        candidate: number;
+        samples: { live: number; candidate: number };
+      }>;
+      expect(readings.map((r) => [r.guard, r.status])).toEqual([
+        ['mae', 'fail'],
+        ['rmse', 'fail'],
+      ]);
+      // PostgreSQL's sums give the MAE and RMSE computed here from the same errors.
+      const live = errors.get('v1') ?? [];
+      const candidate = errors.get('v3') ?? [];
+      const [mae, rmse] = readings;
+      expect(mae?.samples).toEqual({ live: live.length, candidate: candidate.length });
+      expect(mae?.live).toBeCloseTo(meanOf(live.map(Math.abs)), 3);
+      expect(mae?.candidate).toBeCloseTo(meanOf(candidate.map(Math.abs)), 3);
+      expect(rmse?.live).toBeCloseTo(Math.sqrt(meanOf(live.map((e) => e * e))), 3);
+      expect(rmse?.candidate).toBeCloseTo(Math.sqrt(meanOf(candidate.map((e) => e * e))), 3);
+    } finally {
+      await gw?.close();
+      gw = undefined;
+      await database.drop();
     }
   }, 120_000);
 
