@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { irisRows, waitForReplay } from './support/replay.js';
-import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
+import { readReplay, reportOf } from './support/replay-responses.js';
+import { present } from './support/responses.js';
+import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 /** A low bound, so the pace (not the machine) decides how long a replay takes. */
 const MAX_ROWS_PER_S = 40;
@@ -8,7 +10,7 @@ let gw: TestGateway;
 let from: number;
 let until: number;
 
-const get = async (id: string) => json(await gw.control('GET', `/control/replay/${id}`));
+const get = async (id: string) => readReplay(await gw.control('GET', `/control/replay/${id}`));
 
 beforeAll(async () => {
   gw = await createTestGateway({
@@ -34,10 +36,10 @@ describe('replay pace and cancel', () => {
       limit: 60,
     });
     expect(res.status).toBe(202);
-    const job = await waitForReplay(get, (await json(res)).id);
+    const job = await waitForReplay(get, (await readReplay(res)).id);
     expect(job.progress).toEqual({ rows: 60, total: 60 });
-    expect(job.report.rows.read).toBe(60);
-    const seconds = (job.finishedAt - job.startedAt) / 1000;
+    expect(reportOf(job).rows.read).toBe(60);
+    const seconds = (present(job.finishedAt) - present(job.startedAt)) / 1000;
     const measured = 60 / seconds;
     expect(job.rate.maxRowsPerS).toBe(MAX_ROWS_PER_S);
     expect(job.rate.rowsPerS).toBeCloseTo(measured, 9);
@@ -51,7 +53,7 @@ describe('replay pace and cancel', () => {
       since: from,
       until,
     });
-    const { id } = await json(res);
+    const { id } = await readReplay(res);
     await expect
       .poll(async () => (await get(id)).progress.rows, { timeout: 30_000 })
       .toBeGreaterThan(0);
@@ -60,13 +62,13 @@ describe('replay pace and cancel', () => {
       headers: { authorization: 'Bearer control-secret-for-tests' },
     });
     expect(cancelled.status).toBe(200);
-    expect((await json(cancelled)).status).toBe('cancelled');
+    expect((await readReplay(cancelled)).status).toBe('cancelled');
     // The runner notices, stops, and leaves the report of what it had replayed.
     await expect.poll(async () => (await get(id)).report, { timeout: 30_000 }).toBeDefined();
     const job = await get(id);
     expect(job.status).toBe('cancelled');
     expect(job.progress.rows).toBeLessThan(400);
-    expect(job.report.rows.read).toBe(job.progress.rows);
+    expect(reportOf(job).rows.read).toBe(job.progress.rows);
     const [stored] = gw.query<{ n: number }>(
       'SELECT count(*) AS n FROM replay_results WHERE replay_id = ?',
       id,
@@ -77,6 +79,6 @@ describe('replay pace and cancel', () => {
       method: 'DELETE',
       headers: { authorization: 'Bearer control-secret-for-tests' },
     });
-    expect((await json(again)).progress.rows).toBe(job.progress.rows);
+    expect((await readReplay(again)).progress.rows).toBe(job.progress.rows);
   });
 });

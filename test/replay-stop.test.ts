@@ -9,7 +9,7 @@ import {
   startChildGateway,
 } from './support/child-gateway.js';
 import { irisRows, waitForReplay } from './support/replay.js';
-import { json } from './support/test-gateway.js';
+import { readReplay } from './support/replay-responses.js';
 
 const TOKEN = 'replay-stop-token-0123456789';
 const dir = mkdtempSync(join(tmpdir(), 'modelgate-replay-stop-'));
@@ -45,11 +45,11 @@ async function replayUnderWay(gateway: ChildGateway): Promise<string> {
     since: from,
   });
   expect(res.status).toBe(202);
-  const { id } = await json(res);
+  const { id } = await readReplay(res);
   await expect
     .poll(
       async () =>
-        (await json(await control(gateway, 'GET', `/control/replay/${id}`))).progress.rows,
+        (await readReplay(await control(gateway, 'GET', `/control/replay/${id}`))).progress.rows,
       {
         timeout: 30_000,
       },
@@ -100,7 +100,7 @@ describe('a gateway stopping mid-replay', () => {
     await first.stop('SIGKILL');
     const second = await startChildGateway(env(dbPath));
     const job = await waitForReplay(
-      async (replay) => json(await control(second, 'GET', `/control/replay/${replay}`)),
+      async (replay) => readReplay(await control(second, 'GET', `/control/replay/${replay}`)),
       id,
       'failed',
       30_000,

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
 import type { PredictionRecord } from '../../src/db/predictions.js';
-import { BUNDLED_MODELS, type Json } from './test-gateway.js';
+import type { ReplayJob } from './replay-responses.js';
+import { BUNDLED_MODELS } from './test-gateway.js';
 
 export const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 export const IRIS_LABELS = ['setosa', 'versicolor', 'virginica'];
@@ -97,13 +98,13 @@ export function servedRecord(
 
 /** Polls GET /control/replay/:id until the job is in `status`; returns the job. */
 export async function waitForReplay(
-  get: (id: string) => Promise<Json>,
+  get: (id: string) => Promise<ReplayJob>,
   id: string,
-  status: string | string[] = 'done',
+  status: ReplayJob['status'] | Array<ReplayJob['status']> = 'done',
   timeout = 60_000,
-): Promise<Json> {
-  const wanted = Array.isArray(status) ? status : [status];
-  let job: Json;
+): Promise<ReplayJob> {
+  const wanted: string[] = Array.isArray(status) ? status : [status];
+  let job: ReplayJob | undefined;
   await expect
     .poll(
       async () => {
@@ -113,5 +114,6 @@ export async function waitForReplay(
       { timeout, interval: 100 },
     )
     .toSatisfy((s: string) => wanted.includes(s));
+  if (!job) throw new Error(`replay ${id}: never read`);
   return job;
 }
