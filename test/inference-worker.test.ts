@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HEAVY_FEATURES, writeHeavyModel } from '../scripts/bench/heavy-model.js';
 import { placeInference, WORKER_THRESHOLD_US } from '../src/models/onnx-host.js';
 import { exitInferenceWorkerOnNextCallForTests } from '../src/models/worker-runner.js';
-import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
+import { readError, readModels, readPrediction } from './support/responses.js';
+import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 const ROWS = [
   { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 },
@@ -29,11 +30,6 @@ afterAll(async () => {
   await Promise.all([inline?.close(), worker?.close()]);
 });
 
-interface Output {
-  label: string;
-  probabilities: Record<string, number>;
-}
-
 async function predict(gw: TestGateway, instances: unknown[], version?: string) {
   const res = await gw.post(
     '/predict/iris',
@@ -41,22 +37,20 @@ async function predict(gw: TestGateway, instances: unknown[], version?: string) 
     version ? { 'x-model-version': version } : {},
   );
   expect(res.status).toBe(200);
-  return (await json(res)) as { version: string; outputs: Output[] };
+  return readPrediction(res);
 }
 
 const healthy = { running: true, restarts: 0, callsInFlight: 0, lastStop: null };
 
 describe('inference on a worker thread', () => {
   it('GET /models says where each version runs and what a row cost', async () => {
-    const body = (await json(await worker.request('/models'))) as {
-      models: { name: string; versions: { version: string; inference: unknown }[] }[];
-    };
+    const body = await readModels(await worker.request('/models'));
     const iris = body.models.find((m) => m.name === 'iris');
     expect(iris?.versions.map((v) => v.inference)).toEqual([
       { placement: 'worker', singleRowUs: expect.any(Number), worker: healthy },
       { placement: 'worker', singleRowUs: expect.any(Number), worker: healthy },
     ]);
-    const inlineBody = (await json(await inline.request('/models'))) as typeof body;
+    const inlineBody = await readModels(await inline.request('/models'));
     expect(
       inlineBody.models.flatMap((m) =>
         m.versions.map((v) => (v.inference as { placement: string }).placement),
@@ -124,17 +118,9 @@ describe('a worker thread that dies', () => {
 
   const row = Object.fromEntries(Array.from({ length: HEAVY_FEATURES }, (_, i) => [`x${i}`, 0.5]));
   const workerOf = async () => {
-    const body = (await json(await gw.request('/models'))) as {
-      models: { name: string; versions: { inference: { worker: WorkerView } }[] }[];
-    };
-    return body.models.find((m) => m.name === 'heavy')?.versions[0]?.inference.worker;
+    const body = await readModels(await gw.request('/models'));
+    return body.models.find((m) => m.name === 'heavy')?.versions[0]?.inference?.worker;
   };
-  interface WorkerView {
-    running: boolean;
-    restarts: number;
-    callsInFlight: number;
-    lastStop: { reason: string; callsFailed: number } | null;
-  }
 
   it('fails the call it held with a 500 and an error row, says so, and answers the next from a new worker', async () => {
     expect(await workerOf()).toEqual({
@@ -165,7 +151,7 @@ describe('a worker thread that dies', () => {
 
     const cut = await held;
     expect(cut.status).toBe(500);
-    expect(((await json(cut)) as { error: { message: string } }).error.message).toContain(
+    expect((await readError(cut)).error.message).toContain(
       'inference worker stopped: exit code 70',
     );
     expect((await queued).status).toBe(200);

@@ -173,7 +173,21 @@ const modelsList = z.looseObject({
           contract: z.array(z.string()),
           metrics: z.record(z.string(), z.unknown()),
           inference: z
-            .looseObject({ placement: z.enum(['inline', 'worker']), singleRowUs: z.number() })
+            .looseObject({
+              placement: z.enum(['inline', 'worker']),
+              singleRowUs: z.number(),
+              /** Only on a worker thread. */
+              worker: z
+                .looseObject({
+                  running: z.boolean(),
+                  restarts: z.number(),
+                  callsInFlight: z.number(),
+                  lastStop: z
+                    .looseObject({ at: z.string(), reason: z.string(), callsFailed: z.number() })
+                    .nullable(),
+                })
+                .optional(),
+            })
             .nullable(),
         }),
       ),
