@@ -1,8 +1,11 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from './support/child-gateway.js';
 import { irisRows, waitForReplay } from './support/replay.js';
-import { readReplay, reportOf } from './support/replay-responses.js';
+import { readReplay, readReplayList, reportOf } from './support/replay-responses.js';
 import { present } from './support/responses.js';
-import { createTestGateway, type TestGateway } from './support/test-gateway.js';
+import { CONTROL_TOKEN, createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 /** A low bound, so the pace (not the machine) decides how long a replay takes. */
 const MAX_ROWS_PER_S = 40;
@@ -80,5 +83,52 @@ describe('replay pace and cancel', () => {
       headers: { authorization: 'Bearer control-secret-for-tests' },
     });
     expect((await readReplay(again)).progress.rows).toBe(job.progress.rows);
+  });
+
+  it('npm run replay exits 1 when the replay is cancelled under it, printing what it had', async () => {
+    const run = promisify(execFile)(
+      'npm',
+      [
+        'run',
+        '--silent',
+        'replay',
+        '--',
+        '--model',
+        'iris',
+        '--candidate',
+        'v2',
+        '--since',
+        String(from),
+        '--url',
+        gw.url,
+      ],
+      { cwd: PROJECT_ROOT, env: { ...process.env, MODELGATE_CONTROL_TOKEN: CONTROL_TOKEN } },
+    ).then(
+      () => null,
+      (error: { code: number; stdout: string }) => error,
+    );
+    // The CLI's job, once it has replayed some rows: cancelled from outside (the dashboard, another operator).
+    let id = '';
+    await expect
+      .poll(
+        async () => {
+          const { replays } = await readReplayList(
+            await gw.control('GET', '/control/replay?model=iris'),
+          );
+          const running = replays.find((r) => r.status === 'running' && r.progress.rows > 0);
+          id = running?.id ?? '';
+          return id;
+        },
+        { timeout: 30_000 },
+      )
+      .not.toBe('');
+    await gw.request(`/control/replay/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${CONTROL_TOKEN}` },
+    });
+    const failed = await run;
+    expect(failed?.code).toBe(1);
+    expect(failed?.stdout).toMatch(new RegExp(`^replay ${id}: iris, candidate v2`, 'm'));
+    expect(failed?.stdout).toMatch(/^cancelled; \d+ rows/m);
   });
 });
