@@ -6,9 +6,10 @@ import { serve } from '@hono/node-server';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The page's formatting (the same as `npm run compare`), to read /compare's numbers as shown.
-import { ms, pct } from '../src/compare/number-format.js';
+import { ms, pct, psi } from '../src/compare/number-format.js';
 import { launchChromium, type TestBrowser } from './support/browser.js';
 import { treeRegressor, treeRegressorValue, writeVersion } from './support/converter-graphs.js';
+import { seededRegressorRows } from './support/drift-log.js';
 import { present, readCompare, readValuePrediction } from './support/responses.js';
 import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
@@ -113,6 +114,35 @@ describe('dashboard for a regressor in a real browser', () => {
     const text = (await card.textContent()) ?? '';
     expect(text).not.toMatch(/label|accuracy|fixed horizon|CI\b/);
     expect(text).not.toContain(num(present(report.versions[0]?.error?.maeInterval).low));
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("checks drift on demand and says when a version's predicted value moved", async () => {
+    // Last week's predictions of both versions were about 300 ± 50, today's 100 to 330.
+    const weekAgo = Date.now() - 3 * 86_400_000;
+    for (const version of ['v1', 'v2']) {
+      gw.gate.storage.predictionLog.append(
+        seededRegressorRows({ seed: 5, rows: 500, from: weekAgo, version, idPrefix: version }),
+      );
+    }
+    await gw.gate.flushLog();
+    await card.locator('button[data-drift="price"]').click();
+    const drift = card.locator('[data-field="drift"]');
+    await drift.locator('li[data-drift-version]').first().waitFor({ timeout: 30_000 });
+    const expected = present(
+      (await readCompare(await fetch(`${url}/compare/price?since=1d&baseline=8d..1d`))).drift,
+      'drift',
+    );
+    expect(expected.versions.map((v) => v.version)).toEqual(['v1', 'v2']);
+    for (const version of expected.versions) {
+      expect(version.prediction).toMatchObject({ kind: 'value', flagged: true });
+      const shown = await drift
+        .locator(`li[data-drift-version="${version.version}"]`)
+        .textContent();
+      const moved = present(version.prediction, 'prediction').psi;
+      expect(shown).toContain(`predicted value moved (PSI ${psi(moved)})`);
+      expect(shown).not.toContain('label mix');
+    }
     expect(pageErrors).toEqual([]);
   });
 });
