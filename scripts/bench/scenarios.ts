@@ -32,9 +32,9 @@ const modelgateEnv = (extra: Record<string, string>) => ({
 export const CONTROL_TOKEN = 'bench-token-not-secret';
 
 /**
- * modelgate as `npm start` runs it: the compiled build, not the sources under tsx, whose
- * esbuild transform adds a `__name` call for every closure made per request (~1.6 % of the
- * gateway's CPU on iris in a profile). run.ts builds dist/ first when src/ is newer.
+ * modelgate as `npm start` runs it: the compiled build, not the sources under tsx, so the
+ * figures are of what production runs (BENCHMARKS.md: the build was not the cheaper of the
+ * two in this machine's runs). run.ts builds dist/ first when src/ is newer.
  */
 export const MODELGATE_SCRIPT = 'dist/main.js';
 
