@@ -130,5 +130,7 @@ describe('replay pace and cancel', () => {
     expect(failed?.code).toBe(1);
     expect(failed?.stdout).toMatch(new RegExp(`^replay ${id}: iris, candidate v2`, 'm'));
     expect(failed?.stdout).toMatch(/^cancelled; \d+ rows/m);
+    // With the report of the rows replayed before the cancel.
+    expect(failed?.stdout).toMatch(/^\d+ served rows read: \d+ replayed/m);
   });
 });

@@ -98,6 +98,40 @@ describe('replay on PostgreSQL', () => {
     expect(listed.replays.map((r) => r.id)).toContain(job.id);
   });
 
+  it('DELETE on one replica stops the replay another runs, which keeps its partial report', async () => {
+    // A third replica, slow enough that the job is surely running when it is cancelled.
+    const slow = await createTestGateway({
+      env: { MODELGATE_DATABASE_URL: database.url, MODELGATE_REPLAY_MAX_ROWS_PER_S: '20' },
+    });
+    try {
+      const res = await slow.control('POST', '/control/replay', {
+        model: 'iris',
+        candidate: 'v2',
+        since: from,
+        until: from + 1000,
+      });
+      const { id } = await readReplay(res);
+      const onB = async () => readReplay(await b.control('GET', `/control/replay/${id}`));
+      await expect
+        .poll(async () => (await onB()).progress.rows, { timeout: 30_000 })
+        .toBeGreaterThan(0);
+      const cancelled = await b.request(`/control/replay/${id}`, {
+        method: 'DELETE',
+        headers: { authorization: 'Bearer control-secret-for-tests' },
+      });
+      expect((await readReplay(cancelled)).status).toBe('cancelled');
+      // The running replica sees it at its next progress write, stops and files its report.
+      await expect.poll(async () => (await onB()).report, { timeout: 30_000 }).toBeDefined();
+      const job = await onB();
+      expect(job.status).toBe('cancelled');
+      expect(job.progress.rows).toBeLessThan(300);
+      expect(reportOf(job).rows.read).toBe(job.progress.rows);
+      expect(await b.gate.storage.replays.results(id)).toHaveLength(job.progress.rows);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('a job whose replica went silent is shown failed (abandoned), never running forever', async () => {
     const long = Date.now() - 60_000;
     await a.gate.storage.replays.create({

@@ -10,6 +10,8 @@ const USAGE = `usage: npm run replay -- --model <name> --candidate <version> [--
 Talks to a running gateway with MODELGATE_CONTROL_TOKEN; Ctrl-C cancels the replay.`;
 
 const POLL_MS = 500;
+/** How many polls to wait for a cancelled replay's partial report. */
+const REPORT_WAITS = 10;
 const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 
 class CliError extends Error {
@@ -85,6 +87,12 @@ async function main(): Promise<number> {
     job = (await res.json()) as ReplayView;
     const { rows, total } = job.progress;
     progress.update(rows, total ? rows / total : undefined);
+  }
+  // A cancelled replay files the report of its rows so far a moment after it stops.
+  for (let wait = 0; job.status === 'cancelled' && !job.report && wait < REPORT_WAITS; wait++) {
+    await sleep(POLL_MS);
+    const res = await fetch(`${url}/control/replay/${job.id}`, { headers });
+    if (res.ok) job = (await res.json()) as ReplayView;
   }
   process.off('SIGINT', cancel);
   progress.finish(job.progress.rows, job.status);
