@@ -12,7 +12,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { type SignalTarget, startChildGateway } from '../test/support/child-gateway.js';
+import {
+  type SignalTarget,
+  startChildGateway,
+  type WaitFor,
+} from '../test/support/child-gateway.js';
 
 const RUNS = Number(process.argv[2] ?? 20);
 const CLIENTS = 16;
@@ -35,9 +39,22 @@ interface RunResult {
   refused: number;
 }
 
+/** vitest's vi.waitFor works only inside its runner: the same retry until it holds, for a script. */
+const waitFor: WaitFor = async (check, { timeout, interval }) => {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, interval));
+    }
+  }
+};
+
 async function run(target: SignalTarget, dir: string, index: number): Promise<RunResult> {
   const dbPath = join(dir, `${target}-${index}.db`);
-  const gateway = await startChildGateway({ MODELGATE_DB: dbPath, LOG_LEVEL: 'info' });
+  const gateway = await startChildGateway({ MODELGATE_DB: dbPath, LOG_LEVEL: 'info' }, waitFor);
   let answeredRows = 0;
   let answered = 0;
   let refused = 0;

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { vi } from 'vitest';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
 
@@ -42,6 +43,25 @@ export interface ChildGateway {
   exited: Promise<number | null>;
 }
 
+/**
+ * How the helpers below wait for something outside the test's control (the gateway ready,
+ * a process group gone): `vi.waitFor` in tests. A script run outside vitest
+ * (scripts/stop-stress.ts) passes its own, since vitest's exists only inside its runner.
+ */
+export type WaitFor = <T>(
+  check: () => T | Promise<T>,
+  options: { timeout: number; interval: number },
+) => Promise<T>;
+
+const groupAlive = (group: number) => {
+  try {
+    process.kill(-group, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** Process groups of every gateway started here, until they exit. */
 const running = new Set<number>();
 
@@ -50,18 +70,15 @@ const running = new Set<number>();
  * fails half-way leaves no process behind (nor a busy mount under its database).
  */
 export async function killLeftoverGateways(): Promise<void> {
-  const alive = (group: number) => {
-    try {
-      process.kill(-group, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  for (const group of running) if (alive(group)) process.kill(-group, 'SIGKILL');
+  for (const group of running) if (groupAlive(group)) process.kill(-group, 'SIGKILL');
   // Until the kernel has reaped them: their open files keep a mount busy.
   for (const group of running) {
-    while (alive(group)) await new Promise((r) => setTimeout(r, 20));
+    await vi.waitFor(
+      () => {
+        if (groupAlive(group)) throw new Error(`process group ${group} still alive after SIGKILL`);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
   }
   running.clear();
 }
@@ -79,7 +96,10 @@ function childrenOf(pid: number): number[] {
 }
 
 /** Starts modelgate exactly as a user does: `npm start`, configured by env. */
-export async function startChildGateway(env: Record<string, string>): Promise<ChildGateway> {
+export async function startChildGateway(
+  env: Record<string, string>,
+  waitFor: WaitFor = vi.waitFor,
+): Promise<ChildGateway> {
   const port = await freePort();
   // Never the default 8081: gateways of several test files run at once.
   const grpcPort = await freePort();
@@ -108,29 +128,24 @@ export async function startChildGateway(env: Record<string, string>): Promise<Ch
     output += chunk;
   });
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  const groupAlive = () => {
-    try {
-      process.kill(-(child.pid as number), 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`modelgate exited during start:\n${output}`);
-    try {
-      if ((await fetch(`${url}/v2/health/ready`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      process.kill(-(child.pid as number), 'SIGKILL');
-      throw new Error(`modelgate did not become ready in 60 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  let exitedDuringStart = false;
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) exitedDuringStart = true;
+        if (exitedDuringStart) return;
+        // A refused connection (not listening yet) rejects: waitFor tries again.
+        const res = await fetch(`${url}/v2/health/ready`);
+        if (!res.ok) throw new Error(`/v2/health/ready answered ${res.status}`);
+      },
+      { timeout: 60_000, interval: 100 },
+    );
+  } catch (error) {
+    process.kill(-group, 'SIGKILL');
+    throw new Error(`modelgate did not become ready in 60 s (${error}):\n${output}`);
   }
+  if (exitedDuringStart) throw new Error(`modelgate exited during start:\n${output}`);
   // `npm start` execs node in place of its shell, so node is npm's only child.
   const nodePid = childrenOf(child.pid as number)[0];
   if (nodePid === undefined) throw new Error(`no node process under npm start:\n${output}`);
@@ -139,13 +154,16 @@ export async function startChildGateway(env: Record<string, string>): Promise<Ch
     const pid =
       target === 'group' ? -(child.pid as number) : target === 'npm' ? child.pid : nodePid;
     process.kill(pid as number, signal);
-    const stopDeadline = Date.now() + 60_000;
-    while (groupAlive()) {
-      if (Date.now() > stopDeadline) {
-        process.kill(-(child.pid as number), 'SIGKILL');
-        throw new Error(`modelgate did not stop within 60 s:\n${output}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
+    try {
+      await waitFor(
+        () => {
+          if (groupAlive(group)) throw new Error('a process of the group is still running');
+        },
+        { timeout: 60_000, interval: 50 },
+      );
+    } catch {
+      process.kill(-group, 'SIGKILL');
+      throw new Error(`modelgate did not stop within 60 s:\n${output}`);
     }
     return exited;
   };

@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { IUnleash, IUnleashOptions, LogLevel, LogProvider } from 'unleash-server';
+import { vi } from 'vitest';
 
 export interface UnleashTestServer {
   /** Client API base with trailing slash, as unleash-client wants it: http://127.0.0.1:PORT/api/ */
@@ -78,21 +78,26 @@ function silentLogProvider(errors: string[]): LogProvider {
 }
 
 async function waitForHealth(origin: string, errors: string[]): Promise<void> {
-  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
   let last = 'no response';
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(`${origin}/health`);
-      if (response.status === 200) return;
-      last = `HTTP ${response.status}: ${await response.text()}`;
-    } catch (error) {
-      last = String(error);
-    }
-    await sleep(100);
+  try {
+    await vi.waitFor(
+      async () => {
+        const response = await fetch(`${origin}/health`).catch((error: unknown) => {
+          last = String(error);
+          throw error;
+        });
+        if (response.status !== 200) {
+          last = `HTTP ${response.status}: ${await response.text()}`;
+          throw new Error(last);
+        }
+      },
+      { timeout: HEALTH_TIMEOUT_MS, interval: 100 },
+    );
+  } catch {
+    throw new Error(
+      `unleash-server not healthy after ${HEALTH_TIMEOUT_MS} ms (${last}); logged errors: ${errors.join(' | ')}`,
+    );
   }
-  throw new Error(
-    `unleash-server not healthy after ${HEALTH_TIMEOUT_MS} ms (${last}); logged errors: ${errors.join(' | ')}`,
-  );
 }
 
 export async function startUnleash(): Promise<UnleashTestServer> {
