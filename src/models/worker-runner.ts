@@ -1,8 +1,8 @@
 /**
  * Where a version's ONNX session runs: inline on the main thread, or on a worker thread of its
  * own (inference-worker.ts). Both take and return ort.Tensor so the code above does not know
- * which it has. A worker that stops (a crash, `process.exit` in native code, the thread killed)
- * fails the calls it held at once (the caller answers 500 and logs an error row), is reported,
+ * which it has. A worker that stops (an uncaught error, `process.exit` called on it, out of
+ * memory) fails the calls it held at once (the caller answers 500 and logs an error row), is reported,
  * and a new one is started after a backoff pause: one bad run does not take the version down,
  * and a worker that dies on every start does not spin.
  */
