@@ -100,6 +100,17 @@ describe('npm run model:add', () => {
     ).rejects.toThrow('--force');
   });
 
+  it('refuses a model.json the gateway would refuse, naming the field, copying nothing', async () => {
+    await expect(
+      add({
+        file: exported('bad-manifest.onnx', logisticRegressionZipMap()),
+        version: 'v4',
+        manifest: { labels: ['only-one'] },
+      }),
+    ).rejects.toThrow(/^model\.json labels: /);
+    expect(existsSync(join(gw.modelsDir, 'added', 'v4'))).toBe(false);
+  });
+
   it('as a command: exit code 2 and the reason on stderr', async () => {
     const run = promisify(execFile);
     const failure = await run(

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { badRequest } from '../errors.js';
 import { toFeatureRows } from '../gateway/predict-input.js';
 import { isName } from '../names.js';
+import { validationMessage } from '../validation-message.js';
 import { describeTensors } from './contract.js';
 import { type ModelManifest, modelManifestSchema } from './manifest.js';
 import { createRunner, GraphProblem, openGraph, probe, zeroRow } from './onnx-host.js';
@@ -36,7 +37,9 @@ export async function addModel(options: AddModelOptions, print: (line: string) =
     if (!isName(value)) throw badRequest(`${field}: "${value}" is not a valid name`);
   }
   const parsed = modelManifestSchema.safeParse(options.manifest);
-  if (!parsed.success) throw badRequest(`model.json: ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success) {
+    throw badRequest(`model.json ${validationMessage(parsed.error.issues, 'top level')}`);
+  }
   const target = join(options.modelsDir, options.model, options.version);
   if (existsSync(join(target, 'model.onnx')) && !options.force) {
     throw badRequest(`${target} already holds a model.onnx (--force replaces it)`);
