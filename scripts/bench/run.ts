@@ -253,6 +253,10 @@ async function main(): Promise<void> {
   if (args.only === 'log-writer') {
     const log = await benchLogWriter(200_000);
     process.stdout.write(`${logWriterLine(log)}\n`);
+    const pass = log.rowsPerSecond >= 100_000;
+    process.stdout.write(
+      `${pass ? 'PASS' : 'MISS'}  (log) prediction log writer ≥ 100,000 rows/s with an event-loop turn per row (load average ${(loadavg()[0] ?? 0).toFixed(1)})\n`,
+    );
     if (log.rowsInFile !== log.rows) {
       process.stdout.write(`!!! ${log.rows} rows written but ${log.rowsInFile} in the file\n`);
       process.exitCode = 1;
