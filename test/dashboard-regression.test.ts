@@ -6,7 +6,7 @@ import { serve } from '@hono/node-server';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The page's formatting (the same as `npm run compare`), to read /compare's numbers as shown.
-import { ms, pct, psi } from '../src/compare/number-format.js';
+import { ms, pct, psi, significant as num } from '../src/compare/number-format.js';
 import { launchChromium, type TestBrowser } from './support/browser.js';
 import { treeRegressor, treeRegressorValue, writeVersion } from './support/converter-graphs.js';
 import { seededRegressorRows } from './support/drift-log.js';
@@ -15,7 +15,6 @@ import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 /** Two regressors exported to ONNX (TreeEnsembleRegressor, float [N, 1]), no model.json. */
 const LEAVES = { v1: [100, 200, 300], v2: [110, 190, 330] } as const;
-const num = (x: number) => String(Number(x.toPrecision(4)));
 
 describe('dashboard for a regressor in a real browser', () => {
   let dir: string;

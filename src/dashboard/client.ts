@@ -6,7 +6,16 @@
 // them, and refreshes every few seconds.
 
 import type { DriftReport } from '../compare/drift-report.js';
-import { counts, ms, pct, points, psi, pValue, weights } from '../compare/number-format.js';
+import {
+  counts,
+  ms,
+  pct,
+  points,
+  psi,
+  pValue,
+  significant,
+  weights,
+} from '../compare/number-format.js';
 import type { CompareReport } from '../compare/report.js';
 import type { DeploymentState } from '../db/deployment-state.js';
 import type { StoredDeploymentEvent } from '../db/deployments.js';
@@ -222,8 +231,8 @@ const range = (
   format: (x: number) => string,
 ) => (r ? `${format(r.low)}–${format(r.high)}` : '–');
 
-/** A mean value: 4 significant digits. */
-const num = (x: number) => String(Number(x.toPrecision(4)));
+/** A mean value: 4 significant digits, as `npm run compare` writes it. */
+const num = significant;
 
 /**
  * A regressor has no labels: its table shows predicted values and errors instead of
