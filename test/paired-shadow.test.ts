@@ -98,11 +98,12 @@ describe('paired shadow comparison in /compare', () => {
     expect(paired).toMatchObject(expected);
     // scipy.stats.binomtest(10, 35, 0.5).pvalue (SciPy 1.17.1).
     expect(paired.pValue).toBeCloseTo(0.016673847800120715, 12);
-    // (25 − 10) / 150 = 0.1 ± 1.96·sqrt(35 − 225/150)/150.
-    const half = (1.959963984540054 * Math.sqrt(35 - 225 / 150)) / 150;
+    // (25 − 10) / 150 = 0.1; its interval is Clopper–Pearson's for θ = 25/35 mapped to
+    // (2θ − 1)·35/150: python3 scripts/reference/paired-interval.py 10 25 150 (exact
+    // rational arithmetic). It excludes 0, as p < 0.05 does.
     expect(paired.difference.estimate).toBeCloseTo(0.1, 12);
-    expect(paired.difference.low).toBeCloseTo(0.1 - half, 12);
-    expect(paired.difference.high).toBeCloseTo(0.1 + half, 12);
+    expect(paired.difference.low).toBeCloseTo(0.017245832541270635, 12);
+    expect(paired.difference.high).toBeCloseTo(0.16503445220310567, 12);
   });
 
   it('gives the same figures from PostgreSQL', async () => {

@@ -211,12 +211,13 @@ describe('POST /control/replay', () => {
     });
     // scipy.stats.binomtest(10, 35, 0.5).pvalue (SciPy 1.17.1).
     expect(figures.pValue).toBeCloseTo(0.016673847800120715, 12);
-    // (25 − 10) / 150 = 0.1 ± 1.96·sqrt(35 − 225/150)/150 (Agresti 11.1).
-    const half = (1.959963984540054 * Math.sqrt(35 - 225 / 150)) / 150;
+    // (25 − 10) / 150 = 0.1; its interval is Clopper–Pearson's for θ = 25/35 mapped to
+    // (2θ − 1)·35/150: python3 scripts/reference/paired-interval.py 10 25 150 (exact
+    // rational arithmetic). It excludes 0, as p < 0.05 does.
     const difference = present(figures.difference, 'difference');
     expect(difference.estimate).toBeCloseTo(0.1, 12);
-    expect(difference.low).toBeCloseTo(0.1 - half, 12);
-    expect(difference.high).toBeCloseTo(0.1 + half, 12);
+    expect(difference.low).toBeCloseTo(0.017245832541270635, 12);
+    expect(difference.high).toBeCloseTo(0.16503445220310567, 12);
     // Agreement counts every replayed row, feedback or not: 100 + 50 agree.
     expect(classifierReport(job).agreement.agreed).toBe(150);
   });

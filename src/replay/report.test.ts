@@ -110,8 +110,13 @@ describe('replay report: classifiers', () => {
     });
     // scipy.stats.binomtest(1, 8, 0.5).pvalue = 0.0703125 (exactly 2·9/256).
     expect((report.feedback as { pValue: number }).pValue).toBeCloseTo(0.0703125, 12);
-    const difference = (report.feedback as { difference: { estimate: number } }).difference;
+    const difference = (
+      report.feedback as { difference: { estimate: number; low: number; high: number } }
+    ).difference;
     expect(difference.estimate).toBeCloseTo(6 / 16, 12);
+    // Not significant, so the interval holds 0: python3 scripts/reference/paired-interval.py 1 7 16.
+    expect(difference.low).toBeCloseTo(-0.02650967087520656, 12);
+    expect(difference.high).toBeCloseTo(0.4968402764687481, 12);
   });
 
   it('counts failures by reason (most frequent first) and skipped rows apart from failures', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mcnemarExactPValue, pairedDifferenceInterval } from './mcnemar.js';
+import { binomialUpperTail, mcnemarExactPValue, pairedDifferenceInterval } from './mcnemar.js';
 
 describe('mcnemarExactPValue', () => {
   // scipy.stats.binomtest(k, n, 0.5).pvalue (SciPy 1.17.1).
@@ -25,14 +25,104 @@ describe('mcnemarExactPValue', () => {
   });
 });
 
+/** P(X ≥ k), X ~ Bin(d, θ), term by term in plain floating point: independent of the log-space sum. */
+function plainUpperTail(k: number, d: number, theta: number): number {
+  let sum = 0;
+  let choose = 1; // C(d, i), built up multiplicatively
+  for (let i = 0; i <= d; i++) {
+    if (i >= k) sum += choose * theta ** i * (1 - theta) ** (d - i);
+    choose = (choose * (d - i)) / (i + 1);
+  }
+  return sum;
+}
+
+describe('binomialUpperTail', () => {
+  it('matches the plain sum on both sides of the mean, and is 1 / 0 outside 1–d', () => {
+    for (const [k, d, theta] of [
+      [3, 10, 0.2],
+      [1, 10, 0.2],
+      [9, 10, 0.2],
+      [20, 35, 0.5],
+      [30, 80, 0.4],
+    ] as const) {
+      expect(binomialUpperTail(k, d, theta)).toBeCloseTo(plainUpperTail(k, d, theta), 13);
+    }
+    expect(binomialUpperTail(0, 10, 0.3)).toBe(1);
+    expect(binomialUpperTail(11, 10, 0.3)).toBe(0);
+  });
+});
+
 describe('pairedDifferenceInterval', () => {
-  it('is (c − b)/n ± 1.96·sqrt((b + c) − (c − b)²/n)/n, by hand', () => {
-    // b = 10, c = 25, n = 200: d = 0.075, sd = sqrt(35 − 225/200)/200 = 0.029100...
-    const interval = pairedDifferenceInterval(10, 25, 200);
-    const sd = Math.sqrt(35 - 225 / 200) / 200;
-    expect(interval?.estimate).toBeCloseTo(0.075, 14);
-    expect(interval?.low).toBeCloseTo(0.075 - 1.959963984540054 * sd, 12);
-    expect(interval?.high).toBeCloseTo(0.075 + 1.959963984540054 * sd, 12);
+  // Reference figures: python3 scripts/reference/paired-interval.py FIRST SECOND N (exact
+  // rational arithmetic, standard library only). For 0 of 5 the lower end is also
+  // closed-form: θ = 0.025^(1/5), so low = (2·0.025^(1/5) − 1)·5/150.
+  it('is Clopper–Pearson for θ = c/(b + c) mapped to (2θ − 1)(b + c)/n', () => {
+    const cases = [
+      [0, 5, 150, 0.03333333333333333, -0.0014549166736654339, 0.03333333333333333],
+      [10, 25, 150, 0.1, 0.017245832541270635, 0.16503445220310567],
+      [1, 7, 16, 0.375, -0.02650967087520656, 0.4968402764687481],
+      [3, 12, 100, 0.09, 0.005732659857944065, 0.13700639846824902],
+      [40, 0, 40, -1, -1, -0.8238053942423952],
+    ] as const;
+    for (const [b, c, n, estimate, low, high] of cases) {
+      const interval = pairedDifferenceInterval(b, c, n);
+      expect(interval?.estimate).toBeCloseTo(estimate, 14);
+      expect(interval?.low).toBeCloseTo(low, 12);
+      expect(interval?.high).toBeCloseTo(high, 12);
+    }
+    expect(pairedDifferenceInterval(0, 5, 150)?.low).toBeCloseTo(
+      ((2 * 0.025 ** (1 / 5) - 1) * 5) / 150,
+      14,
+    );
+  });
+
+  it('excludes 0 exactly when McNemar’s exact p < 0.05, for every b, c ≤ 40', () => {
+    let significant = 0;
+    for (let b = 0; b <= 40; b++) {
+      for (let c = 0; c <= 40; c++) {
+        const n = b + c + 17; // concordant pairs only rescale the difference
+        const interval = pairedDifferenceInterval(b, c, n);
+        if (!interval) throw new Error('no interval');
+        const excludesZero = interval.low > 0 || interval.high < 0;
+        const p = mcnemarExactPValue(b, c);
+        expect(excludesZero, `b = ${b}, c = ${c}, p = ${p}`).toBe(p < 0.05);
+        if (p < 0.05) significant++;
+        expect(interval.low).toBeLessThanOrEqual(interval.estimate);
+        expect(interval.high).toBeGreaterThanOrEqual(interval.estimate);
+        // Each end is a real Clopper–Pearson end, not just on the side the test picked:
+        // the binomial tail there (summed independently) is alpha / 2.
+        const d = b + c;
+        if (c > 0) {
+          const theta = (interval.low * n) / d / 2 + 0.5;
+          expect(plainUpperTail(c, d, theta), `low end, b = ${b}, c = ${c}`).toBeCloseTo(0.025, 9);
+        }
+        if (b > 0) {
+          const theta = (interval.high * n) / d / 2 + 0.5;
+          expect(plainUpperTail(b, d, 1 - theta), `high end, b = ${b}, c = ${c}`).toBeCloseTo(
+            0.025,
+            9,
+          );
+        }
+      }
+    }
+    // Both verdicts occur in the grid (so the check above is not vacuous).
+    expect(significant).toBeGreaterThan(500);
+    expect(significant).toBeLessThan(41 * 41 - 200);
+  });
+
+  it('is [0, 0] with no discordant pair, null without pairs, and refuses a bad level', () => {
+    expect(pairedDifferenceInterval(0, 0, 10)).toEqual({ estimate: 0, low: 0, high: 0 });
     expect(pairedDifferenceInterval(0, 0, 0)).toBeNull();
+    expect(() => pairedDifferenceInterval(1, 2, 10, 1)).toThrow(RangeError);
+    expect(() => pairedDifferenceInterval(6, 6, 10)).toThrow(RangeError);
+  });
+
+  it('is narrower at a lower level and stays finite for large counts', () => {
+    const wide = pairedDifferenceInterval(10, 25, 150, 0.99);
+    const narrow = pairedDifferenceInterval(10, 25, 150, 0.9);
+    expect(wide && narrow && wide.high - wide.low > narrow.high - narrow.low).toBe(true);
+    const big = pairedDifferenceInterval(50_000, 53_000, 1_000_000);
+    expect(big?.low).toBeGreaterThan(0);
+    expect(big?.high).toBeLessThan(0.006);
   });
 });
