@@ -6,7 +6,7 @@ import { serve } from '@hono/node-server';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The page's formatting (the same as `npm run compare`), to read /compare's numbers as shown.
-import { ms, pct, psi, significant as num } from '../src/compare/number-format.js';
+import { ms, significant as num, pct, psi } from '../src/compare/number-format.js';
 import { launchChromium, type TestBrowser } from './support/browser.js';
 import { treeRegressor, treeRegressorValue, writeVersion } from './support/converter-graphs.js';
 import { seededRegressorRows } from './support/drift-log.js';
