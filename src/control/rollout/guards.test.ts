@@ -254,6 +254,36 @@ describe('evaluateGuards: non-inferiority on confidence sequences', () => {
       expect(slow.decision).toBe('fail');
       expect(slow.tripped[0]?.interval.lower).toBeGreaterThan(1.5);
     });
+    // Bounds sit on bucket edges, so an end can equal maxRatio exactly (maxRatio 2 and
+    // edges a doubling apart: 32 log buckets). The interval is closed (ξ ≥ its lower
+    // edge, ξ ≤ its upper edge) and "within" includes maxRatio itself: an end at the
+    // limit neither rolls back nor stops a pass.
+    it('at an end exactly on maxRatio: does not roll back, and passes', () => {
+      const limit = { latencyP95: { maxRatio: 2 } };
+      // 2 % below 50, the rest below 100: p95 in [50, 100]; all below 100: p95 in [0, 100].
+      const live = [
+        { upperEdge: 50, count: 20 },
+        { upperEdge: 100, count: 980 },
+      ];
+      const allBelow100 = [{ upperEdge: 100, count: 1000 }];
+      // 2 % below 200, the rest below 210: p95 in [200, 210], so candidate / live ≥ 200 / 100.
+      const atDouble = [
+        { upperEdge: 200, count: 20 },
+        { upperEdge: 210, count: 980 },
+      ];
+      const slow = evaluateGuards(stats({ latency: live }, { latency: atDouble }), limit, ALPHA);
+      expect(slow.readings[0]?.interval.lower).toBe(2);
+      expect(slow.decision).toBe('wait');
+      const slower = evaluateGuards(
+        stats({ latency: live }, { latency: atDouble }),
+        { latencyP95: { maxRatio: 1.99 } },
+        ALPHA,
+      );
+      expect(slower.decision).toBe('fail');
+      const fast = evaluateGuards(stats({ latency: live }, { latency: allBelow100 }), limit, ALPHA);
+      expect(fast.readings[0]?.interval).toEqual({ lower: 0, upper: 2 });
+      expect(fast.decision).toBe('pass');
+    });
     it('waits with few latencies', () => {
       expect(
         evaluateGuards(stats({ latency: latency(1) }, { latency: latency(1, 2) }), guards, ALPHA)
