@@ -19,7 +19,8 @@ import {
   writeVersion,
 } from './support/converter-graphs.js';
 import { callError, type InferenceClient, inferenceClient } from './support/grpc-client.js';
-import { createTestGateway, json, type TestGateway } from './support/test-gateway.js';
+import { readInfer, readModelMetadata, readValuePrediction } from './support/responses.js';
+import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 /**
  * The Open Inference Protocol for what converters emit besides iris-like classifiers:
@@ -82,7 +83,9 @@ describe('an FP64 regressor answers in FP64', () => {
 
   it('says FP64 in its metadata, REST and gRPC', async () => {
     const expected = [{ name: 'variable', datatype: 'FP64', shape: [-1, 1] }];
-    expect((await json(await gw.request('/v2/models/exact'))).outputs).toEqual(expected);
+    expect((await readModelMetadata(await gw.request('/v2/models/exact'))).outputs).toEqual(
+      expected,
+    );
     const meta = await client.call('ModelMetadata', { name: 'exact' });
     expect(meta.outputs).toEqual(expected);
     expect(meta.inputs).toEqual([{ name: 'input', datatype: 'FP64', shape: [-1, 2] }]);
@@ -91,11 +94,13 @@ describe('an FP64 regressor answers in FP64', () => {
   it('REST JSON: the values to the last bit, as /predict gives them', async () => {
     const res = await gw.post('/v2/models/exact/infer', { inputs: [restInput] });
     expect(res.status).toBe(200);
-    expect((await json(res)).outputs).toEqual([
+    expect((await readInfer(res)).outputs).toEqual([
       { name: 'variable', datatype: 'FP64', shape: [2, 1], data: EXACT_VALUES },
     ]);
     expect(EXACT_VALUES[0]).toBe(100000000.75);
-    const predicted = await json(await gw.post('/predict/exact', { inputs: EXACT_ROWS }));
+    const predicted = await readValuePrediction(
+      await gw.post('/predict/exact', { inputs: EXACT_ROWS }),
+    );
     expect(predicted.outputs).toEqual(EXACT_VALUES.map((value) => ({ value })));
   });
 
@@ -156,7 +161,7 @@ describe('an FP64 regressor answers in FP64', () => {
     const res = await gw.post('/v2/models/price/infer', {
       inputs: [{ name: 'input', shape: [2, 2], datatype: 'FP32', data: rows.flat() }],
     });
-    expect((await json(res)).outputs).toEqual([
+    expect((await readInfer(res)).outputs).toEqual([
       {
         name: 'variable',
         datatype: 'FP32',
@@ -230,7 +235,9 @@ describe('gRPC for a three-input pipeline (FP32, BYTES, INT64)', () => {
       ],
     });
     expect(answer.outputs[0].contents.fp32_contents).toEqual(PRICES);
-    const predicted = await json(await gw.post('/predict/house', { instances: HOUSES }));
+    const predicted = await readValuePrediction(
+      await gw.post('/predict/house', { instances: HOUSES }),
+    );
     expect(predicted.outputs).toEqual(PRICES.map((value) => ({ value })));
     const ids = answer.parameters.prediction_ids.string_param.split(',');
     const [logged] = gw.query<{ input: string }>(
