@@ -251,10 +251,16 @@ export async function composeModelgate(
       ? null
       : startLogRetention({
           archive: storage.archive,
+          replays: storage.replays,
           retentionMs,
           leads: () => storage.leads(),
           onDeleted: (rows, before) =>
             logger.info({ rows, before: new Date(before).toISOString() }, 'log retention: deleted'),
+          onReplaysDeleted: (rows, before) =>
+            logger.info(
+              { rows, before: new Date(before).toISOString() },
+              'log retention: deleted finished replays',
+            ),
           onError: (error) =>
             logger.warn({ err: error }, 'log retention pass failed; next pass retries'),
         });

@@ -8,6 +8,7 @@ import type { PredictionRecord } from '../src/db/predictions.js';
 import { openSqliteStorage } from '../src/db/sqlite/storage.js';
 import { MINUTE_MS } from '../src/db/stats-queries.js';
 import { startLogRetention } from '../src/retention/log-retention.js';
+import { retainedReplays, seedRetentionReplays } from './support/replay.js';
 import { readCompare } from './support/responses.js';
 import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
@@ -139,6 +140,7 @@ describe('a gateway with MODELGATE_LOG_RETENTION=2h', () => {
     for (const r of [...old.slice(0, 100), ...recent.slice(0, 10)]) {
       await storage.feedback.record(r.id, { label: 'setosa' }, r.ts + 1);
     }
+    await seedRetentionReplays(storage.replays, now - 3 * HOUR_MS, now - 10 * MINUTE_MS);
     await storage.close();
     gate = await createTestGateway({ dir, env: { MODELGATE_LOG_RETENTION: '2h' } });
   });
@@ -166,6 +168,23 @@ describe('a gateway with MODELGATE_LOG_RETENTION=2h', () => {
     expect(
       gate.query<{ n: number }>('SELECT count(*) AS n FROM latency_rollup')[0]?.n,
     ).toBeGreaterThan(0);
+  });
+
+  it('deletes the replays that finished over 2h ago with their results; running, queued and newer ones stay', async () => {
+    // old-done's 250 results take three batches of 100.
+    await vi.waitFor(
+      async () =>
+        expect(await retainedReplays(gate.gate.storage.replays)).toEqual({
+          'old-done': undefined,
+          'old-cancelled': undefined,
+          'old-failed': undefined,
+          'old-running': 40,
+          'old-queued': 0,
+          'recent-done': 5,
+        }),
+      { timeout: 20_000, interval: 100 },
+    );
+    expect(gate.query('SELECT count(*) AS n FROM replay_results')).toEqual([{ n: 45 }]);
   });
 
   it('says so when a /compare window reaches past the retention', async () => {

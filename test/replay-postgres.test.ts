@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Storage } from '../src/db/storage.js';
+import { startLogRetention } from '../src/retention/log-retention.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
 import {
   IRIS_LABELS,
   irisRows,
   labelsFromOnnx,
+  retainedReplays,
+  seedRetentionReplays,
   servedRecord,
   waitForReplay,
 } from './support/replay.js';
@@ -156,6 +159,41 @@ describe('replay on PostgreSQL', () => {
     expect(job.status).toBe('failed');
     expect(job.error).toMatch(/^abandoned/);
     expect(job.progress.rows).toBe(120);
+  });
+
+  it('log retention deletes replays that finished before its horizon, whole, on any replica’s data; never a running or queued one', async () => {
+    const now = Date.now();
+    await seedRetentionReplays(a.gate.storage.replays, now - 10 * 86_400_000, now);
+    const deleted: number[] = [];
+    // A day's retention: the seeded log (an hour old) and the replays above stay.
+    const retention = startLogRetention({
+      archive: a.gate.storage.archive,
+      replays: a.gate.storage.replays,
+      retentionMs: 86_400_000,
+      leads: () => true,
+      intervalMs: 3_600_000,
+      // One job a batch, so the pass has to loop.
+      batchRows: 1,
+      pauseMs: 0,
+      onReplaysDeleted: (rows) => deleted.push(rows),
+    });
+    try {
+      await retention.runOnce();
+    } finally {
+      await retention.close();
+    }
+    expect(deleted).toEqual([3]);
+    // Read through the other replica's connection.
+    expect(await retainedReplays(b.gate.storage.replays)).toEqual({
+      'old-done': undefined,
+      'old-cancelled': undefined,
+      'old-failed': undefined,
+      'old-running': 40,
+      'old-queued': 0,
+      'recent-done': 5,
+    });
+    const { replays } = await readReplayList(await b.control('GET', '/control/replay?model=iris'));
+    expect(replays.length).toBeGreaterThan(3);
   });
 
   it('log retention drops the day partitions a replay read; the replay and its report stay', async () => {

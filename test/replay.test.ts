@@ -345,16 +345,18 @@ describe('npm run replay', () => {
 
 // Last: it empties the log the tests above read.
 describe('replay and log retention', () => {
-  it('retention deletes the log rows a replay read; the replay, its results and report stay', async () => {
+  it('retention deletes the log rows a replay read; a replay that finished after the horizon stays, with its results and report', async () => {
     const { replays } = await readReplayList(await gw.control('GET', '/control/replay?model=iris'));
     const before = gw.query<{ n: number }>('SELECT count(*) AS n FROM replay_results')[0]?.n;
     expect(before).toBeGreaterThan(0);
-    // A pass with the cutoff after every row: the whole log goes, a batch at a time.
+    // The horizon just after the last served row: the whole log goes, a batch at a time,
+    // while every replay above finished later than that.
     const retention = startLogRetention({
       archive: gw.gate.storage.archive,
+      replays: gw.gate.storage.replays,
       retentionMs: 3_600_000,
       leads: () => true,
-      now: () => Date.now() + 7_200_000,
+      now: () => servedUntil + 3_600_000,
       intervalMs: 3_600_000,
       pauseMs: 0,
     });

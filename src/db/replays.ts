@@ -1,7 +1,8 @@
 /**
  * Replay jobs (POST /control/replay) and what each replayed row gave, in storage of their
  * own: a replay never writes to `predictions`, so it cannot move /compare, drift or a
- * rollout's figures, and log retention never has to know about it.
+ * rollout's figures. Log retention deletes finished jobs past its horizon (with their
+ * results), whether or not the rows they read are still in the log.
  */
 export type ReplayStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -95,6 +96,13 @@ export interface ReplayStore {
    * `error`. Returns how many.
    */
   abandon(staleBefore: number, at: number, error: string): Promise<number>;
+  /**
+   * Log retention: deletes finished jobs (done, failed, cancelled) whose `finishedAt` is
+   * before `before`, with their result rows, about `limit` rows at a time (SQLite: result
+   * rows and jobs together, oldest job first; PostgreSQL: up to `limit` whole jobs). A
+   * queued or running job is never touched. Fewer than `limit` means none is left.
+   */
+  deleteFinishedBefore(before: number, limit: number): Promise<number>;
   /** A job's result rows in served-row order (tests, and anyone auditing a report). */
   results(id: string): Promise<ReplayResultRecord[]>;
 }

@@ -1,14 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LogArchive } from '../db/log-archive.js';
+import type { ReplayStore } from '../db/replays.js';
 
 /**
  * MODELGATE_LOG_RETENTION: deletes predictions (with their feedback and latency rollup)
- * older than the retention, off the request path. Each run deletes small batches with a
+ * older than the retention, off the request path, and the replays (with their results)
+ * that finished before the same horizon. Each run deletes small batches with a
  * pause between them, so a SQLite batch holds the event loop for a few milliseconds at
  * most and requests interleave; with PostgreSQL only the replica that leads runs it.
  */
 export interface LogRetentionOptions {
   archive: LogArchive;
+  /** Finished replays past the horizon go too; a queued or running one never. */
+  replays?: Pick<ReplayStore, 'deleteFinishedBefore'>;
   retentionMs: number;
   /** Whether this process is the one that runs once-for-all-replicas jobs. */
   leads: () => boolean;
@@ -18,11 +22,16 @@ export interface LogRetentionOptions {
   pauseMs?: number;
   now?: () => number;
   onDeleted?: (rows: number, before: number) => void;
+  /** Replay rows (SQLite: results and jobs; PostgreSQL: jobs) a pass deleted, when any. */
+  onReplaysDeleted?: (rows: number, before: number) => void;
   onError?: (error: unknown) => void;
 }
 
 export interface LogRetention {
-  /** One pass: deletes everything older than the retention now. Returns rows deleted. */
+  /**
+   * One pass: deletes everything older than the retention now. Returns the predictions
+   * deleted (replays are reported through onReplaysDeleted).
+   */
   runOnce(): Promise<number>;
   /** Stops the timer and waits for a pass under way to finish its batch. */
   close(): Promise<void>;
@@ -51,6 +60,15 @@ export function startLogRetention(options: LogRetentionOptions): LogRetention {
       await sleep(pauseMs);
     }
     if (total > 0) options.onDeleted?.(total, before);
+    const replays = options.replays;
+    let replayRows = 0;
+    while (replays && !closed) {
+      const deleted = await replays.deleteFinishedBefore(before, batchRows);
+      replayRows += deleted;
+      if (deleted < batchRows) break;
+      await sleep(pauseMs);
+    }
+    if (replayRows > 0) options.onReplaysDeleted?.(replayRows, before);
     return total;
   };
 

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
 import type { PredictionRecord } from '../../src/db/predictions.js';
+import type { ReplayStatus, ReplayStore } from '../../src/db/replays.js';
 import type { ReplayJob } from './replay-responses.js';
 import { BUNDLED_MODELS } from './test-gateway.js';
 
@@ -116,4 +117,86 @@ export async function waitForReplay(
     .toSatisfy((s: string) => wanted.includes(s));
   if (!job) throw new Error(`replay ${id}: never read`);
   return job;
+}
+
+/** The jobs `seedRetentionReplays` writes, by what retention must do with each. */
+export const RETENTION_JOBS = {
+  /** Finished before the horizon: retention deletes them with their results. */
+  expired: ['old-done', 'old-cancelled', 'old-failed'],
+  /** Not finished (running, queued) however old, or finished after the horizon: kept. */
+  kept: ['old-running', 'old-queued', 'recent-done'],
+} as const;
+
+/**
+ * Replay jobs straight into a store, each with result rows, for the retention tests: three
+ * that finished at `oldAt` (250 results, more than a batch; 3; none), a running and a
+ * queued one created at `oldAt`, and one that finished at `recentAt`. Returns the results
+ * written per job.
+ */
+export async function seedRetentionReplays(
+  store: ReplayStore,
+  oldAt: number,
+  recentAt: number,
+): Promise<Record<string, number>> {
+  const jobs: Array<[string, ReplayStatus, number | null, number]> = [
+    ['old-done', 'done', oldAt, 250],
+    ['old-cancelled', 'cancelled', oldAt + 1, 3],
+    ['old-failed', 'failed', oldAt + 2, 0],
+    ['old-running', 'running', null, 40],
+    ['old-queued', 'queued', null, 0],
+    ['recent-done', 'done', recentAt, 5],
+  ];
+  const written: Record<string, number> = {};
+  for (const [id, status, finishedAt, results] of jobs) {
+    await store.create({
+      id,
+      model: 'iris',
+      candidate: 'v2',
+      since: oldAt - 86_400_000,
+      until: oldAt,
+      limitRows: null,
+      maxRowsPerS: 2000,
+      status,
+      rowsDone: results,
+      total: results,
+      report: null,
+      error: status === 'failed' ? 'boom' : null,
+      createdAt: oldAt - 1000,
+      startedAt: status === 'queued' ? null : oldAt - 1000,
+      finishedAt,
+      // Alive as far as any replica can tell, so no read declares the running one abandoned.
+      heartbeatAt: recentAt,
+    });
+    await store.appendResults(
+      Array.from({ length: results }, (_, i) => ({
+        replayId: id,
+        predictionId: `${id}-row-${i}`,
+        ts: oldAt - 1000 + i,
+        servedVersion: 'v1',
+        servedLabel: 'setosa',
+        servedValue: null,
+        candidateLabel: 'setosa',
+        candidateValue: null,
+        latencyUs: 5,
+        status: 'ok' as const,
+        error: null,
+      })),
+    );
+    written[id] = results;
+  }
+  return written;
+}
+
+/** Each seeded job's results still stored (undefined: the job itself is gone). */
+export async function retainedReplays(
+  store: ReplayStore,
+): Promise<Record<string, number | undefined>> {
+  const left: Record<string, number | undefined> = {};
+  for (const id of [...RETENTION_JOBS.expired, ...RETENTION_JOBS.kept]) {
+    const job = await store.get(id);
+    const results = (await store.results(id)).length;
+    // A job gone with results left behind would be a leak: report it as -results.
+    left[id] = job ? results : results > 0 ? -results : undefined;
+  }
+  return left;
 }

@@ -1,5 +1,10 @@
 import { and, asc, desc, eq, inArray, isNull, lt } from 'drizzle-orm';
-import type { ReplayRecord, ReplayResultRecord, ReplayStore } from '../replays.js';
+import {
+  type ReplayRecord,
+  type ReplayResultRecord,
+  type ReplayStore,
+  TERMINAL_REPLAY_STATUSES,
+} from '../replays.js';
 import type { PgDb } from './client.js';
 import { whileReachable } from './errors.js';
 import { replayResults, replays } from './schema.js';
@@ -134,6 +139,31 @@ export function createPgReplayStore(db: PgDb): ReplayStore {
           .returning({ id: replays.id }),
       );
       return updated.length;
+    },
+    async deleteFinishedBefore(before, limit) {
+      // Results are per job, so whole jobs go: their results by replay_id (the key's first
+      // column), then the jobs, in one transaction. Only terminal statuses, which a job
+      // never leaves, so a job running on another replica cannot be caught.
+      return whileReachable(
+        db.transaction(async (tx) => {
+          const old = await tx
+            .select({ id: replays.id })
+            .from(replays)
+            .where(
+              and(
+                inArray(replays.status, [...TERMINAL_REPLAY_STATUSES]),
+                lt(replays.finishedAt, before),
+              ),
+            )
+            .orderBy(asc(replays.finishedAt), asc(replays.id))
+            .limit(limit);
+          const ids = old.map((row) => row.id);
+          if (ids.length === 0) return 0;
+          await tx.delete(replayResults).where(inArray(replayResults.replayId, ids));
+          await tx.delete(replays).where(inArray(replays.id, ids));
+          return ids.length;
+        }),
+      );
     },
     results: async (id) =>
       (await whileReachable(

@@ -138,7 +138,8 @@ export const secrets = pgTable('secrets', {
 /**
  * Replay jobs (src/db/replays.ts): one row each, with progress, heartbeat and, once
  * done, the report. Not partitioned and not joined to `predictions`: dropping a day's
- * partition or deleting old log rows never touches them.
+ * partition or deleting old log rows never touches them; retention deletes finished jobs
+ * past its horizon on its own (src/db/replays.ts deleteFinishedBefore).
  */
 export const replays = pgTable(
   'replays',

@@ -31,6 +31,29 @@ export function createSqliteReplayStore(db: Db): ReplayStore {
   const insertResults = db.$client.transaction((rows: readonly ReplayResultRecord[]) => {
     for (const row of rows) insertResult.run(resultValues(row));
   });
+  // Retention: the oldest finished job past the horizon, then its results a batch at a
+  // time through the (replay_id, prediction_id) key, then the job once it has none left.
+  const oldestFinished = db.$client.prepare(
+    `SELECT id FROM replays WHERE status IN ('done', 'failed', 'cancelled') AND finished_at < ?
+     ORDER BY finished_at, id LIMIT 1`,
+  );
+  const deleteResultRows = db.$client.prepare(
+    `DELETE FROM replay_results WHERE rowid IN
+       (SELECT rowid FROM replay_results WHERE replay_id = ? LIMIT ?)`,
+  );
+  const deleteJob = db.$client.prepare('DELETE FROM replays WHERE id = ?');
+  const deleteFinished = db.$client.transaction((before: number, limit: number) => {
+    let deleted = 0;
+    while (deleted < limit) {
+      const job = oldestFinished.get(before) as { id: string } | undefined;
+      if (!job) break;
+      const results = deleteResultRows.run(job.id, limit - deleted).changes;
+      deleted += results;
+      if (deleted >= limit) break;
+      deleted += deleteJob.run(job.id).changes;
+    }
+    return deleted;
+  });
   return {
     async create(record) {
       db.insert(replays).values(record).run();
@@ -110,6 +133,7 @@ export function createSqliteReplayStore(db: Db): ReplayStore {
         .run();
       return result.changes;
     },
+    deleteFinishedBefore: async (before, limit) => deleteFinished(before, limit),
     results: async (id) =>
       db
         .select()

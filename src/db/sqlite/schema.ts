@@ -158,7 +158,8 @@ export const secrets = sqliteTable('secrets', {
 
 /**
  * Replay jobs (src/db/replays.ts): one row each, with progress, heartbeat and, once
- * done, the report as JSON. Never joined to `predictions`: retention leaves them alone.
+ * done, the report as JSON. Never joined to `predictions`; retention deletes finished jobs
+ * past its horizon (src/db/replays.ts deleteFinishedBefore).
  */
 export const replays = sqliteTable(
   'replays',
