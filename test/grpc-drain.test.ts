@@ -7,6 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { fp32Bytes } from './support/binary-tensors.js';
 import { killLeftoverGateways, startChildGateway } from './support/child-gateway.js';
 import { callError, inferenceClient } from './support/grpc-client.js';
+import { present } from './support/responses.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'modelgate-grpc-stop-'));
 afterEach(killLeftoverGateways);
@@ -36,7 +37,7 @@ describe('graceful stop with gRPC calls in flight', () => {
         { 'x-user-id': `user-${i}` },
       );
       answered += 1;
-      rowsAnswered += response.outputs[0].shape[0];
+      rowsAnswered += present(response.outputs[0]?.shape[0], 'rows answered');
     };
     let next = 0;
     const worker = async () => {

@@ -4,8 +4,13 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fp32Bytes, readByteStrings, readFp32 } from './support/binary-tensors.js';
-import { callError, type InferenceClient, inferenceClient } from './support/grpc-client.js';
-import { readPrediction, readReadiness } from './support/responses.js';
+import {
+  type Answer,
+  callError,
+  type InferenceClient,
+  inferenceClient,
+} from './support/grpc-client.js';
+import { present, readPrediction, readReadiness } from './support/responses.js';
 import { BUNDLED_MODELS, createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 let gw: TestGateway;
@@ -58,8 +63,7 @@ const rawRequest = (rows: number[][], extra: object = {}) => ({
   ...extra,
 });
 
-const param = (answer: { parameters: Record<string, { string_param: string }> }, name: string) =>
-  answer.parameters[name]?.string_param;
+const param = (answer: Answer<'ModelInfer'>, name: string) => answer.parameters[name]?.string_param;
 
 describe('gRPC health and metadata', () => {
   it('answers ServerLive, ServerReady, ServerMetadata, ModelMetadata and ModelReady', async () => {
@@ -76,7 +80,7 @@ describe('gRPC health and metadata', () => {
       versions: ['v1', 'v2'],
       inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }],
     });
-    expect(meta.outputs.map((o: { name: string }) => o.name)).toEqual(['probabilities', 'label']);
+    expect(meta.outputs.map((o) => o.name)).toEqual(['probabilities', 'label']);
     expect(await client.call('ModelReady', { name: 'iris' })).toEqual({ ready: true });
     expect(await client.call('ModelReady', { name: 'iris', version: 'v2' })).toEqual({
       ready: true,
@@ -117,10 +121,8 @@ describe('gRPC ModelInfer', () => {
     expect(response.raw_output_contents).toEqual([]);
     const [probabilities, label] = response.outputs;
     expect(probabilities).toMatchObject({ name: 'probabilities', datatype: 'FP32', shape: [3, 3] });
-    expect(probabilities.contents.fp32_contents).toEqual(reference.probabilities);
-    expect(label.contents.bytes_contents.map((b: Buffer) => b.toString())).toEqual(
-      reference.labels,
-    );
+    expect(probabilities?.contents?.fp32_contents).toEqual(reference.probabilities);
+    expect(label?.contents?.bytes_contents.map((b) => b.toString())).toEqual(reference.labels);
     expect(headers.get('x-model-version')).toEqual(['v1']);
 
     const ids = param(response, 'prediction_ids')?.split(',') as string[];
@@ -138,8 +140,8 @@ describe('gRPC ModelInfer', () => {
   it('raw_input_contents in, raw_output_contents out (what Triton clients send and read)', async () => {
     const reference = await viaPredict(ROWS);
     const response = await client.call('ModelInfer', rawRequest(ROWS));
-    expect(response.outputs.map((o: { contents: unknown }) => o.contents)).toEqual([null, null]);
-    const [probabilities, labels] = response.raw_output_contents as Buffer[];
+    expect(response.outputs.map((o) => o.contents)).toEqual([null, null]);
+    const [probabilities, labels] = response.raw_output_contents;
     expect(readFp32(probabilities as Buffer)).toEqual(reference.probabilities);
     expect(readByteStrings(labels as Buffer)).toEqual(reference.labels);
   });
@@ -152,7 +154,7 @@ describe('gRPC ModelInfer', () => {
     });
     try {
       const response = await gzipClient.call('ModelInfer', rawRequest(ROWS));
-      expect(readByteStrings(response.raw_output_contents[1])).toEqual(reference.labels);
+      expect(readByteStrings(present(response.raw_output_contents[1]))).toEqual(reference.labels);
     } finally {
       gzipClient.close();
     }
@@ -163,8 +165,8 @@ describe('gRPC ModelInfer', () => {
       'ModelInfer',
       rawRequest(ROWS, { outputs: [{ name: 'label' }] }),
     );
-    expect(response.outputs.map((o: { name: string }) => o.name)).toEqual(['label']);
-    expect(readByteStrings(response.raw_output_contents[0])).toEqual([
+    expect(response.outputs.map((o) => o.name)).toEqual(['label']);
+    expect(readByteStrings(present(response.raw_output_contents[0]))).toEqual([
       'setosa',
       'virginica',
       'versicolor',

@@ -19,7 +19,7 @@ import {
   writeVersion,
 } from './support/converter-graphs.js';
 import { callError, type InferenceClient, inferenceClient } from './support/grpc-client.js';
-import { readInfer, readModelMetadata, readValuePrediction } from './support/responses.js';
+import { present, readInfer, readModelMetadata, readValuePrediction } from './support/responses.js';
 import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 /**
@@ -140,8 +140,8 @@ describe('an FP64 regressor answers in FP64', () => {
     });
     expect(typed.outputs).toHaveLength(1);
     expect(typed.outputs[0]).toMatchObject({ name: 'variable', datatype: 'FP64', shape: [2, 1] });
-    expect(typed.outputs[0].contents.fp64_contents).toEqual(EXACT_VALUES);
-    expect(typed.outputs[0].contents.fp32_contents).toEqual([]);
+    expect(typed.outputs[0]?.contents?.fp64_contents).toEqual(EXACT_VALUES);
+    expect(typed.outputs[0]?.contents?.fp32_contents).toEqual([]);
 
     const raw = await client.call('ModelInfer', {
       model_name: 'exact',
@@ -150,7 +150,7 @@ describe('an FP64 regressor answers in FP64', () => {
     });
     expect(raw.outputs[0]).toMatchObject({ name: 'variable', datatype: 'FP64', shape: [2, 1] });
     expect(raw.raw_output_contents).toHaveLength(1);
-    expect(readFp64(raw.raw_output_contents[0])).toEqual(EXACT_VALUES);
+    expect(readFp64(present(raw.raw_output_contents[0]))).toEqual(EXACT_VALUES);
   });
 
   it('an FP32 regressor still answers FP32', async () => {
@@ -181,7 +181,9 @@ describe('an FP64 regressor answers in FP64', () => {
       ],
     });
     expect(typed.outputs[0]).toMatchObject({ name: 'variable', datatype: 'FP32', shape: [2, 1] });
-    expect(typed.outputs[0].contents.fp32_contents).toEqual(rows.map((r) => treeRegressorValue(r)));
+    expect(typed.outputs[0]?.contents?.fp32_contents).toEqual(
+      rows.map((r) => treeRegressorValue(r)),
+    );
     const raw = await client.call('ModelInfer', {
       model_name: 'price',
       inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 2] }],
@@ -234,12 +236,12 @@ describe('gRPC for a three-input pipeline (FP32, BYTES, INT64)', () => {
         },
       ],
     });
-    expect(answer.outputs[0].contents.fp32_contents).toEqual(PRICES);
+    expect(answer.outputs[0]?.contents?.fp32_contents).toEqual(PRICES);
     const predicted = await readValuePrediction(
       await gw.post('/predict/house', { instances: HOUSES }),
     );
     expect(predicted.outputs).toEqual(PRICES.map((value) => ({ value })));
-    const ids = answer.parameters.prediction_ids.string_param.split(',');
+    const ids = present(answer.parameters.prediction_ids?.string_param).split(',');
     const [logged] = gw.query<{ input: string }>(
       'SELECT input FROM predictions WHERE id = ?',
       ids[1],

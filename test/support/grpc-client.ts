@@ -8,6 +8,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { z } from 'zod';
 
 /**
  * A client of inference.GRPCInferenceService generated at test time by
@@ -22,17 +23,78 @@ const definition = loadPackageDefinition(
 const Service = (definition.inference as GrpcObject)
   .GRPCInferenceService as ServiceClientConstructor;
 
-// biome-ignore lint/suspicious/noExplicitAny: generated messages are asserted field by field
-export type Message = any;
+/**
+ * The answers as the loader builds them (keepCase, longs as numbers, defaults filled in),
+ * checked against the .proto's messages: a renamed field fails the test at the parse.
+ */
+const tensorMetadata = z.looseObject({
+  name: z.string(),
+  datatype: z.string(),
+  shape: z.array(z.number()),
+});
+/** A oneof: only the member that is set is present, named by parameter_choice. */
+const inferParameter = z.looseObject({
+  parameter_choice: z.enum(['bool_param', 'int64_param', 'string_param']),
+  bool_param: z.boolean().optional(),
+  int64_param: z.number().optional(),
+  string_param: z.string().optional(),
+});
+const contents = z.looseObject({
+  bool_contents: z.array(z.boolean()),
+  int_contents: z.array(z.number()),
+  int64_contents: z.array(z.number()),
+  uint_contents: z.array(z.number()),
+  uint64_contents: z.array(z.number()),
+  fp32_contents: z.array(z.number()),
+  fp64_contents: z.array(z.number()),
+  bytes_contents: z.array(z.instanceof(Buffer)),
+});
+const answers = {
+  ServerLive: z.looseObject({ live: z.boolean() }),
+  ServerReady: z.looseObject({ ready: z.boolean() }),
+  ModelReady: z.looseObject({ ready: z.boolean() }),
+  ServerMetadata: z.looseObject({
+    name: z.string(),
+    version: z.string(),
+    extensions: z.array(z.string()),
+  }),
+  ModelMetadata: z.looseObject({
+    name: z.string(),
+    versions: z.array(z.string()),
+    platform: z.string(),
+    inputs: z.array(tensorMetadata),
+    outputs: z.array(tensorMetadata),
+  }),
+  ModelInfer: z.looseObject({
+    model_name: z.string(),
+    model_version: z.string(),
+    id: z.string(),
+    parameters: z.record(z.string(), inferParameter),
+    outputs: z.array(
+      tensorMetadata.extend({
+        parameters: z.record(z.string(), inferParameter),
+        /** Null when the output travels in raw_output_contents. */
+        contents: contents.nullable(),
+      }),
+    ),
+    raw_output_contents: z.array(z.instanceof(Buffer)),
+  }),
+};
+export type Method = keyof typeof answers;
+export type Answer<M extends Method> = z.infer<(typeof answers)[M]>;
 
 export interface InferenceClient {
-  call(method: string, request: object, metadata?: Record<string, string>): Promise<Message>;
-  /** The answer with its initial metadata (headers). */
-  callWithHeaders(
-    method: string,
+  call<M extends Method>(
+    method: M,
     request: object,
     metadata?: Record<string, string>,
-  ): Promise<{ response: Message; headers: Metadata }>;
+  ): Promise<Answer<M>>;
+  /** The answer with its initial metadata (headers). */
+  callWithHeaders<M extends Method>(
+    method: M,
+    request: object,
+    metadata?: Record<string, string>,
+  ): Promise<{ response: Answer<M>; headers: Metadata }>;
   close(): void;
 }
 
@@ -41,19 +103,28 @@ export function inferenceClient(
   channelOptions: Record<string, number | string> = {},
 ): InferenceClient {
   const client = new Service(address, credentials.createInsecure(), channelOptions);
-  const callWithHeaders = (method: string, request: object, pairs: Record<string, string> = {}) =>
-    new Promise<{ response: Message; headers: Metadata }>((done, fail) => {
+  const callWithHeaders = <M extends Method>(
+    method: M,
+    request: object,
+    pairs: Record<string, string> = {},
+  ) =>
+    new Promise<{ response: Answer<M>; headers: Metadata }>((done, fail) => {
       const metadata = new Metadata();
       for (const [key, value] of Object.entries(pairs)) metadata.set(key, value);
       let headers = new Metadata();
       const unary = client[method] as (
         request: object,
         metadata: Metadata,
-        callback: (error: ServiceError | null, response: Message) => void,
+        callback: (error: ServiceError | null, response: unknown) => void,
       ) => { on(event: 'metadata', listener: (m: Metadata) => void): void };
-      const call = unary.call(client, request, metadata, (error, response) =>
-        error ? fail(error) : done({ response, headers }),
-      );
+      const call = unary.call(client, request, metadata, (error, response) => {
+        if (error) return fail(error);
+        try {
+          done({ response: answers[method].parse(response) as Answer<M>, headers });
+        } catch (invalid) {
+          fail(invalid);
+        }
+      });
       call.on('metadata', (m) => {
         headers = m;
       });
