@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatCompareReport } from '../src/compare/format.js';
+import { significant } from '../src/compare/number-format.js';
+import { runCompareCli, runCompareCliOnPostgres } from './support/compare-cli.js';
 import { treeRegressor, treeRegressorValue, writeVersion } from './support/converter-graphs.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
 import { present, readCompare, readValuePrediction } from './support/responses.js';
@@ -134,11 +135,37 @@ describe.each(['sqlite', 'postgresql'] as const)('/compare for regressors (%s)',
     expect(versionOf('v1').error?.mae).not.toBeCloseTo(present(versionOf('v2').error?.mae), 3);
   });
 
-  it('npm run compare prints the regression table and no label distribution', () => {
-    const text = formatCompareReport(report);
-    expect(text).toContain('MAE (95% CI)');
-    expect(text).toContain('RMSE (95% CI)');
-    expect(text).not.toContain('label distribution');
-    expect(text).not.toContain('accuracy: needs feedback');
-  });
+  it('npm run compare prints MAE and RMSE with both intervals, labelled, and no label distribution', async () => {
+    const { stdout } = database
+      ? await runCompareCliOnPostgres('price', database.url)
+      : await runCompareCli('price', gw.dbPath);
+    const lines = stdout.split('\n');
+    const heading = lines.indexOf('predicted values and errors (regression)');
+    expect(heading).toBeGreaterThan(0);
+    expect(lines[heading + 1]).toMatch(
+      /^version .*MAE \(fixed horizon 95% CI\)\s+always valid 95% CS\s+RMSE \(fixed horizon 95% CI\)\s+always valid 95% CS\s+feedback$/,
+    );
+    for (const [k, version] of (['v1', 'v2'] as const).entries()) {
+      const error = present(versionOf(version).error, 'error');
+      const { mae, rmse } = error.sequential;
+      const cells = (lines[heading + 2 + k] ?? '').split(/\s{2,}/);
+      expect(cells[0]).toBe(version);
+      // The fixed-horizon figure with its interval, then the always-valid sequence, for each.
+      const range = (r: { low: number; high: number } | null | undefined) =>
+        `${significant(present(r).low)}–${significant(present(r).high)}`;
+      expect(cells.slice(5, 10)).toEqual([
+        `${significant(error.mae)} (${range(error.maeInterval)})`,
+        range(mae),
+        `${significant(error.rmse)} (${range(error.rmseInterval)})`,
+        range(rmse),
+        String(ROWS.length),
+      ]);
+      // Always valid is the wider of the two: it holds at every sample size at once.
+      expect(present(mae).high - present(mae).low).toBeGreaterThan(
+        present(error.maeInterval).high - present(error.maeInterval).low,
+      );
+    }
+    expect(stdout).not.toContain('label distribution');
+    expect(stdout).not.toContain('accuracy: needs feedback');
+  }, 120_000);
 });

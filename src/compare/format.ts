@@ -16,16 +16,33 @@ export function table(rows: string[][]): string {
     .join('\n');
 }
 
-/** A regressor's served values and, with numeric feedback, its MAE and RMSE per version. */
+/**
+ * A regressor's served values and, with numeric feedback, its MAE and RMSE per version:
+ * each with its fixed-horizon interval (valid read once) and its always-valid confidence
+ * sequence (valid however often it is read; what the dashboard shows), labelled apart.
+ */
 function regressionTable(report: CompareReport): string[] {
   const regressors = report.versions.filter((v) => v.task === 'regression');
   if (regressors.length === 0) return [];
   const withRange = (x: number, r: { low: number; high: number } | null) =>
     r ? `${significant(x)} (${significant(r.low)}–${significant(r.high)})` : significant(x);
+  const range = (r: { low: number; high: number } | null | undefined) =>
+    r ? `${significant(r.low)}–${significant(r.high)}` : '–';
   return [
     'predicted values and errors (regression)',
     table([
-      ['version', 'mean', 'p5', 'p50', 'p95', 'MAE (95% CI)', 'RMSE (95% CI)', 'feedback'],
+      [
+        'version',
+        'mean',
+        'p5',
+        'p50',
+        'p95',
+        'MAE (fixed horizon 95% CI)',
+        'always valid 95% CS',
+        'RMSE (fixed horizon 95% CI)',
+        'always valid 95% CS',
+        'feedback',
+      ],
       ...regressors.map((v) => [
         v.version,
         v.predicted ? significant(v.predicted.mean) : '–',
@@ -33,7 +50,9 @@ function regressionTable(report: CompareReport): string[] {
         v.predicted ? significant(v.predicted.p50) : '–',
         v.predicted ? significant(v.predicted.p95) : '–',
         v.error ? withRange(v.error.mae, v.error.maeInterval) : '–',
+        range(v.error?.sequential.mae),
         v.error ? withRange(v.error.rmse, v.error.rmseInterval) : '–',
+        range(v.error?.sequential.rmse),
         String(v.error?.n ?? 0),
       ]),
     ]),

@@ -9,3 +9,10 @@ export const runCompareCli = (model: string, dbPath: string, ...args: string[]) 
   run('npm', ['run', '--silent', 'compare', '--', '--model', model, '--db', dbPath, ...args], {
     cwd: PROJECT_ROOT,
   });
+
+/** The same on PostgreSQL: the CLI reads MODELGATE_DATABASE_URL as the gateway does. */
+export const runCompareCliOnPostgres = (model: string, databaseUrl: string, ...args: string[]) =>
+  run('npm', ['run', '--silent', 'compare', '--', '--model', model, ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, MODELGATE_DATABASE_URL: databaseUrl },
+  });
