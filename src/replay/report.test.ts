@@ -217,6 +217,9 @@ describe('replay pace', () => {
       done += batch;
       expect(done).toBeLessThanOrEqual((rate * clock) / 1000 + 1e-9);
     }
+    // ...and runs at the bound, not below it: 500 rows at 50/s end at 10 s.
+    expect(clock).toBe(10_000);
+    expect(batchStartsAt(1_000, 100, 10, 50)).toBe(3_200);
   });
 
   it('batches about 20 a second at the bound, between 1 and the cap', () => {

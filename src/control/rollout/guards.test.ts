@@ -1,4 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import {
+  bernoulliSequence,
+  differenceOf,
+  quantileSequence,
+  ratioOf,
+} from '../../stats/confidence-sequence.js';
 import { decideStep, judgedSteps, type RolloutPolicy } from './decision.js';
 import { evaluateGuards, type VersionWindow, type WindowStats } from './guards.js';
 
@@ -18,6 +24,19 @@ const stats = (
 ): WindowStats => ({ live: window(live), candidate: window(candidate), shadow: shadow ?? null });
 const accuracy = (n: number, rate: number) => ({ n, correct: Math.round(n * rate) });
 const ALPHA = 0.05;
+/**
+ * The asymptotic CS written out here, independently of confidence-sequence.ts
+ * (Waudby-Smith et al. 2024, Theorem 2.2, tuned for n = 1,000).
+ */
+const cs = (m: { n: number; mean: number; variance: number }, alpha: number) => {
+  const la = -2 * Math.log(alpha);
+  const rho2 = (la + Math.log(la + 1)) / 1000;
+  const nr = m.n * rho2 + 1;
+  const half =
+    Math.sqrt(m.variance) *
+    Math.sqrt(((2 * nr) / (m.n * m.n * rho2)) * Math.log(Math.sqrt(nr) / alpha));
+  return { lower: m.mean - half, upper: m.mean + half };
+};
 
 describe('evaluateGuards: non-inferiority on confidence sequences', () => {
   it('passes with no guards configured', () => {
@@ -96,6 +115,71 @@ describe('evaluateGuards: non-inferiority on confidence sequences', () => {
     });
   });
 
+  it('shows rate guards the interval of both arms at alpha/2, with the rates to 4 places', () => {
+    const live = { requests: 3000, errors: 10 };
+    const candidate = { requests: 3000, errors: 20 };
+    const result = evaluateGuards(
+      stats(
+        { ...live, accuracy: { n: 3, correct: 2 } },
+        { ...candidate, accuracy: { n: 0, correct: 0 } },
+      ),
+      { errorRate: { margin: 0.01 }, accuracy: { margin: 0.02 } },
+      ALPHA,
+    );
+    const [errorRate, accuracyReading] = result.readings;
+    // Two guards: each at ALPHA / 2, each arm's sequence at half of that.
+    expect(errorRate?.interval).toEqual(
+      differenceOf(bernoulliSequence(20, 3000, ALPHA / 4), bernoulliSequence(10, 3000, ALPHA / 4)),
+    );
+    expect(errorRate).toMatchObject({ live: 0.0033, candidate: 0.0067, alpha: ALPHA / 2 });
+    expect(errorRate?.samples).toEqual({ live: 3000, candidate: 3000 });
+    expect(accuracyReading?.interval).toEqual(
+      differenceOf(bernoulliSequence(0, 0, ALPHA / 4), bernoulliSequence(2, 3, ALPHA / 4)),
+    );
+    expect(accuracyReading).toMatchObject({ live: 0.6667, candidate: null, status: 'wait' });
+    expect(accuracyReading?.samples).toEqual({ live: 3, candidate: 0 });
+  });
+
+  it('names each reading after its guard, in a fixed order, with its limit', () => {
+    const summary = { n: 100, mean: 1, variance: 1 };
+    const window = {
+      value: summary,
+      predictionError: { absolute: summary, squared: summary },
+      latency: [{ upperEdge: 10, count: 100 }],
+    };
+    const result = evaluateGuards(
+      stats(window, window, { pairs: 100, same: 99 }),
+      {
+        rmse: { margin: 0.4 },
+        mae: { margin: 0.3 },
+        value: { margin: 0.2, better: 'higher' },
+        accuracy: { margin: 0.02 },
+        shadowDisagreement: { maxPercent: 5 },
+        latencyP95: { maxRatio: 1.5 },
+        errorRate: { margin: 0.01 },
+      },
+      ALPHA,
+    );
+    expect(result.readings.map((r) => [r.guard, r.limit, r.alpha])).toEqual([
+      ['errorRate', 0.01, ALPHA / 7],
+      ['latencyP95', 1.5, ALPHA / 7],
+      ['shadowDisagreement', 5, ALPHA / 7],
+      ['accuracy', 0.02, ALPHA / 7],
+      ['value', 0.2, ALPHA / 7],
+      ['mae', 0.3, ALPHA / 7],
+      ['rmse', 0.4, ALPHA / 7],
+    ]);
+    expect(result.readings.map((r) => r.samples)).toEqual([
+      { live: 1000, candidate: 1000 },
+      { live: 100, candidate: 100 },
+      { live: 100, candidate: 100 },
+      { live: 0, candidate: 0 },
+      { live: 100, candidate: 100 },
+      { live: 100, candidate: 100 },
+      { live: 100, candidate: 100 },
+    ]);
+  });
+
   describe('value { margin, better }', () => {
     const summary = (n: number, mean: number) => ({ n, mean, variance: 1 });
     it('reads the direction: higher is better, or lower is better', () => {
@@ -116,23 +200,55 @@ describe('evaluateGuards: non-inferiority on confidence sequences', () => {
         ALPHA,
       );
       expect(result.decision).toBe('wait');
+      expect(result.readings[0]?.interval).toEqual({
+        lower: Number.NEGATIVE_INFINITY,
+        upper: Number.POSITIVE_INFINITY,
+      });
+    });
+    it('lower is better: a higher candidate fails, an equal one passes, a close one waits', () => {
+      const lower = { value: { margin: 0.1, better: 'lower' as const } };
+      const decide = (live: number, candidate: number, n: number) =>
+        evaluateGuards(
+          stats({ value: summary(n, live) }, { value: summary(n, candidate) }),
+          lower,
+          ALPHA,
+        ).decision;
+      expect(decide(1, 1.3, 5000)).toBe('fail');
+      expect(decide(1, 1, 50_000)).toBe('pass');
+      expect(decide(1, 1.05, 500)).toBe('wait');
+    });
+    it('higher is better: an equal candidate passes, a close one waits', () => {
+      const higher = { value: { margin: 0.1, better: 'higher' as const } };
+      const decide = (live: number, candidate: number, n: number) =>
+        evaluateGuards(
+          stats({ value: summary(n, live) }, { value: summary(n, candidate) }),
+          higher,
+          ALPHA,
+        ).decision;
+      expect(decide(1, 1, 50_000)).toBe('pass');
+      expect(decide(1, 0.95, 500)).toBe('wait');
+    });
+    it('the interval is candidate − live of both arms at alpha/2, judged against ±margin', () => {
+      // Equal means, n = 3000 each: about ±0.12, checked against the sequence written out above.
+      const live = summary(3000, 1);
+      const candidate = summary(3000, 1);
+      const c = cs(candidate, ALPHA / 2);
+      const l = cs(live, ALPHA / 2);
+      for (const better of ['higher', 'lower'] as const) {
+        const [reading] = evaluateGuards(
+          stats({ value: live }, { value: candidate }),
+          { value: { margin: 0.1, better } },
+          ALPHA,
+        ).readings;
+        expect(reading?.interval.lower).toBeCloseTo(c.lower - l.upper, 12);
+        expect(reading?.interval.upper).toBeCloseTo(c.upper - l.lower, 12);
+        expect(reading).toMatchObject({ guard: 'value', live: 1, candidate: 1, limit: 0.1 });
+        expect(reading?.samples).toEqual({ live: 3000, candidate: 3000 });
+      }
     });
   });
 
   describe('mae { margin } and rmse { margin } (a regressor against numeric feedback)', () => {
-    /**
-     * The asymptotic CS written out here, independently of confidence-sequence.ts
-     * (Waudby-Smith et al. 2024, Theorem 2.2, tuned for n = 1,000).
-     */
-    const cs = (m: { n: number; mean: number; variance: number }, alpha: number) => {
-      const la = -2 * Math.log(alpha);
-      const rho2 = (la + Math.log(la + 1)) / 1000;
-      const nr = m.n * rho2 + 1;
-      const half =
-        Math.sqrt(m.variance) *
-        Math.sqrt(((2 * nr) / (m.n * m.n * rho2)) * Math.log(Math.sqrt(nr) / alpha));
-      return { lower: m.mean - half, upper: m.mean + half };
-    };
     /** Errors N(0, sd²): |e| has mean sd·√(2/π) and variance sd²(1 − 2/π); e² mean sd², variance 2sd⁴. */
     const errors = (n: number, sd: number, squaredSd = sd) => ({
       predictionError: {
@@ -282,7 +398,30 @@ describe('evaluateGuards: non-inferiority on confidence sequences', () => {
       expect(slower.decision).toBe('fail');
       const fast = evaluateGuards(stats({ latency: live }, { latency: allBelow100 }), limit, ALPHA);
       expect(fast.readings[0]?.interval).toEqual({ lower: 0, upper: 2 });
+      // p95 estimates: the geometric middle of each arm's interval, none while it starts at 0.
+      expect(fast.readings[0]).toMatchObject({ live: 70.711, candidate: null });
       expect(fast.decision).toBe('pass');
+    });
+    it('holds each arm at alpha/2 and reads out the interval', () => {
+      // 0.1 ms buckets, so that each end moves with the alpha it is held at.
+      const fine = (factor: number) =>
+        Array.from({ length: 1000 }, (_, i) => ({ upperEdge: ((i + 1) * factor) / 10, count: 3 }));
+      const live = fine(1);
+      const candidate = fine(1.2);
+      const [reading] = evaluateGuards(
+        stats({ latency: live }, { latency: candidate }),
+        guards,
+        ALPHA,
+      ).readings;
+      const interval = ratioOf(
+        quantileSequence(candidate, 0.95, ALPHA / 2),
+        quantileSequence(live, 0.95, ALPHA / 2),
+      );
+      expect(reading?.interval).toEqual(interval);
+      expect(reading?.samples).toEqual({ live: 3000, candidate: 3000 });
+      expect(reading?.detail).toBe(
+        `p95 latency ratio [×${interval.lower.toFixed(2)}, ×${interval.upper.toFixed(2)}] (fails above ×1.5, passes within it)`,
+      );
     });
     it('waits with few latencies', () => {
       expect(
@@ -342,6 +481,36 @@ describe('decideStep', () => {
     });
     expect(step.stepAlpha).toBeCloseTo(0.05 / 3, 12);
     expect(step.guards.readings[0]?.alpha).toBeCloseTo(0.05 / 3, 12);
+  });
+
+  it('rolls back on a failed guard and advances on passed guards, before or after maxStepDuration', () => {
+    const failing = stats(
+      { accuracy: { n: 500, correct: 450 } },
+      { accuracy: { n: 500, correct: 375 } },
+    );
+    const passing = stats({ accuracy: accuracy(50_000, 0.9) }, { accuracy: accuracy(50_000, 0.9) });
+    for (const stepElapsedMs of [0, 120_000]) {
+      const at = (window: WindowStats) =>
+        decideStep({
+          stats: window,
+          policy: policy({ maxStepDurationMs: 60_000, onInconclusive: 'hold' }),
+          steps: [50, 100],
+          stepElapsedMs,
+        });
+      // A decided step is not inconclusive, however long it took.
+      expect(at(failing)).toMatchObject({ action: 'rollback', inconclusive: false });
+      expect(at(passing)).toMatchObject({ action: 'advance', inconclusive: false });
+    }
+  });
+
+  it('without maxStepDuration an undecided step waits however long it runs', () => {
+    const step = decideStep({
+      stats: undecided,
+      policy: policy({ maxStepDurationMs: null, onInconclusive: 'rollback' }),
+      steps: [50, 100],
+      stepElapsedMs: 365 * 86_400_000,
+    });
+    expect(step).toMatchObject({ action: 'wait', inconclusive: false });
   });
 
   it('after maxStepDuration an inconclusive step holds or rolls back, as configured', () => {
