@@ -144,4 +144,38 @@ describe('dashboard for a regressor in a real browser', () => {
     }
     expect(pageErrors).toEqual([]);
   });
+
+  it('shows no shadow agreement for a regressor with a shadow: label agreement does not apply', async () => {
+    const shadow = await gw.control('PUT', '/control/shadow', {
+      model: 'price',
+      version: 'v2',
+      percent: 100,
+    });
+    expect(shadow.status).toBe(200);
+    for (let i = 0; i < 20; i++) {
+      const res = await gw.post('/predict/price', { inputs: [[20, 9]] }, { 'x-user-id': `s${i}` });
+      expect(res.status).toBe(200);
+    }
+    // /compare has mirrored pairs for it, so the page has something to leave out.
+    await expect
+      .poll(
+        async () => {
+          await gw.gate.flushLog();
+          const report = await readCompare(await fetch(`${url}/compare/price?since=split`));
+          return report.shadow.reduce((sum, pair) => sum + pair.pairs, 0);
+        },
+        { timeout: 20_000, interval: 100 },
+      )
+      .toBeGreaterThan(0);
+    await page.reload();
+    await expect
+      .poll(() => card.locator('[data-field="shadow"]').textContent(), { timeout: 20_000 })
+      .toBe('v2 at 100%');
+    const findings = card.locator('[data-field="findings"]');
+    await findings.waitFor();
+    const text = (await findings.textContent()) ?? '';
+    expect(text).toContain('sample ratio:');
+    expect(text).not.toMatch(/shadow|agrees with/);
+    expect(pageErrors).toEqual([]);
+  });
 });

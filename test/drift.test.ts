@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDrift } from '../src/compare/load-drift.js';
+import { psi, pValue } from '../src/compare/number-format.js';
 import { openPostgresStorage } from '../src/db/pg/storage.js';
 import type { PredictionRecord } from '../src/db/predictions.js';
 import { readServedInputs, readServedRows } from '../src/db/served-rows.js';
@@ -248,6 +249,18 @@ describe("a regressor's predicted value (SQLite and PostgreSQL)", () => {
     expect(stdout).toMatch(
       /^predicted value: PSI 0\.\d{3}, KS D = 0\.\d{3}, p = \S+ \(5000 values, baseline 5000\) {2}DRIFT$/m,
     );
+    // The figures printed are /compare's (checked against the raw values above).
+    const drift = await loadDrift(
+      { queries: gw.gate.storage.queries, flushLog: () => gw.gate.flushLog() },
+      request,
+    );
+    const prediction = drift.versions[0]?.prediction;
+    if (prediction?.kind !== 'value')
+      throw new Error(`expected a value drift, got ${prediction?.kind}`);
+    expect(stdout).toContain(
+      `predicted value: PSI ${psi(prediction.psi)}, KS D = ${prediction.ks.statistic.toFixed(3)}, p = ${pValue(prediction.ks.pValue)} (`,
+    );
+    expect(stdout).toMatch(/^v1 \(5000 rows\): nothing flagged$/m);
     expect(stdout).not.toContain('label mix');
   }, 120_000);
 });
