@@ -12,6 +12,7 @@ import { csvLine, jsonLine } from '../src/export/format.js';
 import { exportPages } from '../src/export/pages.js';
 import { splitCsvLine } from '../src/score/input-rows.js';
 import { createTestDatabase } from './support/pg-database.js';
+import { parseJsonLines, present, schemas } from './support/responses.js';
 
 /**
  * Both storages format export lines in SQL (src/db/sqlite/export-lines.ts,
@@ -134,16 +135,13 @@ describe.each(storages)('export lines formatted by $name', ({ open }) => {
     for await (const page of exportPages(storage.archive, range, 'csv', 500)) csv += page.text;
     let jsonl = '';
     for await (const page of exportPages(storage.archive, range, 'jsonl', 500)) jsonl += page.text;
-    const objects = jsonl
-      .trimEnd()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const objects = parseJsonLines(schemas.exportLine, jsonl);
     expect(objects).toHaveLength(1_500);
     const withFeedback = objects.filter((o) => o.feedback !== null);
     expect(withFeedback).toHaveLength(375);
     expect(objects.some((o) => o.cached === true)).toBe(true);
     // Quoted cells may hold line breaks: the first line (unbroken) reads back to its row.
-    const first = objects[0];
+    const first = present(objects[0], 'the first exported line');
     const cells = splitCsvLine(csv.slice(0, csv.indexOf('\n', csv.indexOf(first.id))));
     expect(cells[0]).toBe(first.id);
     expect(cells[1]).toBe(first.time);

@@ -12,7 +12,7 @@ import { CSV_COLUMNS } from '../src/export/format.js';
 import { PARQUET_COLUMNS } from '../src/export/parquet.js';
 import { splitCsvLine } from '../src/score/input-rows.js';
 import { PROJECT_ROOT } from './support/child-gateway.js';
-import { readPrediction } from './support/responses.js';
+import { parseJsonLines, readPrediction, schemas } from './support/responses.js';
 import { createTestGateway, IRIS_ROW, type TestGateway } from './support/test-gateway.js';
 
 /** Runs `npm run export` beside a running gateway, on its SQLite file. */
@@ -81,17 +81,14 @@ describe('npm run export', () => {
     const out = join(gate.dir, 'iris.jsonl');
     const run = await runExport(gate, ['--model', 'iris', '--out', out, '--since', since]);
     expect(run.code, run.stderr).toBe(0);
-    const rows = readFileSync(out, 'utf8')
-      .trimEnd()
-      .split('\n')
-      .map((line) => JSON.parse(line));
+    const rows = parseJsonLines(schemas.exportLine, readFileSync(out, 'utf8'));
     const expected = gate.query<{ id: string }>(
       "SELECT id FROM predictions WHERE model = 'iris' AND ts >= ? ORDER BY ts, id",
       fifth?.ts,
     );
     expect(rows.map((r) => r.id)).toEqual(expected.map((r) => r.id));
     expect(rows.map((r) => r.id)).toContain(ids[5]);
-    expect(rows[0].input).toMatchObject({ sepal_length: 5.1 });
+    expect(rows[0]?.input).toMatchObject({ sepal_length: 5.1 });
     expect(rows.find((r) => r.id === ids[9])?.feedback).toMatchObject({ label: 'versicolor' });
     expect(rows.find((r) => r.id === ids[20])?.feedback).toBeNull();
   });

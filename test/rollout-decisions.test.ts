@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../scripts/examples/prng.js';
 import { createManualTimer } from './support/manual-timer.js';
-import { present, readControlView, readPrediction } from './support/responses.js';
+import { parseAs, present, readControlView, readPrediction, schemas } from './support/responses.js';
 import { createTestGateway, IRIS_ROW, type TestGateway } from './support/test-gateway.js';
 
 const CLASSES = ['setosa', 'versicolor', 'virginica'];
@@ -100,9 +100,9 @@ describe('rollout decisions over HTTP (non-inferiority on confidence sequences)'
         "SELECT action, detail FROM deployment_events WHERE model = 'iris' ORDER BY id DESC LIMIT 1",
       );
       expect(event?.action).toBe('rollout_guard_tripped');
-      const tripped = JSON.parse(event?.detail as string).tripped[0];
+      const [tripped] = parseAs(schemas.trippedDetail, JSON.parse(event?.detail ?? 'null')).tripped;
       expect(tripped).toMatchObject({ guard: 'accuracy', status: 'fail', alpha: 0.025 });
-      expect(tripped.interval.upper).toBeLessThan(0);
+      expect(tripped?.interval.upper).toBeLessThan(0);
     } finally {
       await gw.close();
     }

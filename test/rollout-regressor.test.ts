@@ -11,7 +11,14 @@ import {
 } from './support/converter-graphs.js';
 import { createManualTimer } from './support/manual-timer.js';
 import { createTestDatabase } from './support/pg-database.js';
-import { present, readControlView, readError, readValuePrediction } from './support/responses.js';
+import {
+  parseAs,
+  present,
+  readControlView,
+  readError,
+  readValuePrediction,
+  schemas,
+} from './support/responses.js';
 import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
 /**
@@ -146,18 +153,12 @@ describe('rollout of a regressor guarded by MAE and RMSE (over HTTP)', () => {
       "SELECT action, detail FROM deployment_events WHERE model = 'price' ORDER BY id DESC LIMIT 1",
     );
     expect(event?.action).toBe('rollout_guard_tripped');
-    const tripped = JSON.parse(event?.detail as string).tripped as Array<{
-      guard: string;
-      alpha: number;
-      interval: { lower: number };
-      live: number;
-      candidate: number;
-    }>;
+    const { tripped } = parseAs(schemas.trippedDetail, JSON.parse(event?.detail ?? 'null'));
     expect(tripped.map((t) => t.guard)).toEqual(['mae', 'rmse']);
     for (const t of tripped) {
       expect(t.alpha).toBe(0.025);
       expect(t.interval.lower).toBeGreaterThan(0);
-      expect(t.candidate).toBeGreaterThan(t.live);
+      expect(t.candidate).toBeGreaterThan(present(t.live, 'live figure'));
     }
   }, 120_000);
 

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { writeFaultyIrisVersion } from './support/faulty-model.js';
 import { createManualTimer } from './support/manual-timer.js';
-import { readControlView, readError, readPrediction } from './support/responses.js';
+import {
+  parseAs,
+  readControlView,
+  readError,
+  readPrediction,
+  schemas,
+} from './support/responses.js';
 import { createTestGateway, IRIS_ROW, type TestGateway } from './support/test-gateway.js';
 
 async function traffic(
@@ -118,7 +124,7 @@ describe('progressive rollout', () => {
       );
       expect(event?.action).toBe('rollout_guard_tripped');
       expect(event?.reason).toContain('errorRate');
-      const detail = JSON.parse(event?.detail as string);
+      const detail = parseAs(schemas.trippedDetail, JSON.parse(event?.detail ?? 'null'));
       expect(detail.tripped[0]).toMatchObject({
         guard: 'errorRate',
         status: 'fail',

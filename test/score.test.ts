@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from './support/child-gateway.js';
-import { readPrediction } from './support/responses.js';
+import { parseJsonLines, readPrediction, schemas } from './support/responses.js';
 import { createTestGateway, IRIS_ROW, type TestGateway } from './support/test-gateway.js';
 
 /** Runs `npm run score` beside a running gateway, on its SQLite file and models. */
@@ -26,11 +26,8 @@ function score(gate: TestGateway, args: string[]): Promise<{ code: number; stder
   });
 }
 
-const readLines = (path: string) =>
-  readFileSync(path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line));
+const readLines = (path: string) => parseJsonLines(schemas.scoreLine, readFileSync(path, 'utf8'));
+const readErrors = (path: string) => parseJsonLines(schemas.scoreError, readFileSync(path, 'utf8'));
 
 let gate: TestGateway;
 beforeAll(async () => {
@@ -88,11 +85,11 @@ describe('npm run score', () => {
         expect(p.version).toBe(served.version);
     }
 
-    const errors = readLines(`${out}.errors.jsonl`);
+    const errors = readErrors(`${out}.errors.jsonl`);
     expect(errors.map((e) => e.line)).toEqual([11, 21, 31]);
-    expect(errors[0].error).toMatch(/^invalid_input: .*petal_width/);
-    expect(errors[1].error).toMatch(/^not JSON/);
-    expect(errors[2].error).toMatch(/colour: unknown feature/);
+    expect(errors[0]?.error).toMatch(/^invalid_input: .*petal_width/);
+    expect(errors[1]?.error).toMatch(/^not JSON/);
+    expect(errors[2]?.error).toMatch(/colour: unknown feature/);
 
     const logged = gate.query<{ id: string; version: string; route: string; request_id: string }>(
       "SELECT id, version, route, request_id FROM predictions WHERE route = 'batch' ORDER BY id",

@@ -72,6 +72,20 @@ const deploymentEvent = z.looseObject({
   ts: z.number(),
 });
 
+/** One guard's verdict at an evaluation, as the rollout and its audit events carry it. */
+const guardReading = z.looseObject({
+  guard: z.string(),
+  status: z.enum(['pass', 'fail', 'wait']),
+  live: z.number().nullable(),
+  candidate: z.number().nullable(),
+  // An unbounded side (no data yet) is ±Infinity, which JSON writes as null.
+  interval: z.looseObject({ lower: z.number().nullable(), upper: z.number().nullable() }),
+  limit: z.number(),
+  alpha: z.number(),
+  samples: z.looseObject({ live: z.number(), candidate: z.number() }),
+  detail: z.string(),
+});
+
 const rollout = z.looseObject({
   model: z.string(),
   candidate: z.string(),
@@ -84,20 +98,7 @@ const rollout = z.looseObject({
   stepStartedAt: z.number(),
   nextEvaluationAt: z.number().nullable(),
   /** The last evaluation's guard readings. */
-  readings: z.array(
-    z.looseObject({
-      guard: z.string(),
-      status: z.enum(['pass', 'fail', 'wait']),
-      live: z.number().nullable(),
-      candidate: z.number().nullable(),
-      // An unbounded side (no data yet) is ±Infinity, which JSON writes as null.
-      interval: z.looseObject({ lower: z.number().nullable(), upper: z.number().nullable() }),
-      limit: z.number(),
-      alpha: z.number(),
-      samples: z.looseObject({ live: z.number(), candidate: z.number() }),
-      detail: z.string(),
-    }),
-  ),
+  readings: z.array(guardReading),
   startedAt: z.number(),
   finishedAt: z.number().nullable(),
   outcome: z.string().nullable(),
@@ -455,6 +456,47 @@ const traffic = z.looseObject({
   versions: z.array(z.looseObject({ version: z.string(), counts: z.array(z.number()) })),
 });
 
+// --- CLI output: npm run score, npm run export -------------------------------------------
+
+const scoreLine = z.looseObject({
+  /** The input line it answers (1-based). */
+  line: z.number(),
+  predictionId: z.string(),
+  version: z.string(),
+  label: z.string().optional(),
+  score: z.number().optional(),
+  probabilities: z.record(z.string(), z.number()).optional(),
+  value: z.number().optional(),
+});
+const scoreError = z.looseObject({
+  line: z.number(),
+  error: z.string(),
+  input: z.unknown().optional(),
+  text: z.string().optional(),
+});
+const exportLine = z.looseObject({
+  id: z.string(),
+  time: z.string(),
+  ts: z.number(),
+  model: z.string(),
+  version: z.string(),
+  route: z.string(),
+  userHash: z.string().nullable(),
+  requestId: z.string().nullable(),
+  input: z.record(z.string(), z.unknown()),
+  output: z.unknown(),
+  label: z.string().nullable(),
+  score: z.number().nullable(),
+  latencyUs: z.number(),
+  status: z.string(),
+  error: z.string().nullable(),
+  shadowOf: z.string().nullable(),
+  cached: z.boolean(),
+  feedback: z
+    .looseObject({ label: z.string().nullable(), value: z.number().nullable(), ts: z.number() })
+    .nullable(),
+});
+
 // --- errors -----------------------------------------------------------------------------------
 
 const errorBody = z.looseObject({
@@ -503,7 +545,19 @@ export const schemas = {
   driftReport,
   errorBody,
   oipErrorBody,
+  scoreLine,
+  scoreError,
+  exportLine,
+  /** deployment_events.detail of a `rollout_guard_tripped` event. */
+  trippedDetail: z.looseObject({ tripped: z.array(guardReading) }),
 };
+
+/** JSON Lines (a file `npm run score` or `npm run export` wrote), each line parsed by `schema`. */
+export const parseJsonLines = <T extends z.ZodType>(schema: T, text: string): Array<z.infer<T>> =>
+  text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => schema.parse(JSON.parse(line)));
 
 /** `GET /control/:model` and the answer of every control change. */
 export const readControlView = read(controlView);
