@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import {
   type ChildGateway,
   killLeftoverGateways,
@@ -67,7 +68,7 @@ const answerRows = async (gateway: ChildGateway, rows: number): Promise<number> 
 /** The queue depth main.ts logs with "stopping". */
 const pendingAtStop = (output: string): number => {
   const line = output.split('\n').find((l) => l.includes('"msg":"stopping'));
-  return JSON.parse(line ?? '{}').pendingRows;
+  return z.object({ pendingRows: z.number() }).parse(JSON.parse(line ?? '{}')).pendingRows;
 };
 
 describe('PostgreSQL drain at SIGTERM', () => {
