@@ -18,10 +18,11 @@ describe('mcnemarExactPValue', () => {
     expect(() => mcnemarExactPValue(1.5, 3)).toThrow(RangeError);
   });
 
-  it('stays finite for large counts', () => {
-    const p = mcnemarExactPValue(5_000, 5_300);
-    expect(p).toBeGreaterThan(0);
-    expect(p).toBeLessThan(0.01);
+  it('stays exact for large counts, where the tail stops early', () => {
+    // Exact rationals: python3 -c 'from fractions import Fraction as F; from math import comb;
+    //   b, c = 5000, 5300; print(float(2 * F(sum(comb(b + c, i) for i in range(b + 1)), 2**(b + c))))'
+    expect(mcnemarExactPValue(5_000, 5_300) / 0.003215819673645239).toBeCloseTo(1, 11);
+    expect(mcnemarExactPValue(500, 560) / 0.06990955946026933).toBeCloseTo(1, 12);
   });
 });
 

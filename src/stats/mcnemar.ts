@@ -5,7 +5,7 @@ import { logGamma } from './log-gamma.js';
  * of the two versions was right, `firstOnly` had only the first right and `secondOnly`
  * only the second. Under "equally accurate" each such pair is a fair coin, so the
  * two-sided p-value is min(1, 2·P(X ≤ min(firstOnly, secondOnly))) for X ~ Bin(firstOnly +
- * secondOnly, ½), summed exactly in log space (as scipy.stats.binomtest for p = ½). 1
+ * secondOnly, ½), summed as binomialUpperTail does (as scipy.stats.binomtest for p = ½). 1
  * when no pair disagrees.
  */
 export function mcnemarExactPValue(firstOnly: number, secondOnly: number): number {
@@ -20,41 +20,45 @@ export function mcnemarExactPValue(firstOnly: number, secondOnly: number): numbe
     throw new RangeError(`McNemar needs two counts, got ${firstOnly} and ${secondOnly}`);
   }
   const n = firstOnly + secondOnly;
-  const k = Math.min(firstOnly, secondOnly);
-  if (n === 0 || 2 * k === n) return 1;
-  const logChoose = (i: number) => logGamma(n + 1) - logGamma(i + 1) - logGamma(n - i + 1);
-  let tail = 0;
-  for (let i = 0; i <= k; i++) tail += Math.exp(logChoose(i) - n * Math.LN2);
-  return Math.min(1, 2 * tail);
+  if (n === 0 || firstOnly === secondOnly) return 1;
+  // P(X ≤ min) = P(X ≥ max) at ½, and the upper tail stops once its terms vanish, so
+  // a million discordant pairs cost thousands of terms, not half a million.
+  return Math.min(1, 2 * binomialUpperTail(Math.max(firstOnly, secondOnly), n, 0.5));
 }
 
 /**
- * P(X ≥ k) for X ~ Bin(d, θ), 0 < θ < 1, in log space. It sums from k outward, in the
- * direction the terms shrink, and stops once they no longer change the sum, so a tail
+ * P(X ≥ k) for X ~ Bin(d, θ), 0 < θ < 1. It sums from k outward, in the direction the
+ * terms shrink, and stops once they no longer change the sum, so a tail
  * of a million pairs costs a few thousand terms: from k up when k is above the mean
  * dθ, else 1 − P(X ≤ k − 1) summed from k − 1 down.
  */
 export function binomialUpperTail(k: number, d: number, theta: number): number {
   if (k <= 0) return 1;
   if (k > d) return 0;
-  const logTheta = Math.log(theta);
-  const logRest = Math.log1p(-theta);
-  const logD = logGamma(d + 1);
-  const term = (i: number) =>
-    Math.exp(logD - logGamma(i + 1) - logGamma(d - i + 1) + i * logTheta + (d - i) * logRest);
+  const odds = theta / (1 - theta);
+  // The first term in log space (C(d, k) overflows past d ≈ 1,000), the rest by the
+  // ratio of neighbours: t(i + 1) / t(i) = (d − i) / (i + 1) · θ / (1 − θ).
+  const termAt = (i: number) =>
+    Math.exp(
+      logGamma(d + 1) -
+        logGamma(i + 1) -
+        logGamma(d - i + 1) +
+        i * Math.log(theta) +
+        (d - i) * Math.log1p(-theta),
+    );
   let sum = 0;
   if (k > d * theta) {
-    for (let i = k; i <= d; i++) {
-      const t = term(i);
+    let t = termAt(k);
+    for (let i = k; i <= d && t > sum * Number.EPSILON; i++) {
       sum += t;
-      if (t <= sum * Number.EPSILON) break;
+      t *= ((d - i) / (i + 1)) * odds;
     }
     return sum;
   }
-  for (let i = k - 1; i >= 0; i--) {
-    const t = term(i);
+  let t = termAt(k - 1);
+  for (let i = k - 1; i >= 0 && t > sum * Number.EPSILON; i--) {
     sum += t;
-    if (t <= sum * Number.EPSILON) break;
+    t *= i / (d - i + 1) / odds;
   }
   return Math.max(0, 1 - sum);
 }
