@@ -448,9 +448,11 @@ function shadowAgreement(rows: CompareRows, keep: (version: string) => boolean):
 
 function pairedAccuracy(row: CompareRows['shadowPairs'][number]): PairedAccuracy | null {
   const n = row.labelled;
-  const difference = pairedDifferenceInterval(row.servedOnly, row.shadowOnly, n);
-  if (!difference) return null;
+  if (n <= 0) return null;
+  // The p-value is summed once and handed to the interval, which needs it too.
   const pValue = mcnemarExactPValue(row.servedOnly, row.shadowOnly);
+  const difference = pairedDifferenceInterval(row.servedOnly, row.shadowOnly, n, 0.95, pValue);
+  if (!difference) return null;
   return {
     n,
     servedAccuracy: row.servedRight / n,

@@ -293,14 +293,16 @@ function agreementOf(tally: ReplayTally): LabelAgreement {
 function labelFeedbackOf(tally: ReplayTally): LabelFeedback | null {
   const f = tally.labelFeedback;
   if (f.rows === 0) return null;
+  // Summed once: the interval needs the same p.
+  const pValue = mcnemarExactPValue(f.servedOnly, f.candidateOnly);
   return {
     rows: f.rows,
     servedAccuracy: ratio(f.servedRight, f.rows),
     candidateAccuracy: ratio(f.candidateRight, f.rows),
     servedOnly: f.servedOnly,
     candidateOnly: f.candidateOnly,
-    pValue: mcnemarExactPValue(f.servedOnly, f.candidateOnly),
-    difference: pairedDifferenceInterval(f.servedOnly, f.candidateOnly, f.rows),
+    pValue,
+    difference: pairedDifferenceInterval(f.servedOnly, f.candidateOnly, f.rows, 0.95, pValue),
   };
 }
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { binomialUpperTail, mcnemarExactPValue, pairedDifferenceInterval } from './mcnemar.js';
+import {
+  binomialUpperTail,
+  mcnemarExactPValue,
+  mcnemarSmallerTail,
+  pairedDifferenceInterval,
+} from './mcnemar.js';
 
 describe('mcnemarExactPValue', () => {
   // scipy.stats.binomtest(k, n, 0.5).pvalue (SciPy 1.17.1).
@@ -16,6 +21,23 @@ describe('mcnemarExactPValue', () => {
     expect(mcnemarExactPValue(7, 7)).toBe(1);
     expect(() => mcnemarExactPValue(-1, 3)).toThrow(RangeError);
     expect(() => mcnemarExactPValue(1.5, 3)).toThrow(RangeError);
+  });
+
+  // /compare and replay run it on the event loop: its cost must not grow with the count.
+  // scipy.stats.binomtest(b, b + c, 0.5).pvalue (SciPy 1.17.1) at ten million pairs.
+  it('is exact at ten million discordant pairs from some ten thousand terms, not millions', () => {
+    for (const [b, c, p] of [
+      [4_996_000, 5_004_000, 0.011422321641171199],
+      [4_999_999, 5_000_001, 0.9997476867541075],
+      [4_990_000, 5_010_000, 2.5448004911550766e-10],
+    ] as const) {
+      expect(mcnemarExactPValue(b, c) / p, `${b}, ${c}`).toBeCloseTo(1, 7);
+      // Summed from the largest term down with an early stop: about 8.5 sd of Bin(10⁷, ½).
+      expect(mcnemarSmallerTail(b, c).terms, `${b}, ${c}`).toBeLessThan(15_000);
+    }
+    expect(mcnemarExactPValue(4_000_000, 6_000_000)).toBe(0);
+    // Far in the tail the terms fall off geometrically: a handful suffice.
+    expect(mcnemarSmallerTail(4_000_000, 6_000_000).terms).toBeLessThan(100);
   });
 
   it('stays exact for large counts, where the tail stops early', () => {
@@ -111,8 +133,15 @@ describe('pairedDifferenceInterval', () => {
     expect(significant).toBeLessThan(41 * 41 - 200);
   });
 
-  it('is [0, 0] with no discordant pair, null without pairs, and refuses a bad level', () => {
-    expect(pairedDifferenceInterval(0, 0, 10)).toEqual({ estimate: 0, low: 0, high: 0 });
+  // Given d = 0 the conditional interval is [0, 0], which reads as certainty; n agreeing
+  // pairs bound the discordance rate, and |difference| by it: Clopper–Pearson's upper end
+  // for 0 of 10, 1 − 0.025^(1/10) (scipy.stats.beta.ppf(0.975, 1, 10)).
+  it('is ± the discordance bound with no discordant pair, null without pairs, and refuses a bad level', () => {
+    const none = pairedDifferenceInterval(0, 0, 10);
+    expect(none?.estimate).toBe(0);
+    expect(none?.high).toBeCloseTo(0.3084971078187608, 14);
+    expect(none?.low).toBeCloseTo(-0.3084971078187608, 14);
+    expect(pairedDifferenceInterval(0, 0, 1000)?.high).toBeCloseTo(1 - 0.025 ** (1 / 1000), 14);
     expect(pairedDifferenceInterval(0, 0, 0)).toBeNull();
     expect(() => pairedDifferenceInterval(1, 2, 10, 1)).toThrow(RangeError);
     expect(() => pairedDifferenceInterval(6, 6, 10)).toThrow(RangeError);
@@ -122,6 +151,10 @@ describe('pairedDifferenceInterval', () => {
     const wide = pairedDifferenceInterval(10, 25, 150, 0.99);
     const narrow = pairedDifferenceInterval(10, 25, 150, 0.9);
     expect(wide && narrow && wide.high - wide.low > narrow.high - narrow.low).toBe(true);
+    // Clopper–Pearson via scipy.stats.beta.ppf at ten million discordant of twenty million.
+    const huge = pairedDifferenceInterval(4_996_000, 5_004_000, 20_000_000);
+    expect(huge?.low).toBeCloseTo(0.00009005250474136695, 9);
+    expect(huge?.high).toBeCloseTo(0.0007099472636646897, 9);
     const big = pairedDifferenceInterval(50_000, 53_000, 1_000_000);
     expect(big?.low).toBeGreaterThan(0);
     expect(big?.high).toBeLessThan(0.006);
