@@ -189,6 +189,10 @@ describe('GET /compare/:model', () => {
     const bad = await gw.request('/compare/iris?since=yesterday-ish');
     expect(bad.status).toBe(400);
     expect((await readError(bad)).error.message).toContain('since');
+    // Date.parse reads "1 2" as 2001-01-02: /compare names the forms it takes instead.
+    const guessed = await gw.request('/compare/iris?until=1%202');
+    expect(guessed.status).toBe(400);
+    expect((await readError(guessed)).error.message).toMatch(/^until: "1 2" is not a time/);
     expect((await gw.request('/compare/tulips')).status).toBe(404);
   });
 });

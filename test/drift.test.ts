@@ -178,7 +178,7 @@ describe('GET /compare/:model?baseline=…', () => {
   it('answers 400 naming the parameter for a baseline or threshold that is not one', async () => {
     for (const [param, message] of [
       ['baseline=yesterday', /baseline: "yesterday" is neither "training" nor a window/],
-      ['baseline=1d..7d', /baseline: "1d..7d" ends before it starts/],
+      ['baseline=1d..7d', /baseline: "1d..7d" is empty or ends before it starts/],
       ['baseline=7d..soon', /baseline: "soon" is not a time/],
       ['baseline=7d..1d&psiThreshold=-1', /psiThreshold: "-1" is not a positive number/],
     ] as const) {

@@ -253,6 +253,17 @@ describe('bad replay requests', () => {
       400,
       /^until: /,
     ],
+    // Date.parse would read each of these as some day in 2001 (and -5 as the whole log).
+    ['since negative', { model: 'iris', candidate: 'v2', since: -5 }, 400, /^since: /],
+    ['since "1 2"', { model: 'iris', candidate: 'v2', since: '1 2' }, 400, /^since: .*ISO 8601/],
+    [
+      'since "Dec 1"',
+      { model: 'iris', candidate: 'v2', since: 'Dec 1', until: 'Dec 2' },
+      400,
+      /^since: .*ISO 8601/,
+    ],
+    ['since beyond a Date', { model: 'iris', candidate: 'v2', since: 1e300 }, 400, /^since: /],
+    ['empty window', { model: 'iris', candidate: 'v2', since: '0d' }, 400, /^until: .*empty/],
     ['limit 0', { model: 'iris', candidate: 'v2', limit: 0 }, 400, /^limit: /],
     ['limit fractional', { model: 'iris', candidate: 'v2', limit: 1.5 }, 400, /^limit: /],
     ['limit a string', { model: 'iris', candidate: 'v2', limit: '10' }, 400, /^limit: /],
@@ -265,6 +276,24 @@ describe('bad replay requests', () => {
     expect(res.status).toBe(status);
     const { error } = await readError(res);
     expect(error.message).toMatch(message);
+  });
+
+  it('reads an until in the future as now: a replay reads rows already served', async () => {
+    const res = await submit({
+      model: 'iris',
+      candidate: 'v2',
+      since: '1h',
+      until: Date.now() + 365 * 86_400_000,
+    });
+    const answeredAt = Date.now();
+    expect(res.status).toBe(202);
+    const job = await readReplay(res);
+    expect(job.window.until).toBeLessThanOrEqual(answeredAt);
+    const cancelled = await gw.request(`/control/replay/${job.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${CONTROL_TOKEN}` },
+    });
+    expect(cancelled.status).toBe(200);
   });
 
   it('malformed JSON is a 400, no job is created', async () => {

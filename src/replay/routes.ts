@@ -1,6 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
-import { parseTimePoint } from '../compare/time-window.js';
+import { MAX_TIME_MS, parseTimePoint } from '../compare/time-window.js';
 import { invalidInput } from '../errors.js';
 import { requireControlToken } from '../http/control-token.js';
 import { readJson } from '../http/read-json.js';
@@ -13,7 +13,16 @@ export const DEFAULT_REPLAY_SINCE = '1d';
 export const MAX_REPLAY_LIMIT = 100_000_000;
 const LIST_LIMIT = 20;
 
-const timePoint = z.union([z.string().max(100), z.number().int()]).optional();
+const timePoint = z
+  .union([
+    z.string().max(100),
+    z
+      .number()
+      .int('expected whole ms since 1970')
+      .min(0, 'expected ms since 1970 (≥ 0)')
+      .max(MAX_TIME_MS, `expected ≤ ${MAX_TIME_MS} ms since 1970`),
+  ])
+  .optional();
 const replayBody = z.strictObject({
   model: nameSchema,
   candidate: nameSchema,
@@ -27,7 +36,11 @@ const replayBody = z.strictObject({
     .optional(),
 });
 
-/** The body as a request: time points as /compare takes them (1d, an ISO date, ms). */
+/**
+ * The body as a request: time points as /compare takes them (1d, an ISO date, ms). An
+ * `until` after now is read as now: a replay reads rows already served, and its total is
+ * counted when it starts.
+ */
 export function parseReplayRequest(body: unknown, now: number): ReplayRequest {
   const parsed = replayBody.safeParse(body);
   if (!parsed.success) throw invalidInput(validationMessage(parsed.error.issues));
@@ -35,9 +48,11 @@ export function parseReplayRequest(body: unknown, now: number): ReplayRequest {
   const text = (value: string | number | undefined) =>
     value === undefined ? undefined : String(value);
   const since = parseTimePoint('since', text(parsed.data.since) ?? DEFAULT_REPLAY_SINCE, now);
-  const until = parseTimePoint('until', text(parsed.data.until), now) ?? now;
+  const until = Math.min(parseTimePoint('until', text(parsed.data.until), now) ?? now, now);
   if ((since as number) >= until) {
-    throw invalidInput(`until: the window ends (${until}) before it starts (since ${since})`);
+    throw invalidInput(
+      `until: the window is empty: it must end after it starts (since ${since}, until ${until}; an until after now is read as now)`,
+    );
   }
   return { model, candidate, since: since as number, until, limit: limit ?? null };
 }
