@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FEATURES, seededRegressorRows, seededRows } from '../../test/support/drift-log.js';
 import { addToHistogram, type Histogram } from '../stats/value-bins.js';
-import { numericDrift, trainingDrift } from './drift.js';
+import { labelDrift, numericDrift, trainingDrift } from './drift.js';
 import { driftAgainstWindow } from './drift-report.js';
 import { emptySample, type TrafficSample } from './traffic-sample.js';
 
@@ -173,5 +173,56 @@ describe('numericDrift', () => {
     const drift = trainingDrift({ n: 1000, quantiles }, histogramOf(values));
     expect(drift.psi).toBeCloseTo(0, 10);
     expect(drift.ks.statistic).toBeLessThan(0.002);
+  });
+
+  it('against training deciles: KS is the largest gap at the quantiles, a value on one counted as at or below it', () => {
+    const quantiles = Array.from({ length: 11 }, (_, k) => k * 10);
+    // Every current value at the training 20 % point: its CDF is 1 there against 0.2.
+    const atSecondDecile = trainingDrift({ n: 1000, quantiles }, histogramOf(Array(500).fill(20)));
+    expect(atSecondDecile.ks.statistic).toBeCloseTo(0.8, 12);
+    // All above the training range: 0.9 short at the 90 % point.
+    const above = trainingDrift({ n: 1000, quantiles }, histogramOf(Array(500).fill(1000)));
+    expect(above.ks.statistic).toBeCloseTo(0.9, 12);
+  });
+
+  it('cuts the baseline at distinct deciles when one value holds several of them', () => {
+    // Half the baseline is 1: the 10 % … 50 % deciles are all that one bin.
+    const baseline = histogramOf([
+      ...Array(500).fill(1),
+      ...Array.from({ length: 500 }, (_, i) => 2 + i),
+    ]);
+    const drift = numericDrift(baseline, baseline);
+    expect(new Set(drift.deciles).size).toBe(drift.deciles.length);
+    expect(drift.deciles).toHaveLength(5);
+    expect(drift.psi).toBe(0);
+  });
+});
+
+describe('label drift', () => {
+  it('gives PSI and the chi-square test of the two label mixes, labels from either side', () => {
+    // 50/50 against 80/20: PSI = 0.3·ln(1.6) − 0.3·ln(0.4); expected counts 65 and 35 per row.
+    const drift = labelDrift(
+      new Map([
+        ['b', 50],
+        ['a', 50],
+      ]),
+      new Map([
+        ['a', 80],
+        ['b', 20],
+      ]),
+    );
+    expect(drift.psi).toBeCloseTo(0.3 * Math.log(1.6) - 0.3 * Math.log(0.4), 12);
+    expect(drift.chiSquare?.statistic).toBeCloseTo(2 * (15 ** 2 / 65 + 15 ** 2 / 35), 12);
+    expect(drift.chiSquare?.degreesOfFreedom).toBe(1);
+    // A label only the current window has still counts.
+    const newLabel = labelDrift(
+      new Map([['a', 100]]),
+      new Map([
+        ['a', 50],
+        ['c', 50],
+      ]),
+    );
+    expect(newLabel.chiSquare?.degreesOfFreedom).toBe(1);
+    expect(newLabel.psi).toBeGreaterThan(1);
   });
 });

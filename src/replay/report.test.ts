@@ -194,6 +194,38 @@ describe('replay report: regressors', () => {
   });
 });
 
+describe('replay report: regressor errors against the feedback value', () => {
+  it('measures each error from the fed-back value, and leaves out rows missing a prediction', () => {
+    const tally = createReplayTally('regression');
+    // truth 10: served 12 and 7 (errors +2, −3), candidate 9 and 11 (errors −1, +1).
+    addOutcome(tally, valueRow(12, 9, 10));
+    addOutcome(tally, valueRow(7, 11, 10));
+    const noCandidateValue: ReplayRowOutcome = { ...valueRow(1, 1, 10), candidateValue: null };
+    const noServedValue: ReplayRowOutcome = { ...valueRow(1, 1, 10), servedValue: null };
+    addOutcome(tally, noCandidateValue);
+    addOutcome(tally, noServedValue);
+    const report = replayReport(tally);
+    expect(report.feedback).toMatchObject({
+      rows: 2,
+      served: { mae: 2.5, rmse: Math.sqrt(6.5) },
+      candidate: { mae: 1, rmse: 1 },
+      maeDifference: { estimate: -1.5 },
+      mseDifference: { estimate: -5.5 },
+    });
+    expect(report.difference).toMatchObject({ rows: 2, meanAbsolute: 3.5 });
+    // Every replayed row has a latency, with or without values.
+    expect(report.rows.replayed).toBe(4);
+    expect(report.latencyUs).toEqual({ p50: 5, p95: 5, p99: 5 });
+  });
+
+  it('has no quantiles, feedback or latencies before a row is replayed', () => {
+    const report = replayReport(createReplayTally('regression'));
+    expect(report.difference).toMatchObject({ rows: 0, quantiles: null });
+    expect(report.feedback).toBeNull();
+    expect(report.latencyUs).toBeNull();
+  });
+});
+
 describe('histogramQuantile', () => {
   it('is the inverse empirical CDF: smallest value whose cumulative share reaches q', () => {
     const h = new Map<number, number>();
