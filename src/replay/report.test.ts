@@ -200,10 +200,21 @@ describe('replay report: regressor errors against the feedback value', () => {
     // truth 10: served 12 and 7 (errors +2, −3), candidate 9 and 11 (errors −1, +1).
     addOutcome(tally, valueRow(12, 9, 10));
     addOutcome(tally, valueRow(7, 11, 10));
-    const noCandidateValue: ReplayRowOutcome = { ...valueRow(1, 1, 10), candidateValue: null };
-    const noServedValue: ReplayRowOutcome = { ...valueRow(1, 1, 10), servedValue: null };
-    addOutcome(tally, noCandidateValue);
-    addOutcome(tally, noServedValue);
+    const missing = (
+      servedValue: number | null,
+      candidateValue: number | null,
+    ): ReplayRowOutcome => ({
+      kind: 'ok',
+      servedLabel: null,
+      servedValue,
+      candidateLabel: null,
+      candidateValue,
+      feedbackLabel: null,
+      feedbackValue: 10,
+      latencyUs: 5,
+    });
+    addOutcome(tally, missing(1, null));
+    addOutcome(tally, missing(null, 1));
     const report = replayReport(tally);
     expect(report.feedback).toMatchObject({
       rows: 2,
