@@ -162,6 +162,7 @@ export async function composeModelgate(
   metrics.watch({
     queueDepth: () => predictionLog.queueDepth,
     rowsWritten: () => predictionLog.rowsWritten,
+    rowsRejected: () => predictionLog.rowsRejected,
     liveVersions: () => deployments.all().map((s) => ({ model: s.model, version: s.live })),
   });
 

@@ -23,6 +23,7 @@ export interface Metrics {
 export interface MetricSources {
   queueDepth: () => number;
   rowsWritten: () => number;
+  rowsRejected: () => number;
   liveVersions: () => Array<{ model: string; version: string }>;
 }
 
@@ -47,6 +48,15 @@ export function createMetrics(): Metrics {
     collect() {
       this.reset();
       this.inc(sources?.rowsWritten() ?? 0);
+    },
+  });
+  new Counter({
+    name: 'modelgate_prediction_log_rows_rejected_total',
+    help: 'Prediction rows the database would not take as they are (a required field missing), each logged as an error',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sources?.rowsRejected() ?? 0);
     },
   });
   new Gauge({

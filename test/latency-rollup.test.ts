@@ -1,9 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readConfig } from '../src/config.js';
 import { latencyBucketOf } from '../src/db/latency-buckets.js';
+import { openStorage } from '../src/db/open-storage.js';
 import type { PredictionRecord } from '../src/db/predictions.js';
+import { spillFilesIn, writeSpillFile } from '../src/db/spill.js';
 import { openSqliteStorage } from '../src/db/sqlite/storage.js';
 import type { Storage } from '../src/db/storage.js';
 
@@ -124,6 +129,113 @@ describe('a replay of rows partly logged already (a spill file written twice)', 
     } finally {
       await again.close();
       rmSync(replayDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('rows within one 16-row statement that the log cannot take as they are', () => {
+  const sixteen = (): PredictionRecord[] =>
+    rows.slice(0, 16).map((r) => ({ ...r, status: 'ok', shadowOf: null, route: 'split' }));
+  const withLog = async (
+    test: (log: Storage['predictionLog'], db: Database.Database) => Promise<void>,
+  ) => {
+    const logDir = mkdtempSync(join(tmpdir(), 'modelgate-rollup-odd-'));
+    const rejected: PredictionRecord[][] = [];
+    const log = openSqliteStorage(join(logDir, 'log.db'), {
+      flushRows: 500,
+      flushMs: 10,
+      maxQueue: 10_000,
+      onRowsRejected: (rows) => rejected.push([...rows]),
+    });
+    const db = new Database(join(logDir, 'log.db'), { readonly: true });
+    try {
+      await test(log.predictionLog, db);
+    } finally {
+      db.close();
+      // A short deadline: a queue that cannot drain hands its rows back instead of retrying 30 s.
+      await log.close(Date.now() + 1_000);
+      rmSync(logDir, { recursive: true, force: true });
+    }
+    return rejected;
+  };
+  const logged = (db: Database.Database) =>
+    (db.prepare('SELECT count(*) AS n FROM predictions').get() as { n: number }).n;
+  const inRollup = (db: Database.Database) =>
+    (db.prepare('SELECT coalesce(sum(count), 0) AS n FROM latency_rollup').get() as { n: number })
+      .n;
+
+  it('the same id twice in one statement is logged once and counted once in the rollup', async () => {
+    await withLog(async (log, db) => {
+      const group = sixteen();
+      group[15] = { ...(group[0] as PredictionRecord) };
+      await log.replay(group);
+      expect(logged(db)).toBe(15);
+      expect(inRollup(db)).toBe(15);
+      expect(log.rowsRejected).toBe(0);
+    });
+  });
+
+  it('a spill line missing a required field is rejected and counted out loud; the 15 others are logged', async () => {
+    let bad: PredictionRecord | undefined;
+    const rejected = await withLog(async (log, db) => {
+      const group = sixteen();
+      bad = { ...(group[7] as PredictionRecord), requestId: undefined as unknown as string };
+      group[7] = bad;
+      await log.replay(group);
+      expect(logged(db)).toBe(15);
+      expect(inRollup(db)).toBe(15);
+      expect(log.rowsRejected).toBe(1);
+    });
+    expect(rejected).toEqual([[bad]]);
+  });
+
+  it('such a row in the live queue does not hold the queue: the rest is written, the row counted', async () => {
+    const rejected = await withLog(async (log, db) => {
+      const group = sixteen();
+      group[3] = { ...(group[3] as PredictionRecord), input: null as unknown as string };
+      log.append(group);
+      await log.flush();
+      expect(log.queueDepth).toBe(0);
+      expect(logged(db)).toBe(15);
+      expect(inRollup(db)).toBe(15);
+      expect(log.rowsRejected).toBe(1);
+      expect(log.rowsWritten).toBe(15);
+    });
+    expect(rejected.flat().map((r) => r.id)).toEqual(['p-3']);
+  });
+});
+
+describe('a spill file with a line the database rejects, at start', () => {
+  it('starts, writes the other lines, deletes the file and logs the rejected row as an error', async () => {
+    const startDir = mkdtempSync(join(tmpdir(), 'modelgate-rollup-spill-'));
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const good = rows.slice(0, 20);
+    const bad = { ...(rows[20] as PredictionRecord), model: null as unknown as string };
+    writeSpillFile(startDir, [...good.slice(0, 10), bad, ...good.slice(10)]);
+    const config = readConfig({
+      MODELGATE_DB: join(startDir, 'log.db'),
+      MODELGATE_SPILL_DIR: startDir,
+    });
+    const opened = await openStorage(config, logger);
+    try {
+      expect(spillFilesIn(startDir)).toEqual([]);
+      expect(opened.predictionLog.rowsRejected).toBe(1);
+      const errors = lines.map((line) => JSON.parse(line)).filter((l) => l.level === 50);
+      expect(errors).toEqual([
+        expect.objectContaining({
+          rows: 1,
+          ids: [bad.id],
+          msg: '1 prediction rows rejected by the database (a required field is missing): not logged',
+        }),
+      ]);
+      const db = new Database(config.dbPath, { readonly: true });
+      const { n } = db.prepare('SELECT count(*) AS n FROM predictions').get() as { n: number };
+      db.close();
+      expect(n).toBe(20);
+    } finally {
+      await opened.close(Date.now() + 1_000);
+      rmSync(startDir, { recursive: true, force: true });
     }
   });
 });

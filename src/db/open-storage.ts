@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { openPostgresStorage } from './pg/storage.js';
+import type { PredictionRecord } from './predictions.js';
 import { replaySpillFiles, writeSpillFile } from './spill.js';
 import { openSqliteStorage } from './sqlite/storage.js';
 import type { Storage } from './storage.js';
@@ -46,6 +47,12 @@ export async function openStorage(
       logger.warn(
         { cause: error instanceof Error ? error.message : String(error), pending },
         'prediction log write failed; rows kept, retrying with backoff',
+      ),
+    // Not retried (it would fail the same way for ever), so said as loudly as a lost row.
+    onRowsRejected: (rows: readonly PredictionRecord[]) =>
+      logger.error(
+        { rows: rows.length, ids: rows.slice(0, 10).map((r) => r.id) },
+        `${rows.length} prediction rows rejected by the database (a required field is missing): not logged`,
       ),
     onRecovered: (failedAttempts: number) =>
       logger.info({ failedAttempts }, 'prediction log writing again'),

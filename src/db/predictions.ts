@@ -33,7 +33,14 @@ export interface PredictionLog {
   append(records: readonly PredictionRecord[]): void;
   /** Rows accepted but not yet committed. */
   readonly queueDepth: number;
+  /** Rows committed (or found already logged, when replayed). */
   readonly rowsWritten: number;
+  /**
+   * Rows the database would not take as they are (a field it requires is missing: only a
+   * damaged or hand-edited spill file has such rows). Each is reported to `onRowsRejected`;
+   * the rest of its write goes in, so one such row never holds the queue or start-up.
+   */
+  readonly rowsRejected: number;
   /**
    * Writes everything queued now; before answering queries that must see it. Rejects
    * with a 503 `unavailable` AppError if a write fails.
@@ -58,6 +65,8 @@ export interface PredictionLogOptions {
   maxQueue: number;
   /** The first failed write of a burst (not every retry). */
   onError?: (error: unknown, pendingRows: number) => void;
+  /** Rows a write (or replay) could not log at all, for the caller to say so out loud. */
+  onRowsRejected?: (rows: readonly PredictionRecord[]) => void;
   /** The first successful write after `failedAttempts` failed ones. */
   onRecovered?: (failedAttempts: number) => void;
 }

@@ -7,11 +7,15 @@ export interface LogWriter {
   /**
    * Commits `rows` in one transaction, skipping ids already logged: a retry after a
    * commit whose answer was lost, or a spill file replayed twice, writes nothing twice.
+   * Returns the rows the database would not take at all (none, or nothing, normally).
    */
-  write(rows: readonly PredictionRecord[]): Promise<void> | void;
+  write(rows: readonly PredictionRecord[]): Promise<RejectedRows> | RejectedRows;
   /** The most rows one write takes; a longer queue takes several. */
   readonly maxRows: number;
 }
+
+/** Rows a committed write left out because the database refused them as they are. */
+export type RejectedRows = readonly PredictionRecord[] | undefined;
 
 /** Told about every attempt, for readiness: the last failure's cause, and recovery. */
 export interface LogObserver {
@@ -53,6 +57,9 @@ export function createQueuedLog(writer: LogWriter, options: QueuedLogOptions): P
   let writing: readonly PredictionRecord[] = [];
   let accepted = 0;
   let committed = 0;
+  let rejected = 0;
+  /** Of `rejected`, those from the queue (not from replay): not in rowsWritten. */
+  let rejectedFromQueue = 0;
   let waiters: Waiter[] = [];
   let inFlight: Promise<boolean> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -65,6 +72,12 @@ export function createQueuedLog(writer: LogWriter, options: QueuedLogOptions): P
   let abandoned = false;
 
   const depth = () => queue.length + writing.length;
+
+  const countRejected = (rows: RejectedRows): void => {
+    if (!rows || rows.length === 0) return;
+    rejected += rows.length;
+    options.onRowsRejected?.(rows);
+  };
 
   const clearTimers = (): void => {
     if (timer) clearTimeout(timer);
@@ -79,8 +92,9 @@ export function createQueuedLog(writer: LogWriter, options: QueuedLogOptions): P
     if (queue.length === 0 || abandoned) return true;
     const batch = queue.splice(0, writer.maxRows);
     writing = batch;
+    let left: RejectedRows;
     try {
-      await writer.write(batch);
+      left = await writer.write(batch);
     } catch (error) {
       writing = [];
       if (abandoned) return false; // close() already counted these rows as unwritten
@@ -102,7 +116,10 @@ export function createQueuedLog(writer: LogWriter, options: QueuedLogOptions): P
       return false;
     }
     writing = [];
+    // Rejected rows are settled for flush() too: the queue moves past them.
     committed += batch.length;
+    rejectedFromQueue += left?.length ?? 0;
+    countRejected(left);
     retry.reset();
     if (failures > 0) {
       options.onRecovered?.(failures);
@@ -198,7 +215,10 @@ export function createQueuedLog(writer: LogWriter, options: QueuedLogOptions): P
       return depth();
     },
     get rowsWritten() {
-      return committed;
+      return committed - rejectedFromQueue;
+    },
+    get rowsRejected() {
+      return rejected;
     },
     flush: flushAccepted,
     async close(deadline = Date.now() + DEFAULT_DRAIN_MS) {
@@ -223,7 +243,7 @@ export function createQueuedLog(writer: LogWriter, options: QueuedLogOptions): P
     },
     async replay(rows) {
       for (let start = 0; start < rows.length; start += writer.maxRows) {
-        await writer.write(rows.slice(start, start + writer.maxRows));
+        countRejected(await writer.write(rows.slice(start, start + writer.maxRows)));
       }
     },
   };

@@ -75,12 +75,15 @@ export function createPgPredictionLog(
     await client.query({ name, text: statement(rows.length), values });
   };
 
-  const write = (batch: readonly PredictionRecord[]): Promise<void> =>
-    inTransaction(pool, async (client) => {
+  // No row is left out: PostgreSQL fails the statement instead (ON CONFLICT covers ids only).
+  const write = async (batch: readonly PredictionRecord[]): Promise<undefined> => {
+    await inTransaction(pool, async (client) => {
       for (let start = 0; start < batch.length; start += ROWS_PER_STATEMENT) {
         await insert(client, batch.slice(start, start + ROWS_PER_STATEMENT));
       }
     });
+    return undefined;
+  };
 
   return createQueuedLog(
     { write, maxRows: ROWS_PER_FLUSH },

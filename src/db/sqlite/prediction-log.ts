@@ -58,10 +58,14 @@ export function createSqlitePredictionLog(
 
   /**
    * Inserts rows[from, from + count) with `statement`, appending to `inserted` the rows that
-   * were new. INSERT OR IGNORE skips ids already logged (a replayed spill file); when every
-   * row went in (always, outside a replay) that is the whole slice. Otherwise the new ones
-   * are told apart by rowid: SQLite gives each inserted row the table's largest rowid plus
-   * one, so one statement's new rows hold the `changes` rowids ending at lastInsertRowid.
+   * were new and to `rejected` those SQLite would not take. INSERT OR IGNORE skips ids already
+   * logged (a replayed spill file), a second copy of an id within the statement, and rows that
+   * break a NOT NULL rule (a damaged spill line); when every row went in (always, outside a
+   * replay) that is the whole slice. Otherwise rows are told apart by rowid: SQLite gives each
+   * inserted row the table's largest rowid plus one, so one statement's new rows hold the
+   * `changes` rowids ending at lastInsertRowid. A row whose id is not in the table at all was
+   * rejected; a row whose id is, inside that range, is new, once (a repeated id only the first
+   * time).
    */
   const insertSlice = (
     statement: Database.Statement,
@@ -70,6 +74,7 @@ export function createSqlitePredictionLog(
     from: number,
     count: number,
     inserted: PredictionRecord[],
+    rejected: PredictionRecord[],
   ): void => {
     for (let i = 0; i < count; i++)
       bindRow(params, i * COLUMN_COUNT, rows[from + i] as PredictionRecord);
@@ -78,28 +83,36 @@ export function createSqlitePredictionLog(
       for (let i = from; i < from + count; i++) inserted.push(rows[i] as PredictionRecord);
       return;
     }
-    if (changes === 0) return;
     const last = BigInt(lastInsertRowid);
     const first = last - BigInt(changes) + 1n;
+    const counted = new Set<string>();
     for (let i = from; i < from + count; i++) {
       const r = rows[i] as PredictionRecord;
-      const rowid = BigInt(rowidOf.get(r.id) as number | bigint);
-      if (rowid >= first && rowid <= last) inserted.push(r);
+      const rowid = rowidOf.get(r.id) as number | bigint | undefined;
+      if (rowid === undefined) rejected.push(r);
+      else if (changes > 0 && BigInt(rowid) >= first && BigInt(rowid) <= last) {
+        if (!counted.has(r.id)) inserted.push(r);
+        counted.add(r.id);
+      }
     }
   };
 
   const insertAll = sqlite.transaction((rows: readonly PredictionRecord[]) => {
     const inserted: PredictionRecord[] = [];
+    const rejected: PredictionRecord[] = [];
     let at = 0;
     for (; at + ROWS_PER_STATEMENT <= rows.length; at += ROWS_PER_STATEMENT) {
-      insertSlice(insertMany, manyParams, rows, at, ROWS_PER_STATEMENT, inserted);
+      insertSlice(insertMany, manyParams, rows, at, ROWS_PER_STATEMENT, inserted, rejected);
     }
-    for (; at < rows.length; at++) insertSlice(insertOne, oneParams, rows, at, 1, inserted);
+    for (; at < rows.length; at++) {
+      insertSlice(insertOne, oneParams, rows, at, 1, inserted, rejected);
+    }
     // Only rows new to the log count: a replayed spill file must not count twice.
     for (const [key, count] of latencyCounts(inserted)) {
       const [model, version, minute, bucket] = key.split('\u0000');
       addToRollup.run(model, version, Number(minute), Number(bucket), count);
     }
+    return rejected;
   });
   // Synchronous, on the event loop: a lock held elsewhere fails fast (short busy_timeout,
   // see client.ts) and the queue retries later, instead of freezing every request.
