@@ -47,5 +47,21 @@ describe('sequential figures', () => {
     expect(d?.pValue).toBeLessThan(0.05);
     expect(meanValueSequence({ n: 1, mean: 3, variance: 0 })).toBeNull();
     expect(meanDifferenceSequence(a, { n: 1, mean: 3, variance: 0 })).toBeNull();
+    expect(meanDifferenceSequence({ n: 1, mean: 3, variance: 0 }, a)).toBeNull();
+    // Two values are enough.
+    const two = { n: 2, mean: 3, variance: 1 };
+    const atTwo = meanSequence(two, 0.05);
+    expect(meanValueSequence(two)).toEqual({ low: atTwo.lower, high: atTwo.upper });
+    expect(meanDifferenceSequence(two, two)).not.toBeNull();
+  });
+
+  it('is significant when the candidate is surely worse, too (the interval wholly below 0)', () => {
+    const worse = accuracyDifferenceSequence({ correct: 450, n: 500 }, { correct: 350, n: 500 });
+    expect(worse.high).toBeLessThan(0);
+    expect(worse.pValue).toBeLessThan(0.05);
+    expect(worse.significant).toBe(true);
+    // Mirror image of the better candidate: same p-value.
+    const better = accuracyDifferenceSequence({ correct: 350, n: 500 }, { correct: 450, n: 500 });
+    expect(worse.pValue).toBeCloseTo(better.pValue, 12);
   });
 });
