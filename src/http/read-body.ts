@@ -81,6 +81,8 @@ async function readRaw(c: Context): Promise<Buffer> {
   return readIncoming(incoming);
 }
 
+const closedEarly = () => badRequest('body: the connection closed before all of it arrived');
+
 /**
  * The body by 'data' events rather than `for await`: the async iterator cost each request an
  * iterator, a promise per chunk and an end-of-stream watcher (~3 % of the gateway's CPU per
@@ -88,6 +90,8 @@ async function readRaw(c: Context): Promise<Buffer> {
  */
 function readIncoming(incoming: IncomingMessage): Promise<Buffer> {
   if (incoming.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  // Closed before we got here: 'close' has fired already and would never fire again.
+  if (incoming.destroyed) return Promise.reject(closedEarly());
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -110,8 +114,7 @@ function readIncoming(incoming: IncomingMessage): Promise<Buffer> {
       chunks.push(chunk);
     };
     const onEnd = () => finish();
-    const onClose = () =>
-      finish(badRequest('body: the connection closed before all of it arrived'));
+    const onClose = () => finish(closedEarly());
     incoming.on('data', onData);
     incoming.once('end', onEnd);
     incoming.once('error', finish);
