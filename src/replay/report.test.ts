@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { batchStartsAt, MAX_REPLAY_BATCH_ROWS, replayBatchRows } from './pace.js';
 import {
   addOutcome,
   createReplayTally,
@@ -246,29 +245,5 @@ describe('histogramQuantile', () => {
     expect(histogramQuantile(tally.differences, 0.26)).toBe(2);
     expect(histogramQuantile(tally.differences, 1)).toBe(4);
     expect(histogramQuantile(h, 0.5)).toBeNull();
-  });
-});
-
-describe('replay pace', () => {
-  it('never lets rows done exceed the bound times the time elapsed', () => {
-    const rate = 50;
-    const batch = replayBatchRows(rate);
-    let done = 0;
-    let clock = 0;
-    while (done < 500) {
-      clock = Math.max(clock, batchStartsAt(0, done, batch, rate));
-      done += batch;
-      expect(done).toBeLessThanOrEqual((rate * clock) / 1000 + 1e-9);
-    }
-    // ...and runs at the bound, not below it: 500 rows at 50/s end at 10 s.
-    expect(clock).toBe(10_000);
-    expect(batchStartsAt(1_000, 100, 10, 50)).toBe(3_200);
-  });
-
-  it('batches about 20 a second at the bound, between 1 and the cap', () => {
-    expect(replayBatchRows(1)).toBe(1);
-    expect(replayBatchRows(50)).toBe(2);
-    expect(replayBatchRows(400)).toBe(20);
-    expect(replayBatchRows(2000)).toBe(MAX_REPLAY_BATCH_ROWS);
   });
 });

@@ -5,7 +5,7 @@ import { readServedRows, type ServedRow, type ServedRowSource } from '../db/serv
 import { conflict, modelNotFound, notFound } from '../errors.js';
 import type { ModelHost } from '../models/model-host.js';
 import { type ReplayView, replayView } from './job-view.js';
-import { batchStartsAt, replayBatchRows } from './pace.js';
+import { createReplayPace, replayBatchRows } from './pace.js';
 import { replayRows } from './replay-rows.js';
 import { addOutcome, createReplayTally, type ReplayTally, replayReport } from './report.js';
 
@@ -88,7 +88,6 @@ export function createReplayService(deps: ReplayServiceDeps): ReplayService {
   const runJob = async (id: string): Promise<void> => {
     const job = await deps.replays.get(id);
     if (!job || !(await deps.replays.start(id, now()))) return;
-    const startedAt = now();
     const candidate = deps.host.get(job.model, job.candidate);
     if (!candidate) {
       await deps.replays.finish(id, {
@@ -109,9 +108,12 @@ export function createReplayService(deps: ReplayServiceDeps): ReplayService {
     const batchRows = replayBatchRows(job.maxRowsPerS);
     const stillRunning = () => deps.replays.progress(id, { rowsDone: done, total, at: now() });
     await stillRunning();
+    // The bucket starts once the window is counted: time spent counting earns no rows.
+    const pace = createReplayPace(now(), job.maxRowsPerS, batchRows);
 
     const replayBatch = async (batch: ServedRow[]) => {
-      const wait = batchStartsAt(startedAt, done, batch.length, job.maxRowsPerS) - now();
+      const ready = now();
+      const wait = pace.reserve(batch.length, ready) - ready;
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       // Whatever the pace, let waiting requests through between two ONNX calls.
       else await yieldToEventLoop();
