@@ -36,6 +36,33 @@ describe('npm run simulate (the real decision function on simulated rollouts)', 
     }
   }, 120_000);
 
+  // Integer targets (review finding 6): errors rounded to integers, live's MAE 0.02,
+  // margin 0.05. Read as certain, an arm's first 30 errors all 0 passed a candidate at
+  // the margin's edge on 12.5 % of first steps (more than the guard's alpha, 0.05).
+  it('holds the mae guard to its alpha on rounded errors: a candidate 1× margin worse passes a step ≤ 5 %', () => {
+    const worse = simulateCell({
+      metric: 'maeRounded',
+      scenario: { name: 'worse by 1× margin', worseBy: 1 },
+      perInterval: 20,
+      rollouts: 1000,
+      seed: 14,
+      baseline: false,
+    });
+    expect(worse.sequential.firstStepPassed).toBeLessThanOrEqual(0.05);
+    expect(worse.sequential.promoted).toBeLessThanOrEqual(0.05);
+    expect(worse.sequential.rolledBack).toBeGreaterThan(0.9);
+    const identical = simulateCell({
+      metric: 'maeRounded',
+      scenario: { name: 'identical', worseBy: 0 },
+      perInterval: 200,
+      rollouts: 200,
+      seed: 15,
+      baseline: false,
+    });
+    expect(identical.sequential.rolledBack).toBeLessThanOrEqual(0.05);
+    expect(identical.sequential.promoted).toBeGreaterThan(0.9);
+  }, 120_000);
+
   it('shows the old fixed-threshold rules failing the same bounds (the baseline is live)', () => {
     const identical = simulateCell({
       metric: 'errorRate',

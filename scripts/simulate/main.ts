@@ -1,5 +1,5 @@
 /**
- * npm run simulate [-- --rollouts N] [--seed S] [--metrics accuracy,errorRate,value,mae,rmse] [--json]
+ * npm run simulate [-- --rollouts N] [--seed S] [--metrics accuracy,errorRate,value,mae,rmse,maeRounded] [--json]
  * Runs every cell (metric × scenario × labelled predictions per interval) of the
  * simulation on two worker threads and prints the table docs/statistics.md quotes.
  */
@@ -14,6 +14,7 @@ import {
   cellSeed,
   fixedHorizonSamples,
   MAX_EVALUATIONS,
+  METRICS,
   type MetricName,
   PER_INTERVAL,
   SCENARIOS,
@@ -21,7 +22,7 @@ import {
   simulateCell,
 } from './simulation.js';
 
-const METRIC_NAMES: MetricName[] = ['accuracy', 'errorRate', 'value', 'mae', 'rmse'];
+const METRIC_NAMES: MetricName[] = ['accuracy', 'errorRate', 'value', 'mae', 'rmse', 'maeRounded'];
 
 interface Args {
   rollouts: number;
@@ -65,7 +66,7 @@ function cells(args: Args): CellOptions[] {
   const list: CellOptions[] = [];
   METRIC_NAMES.forEach((metric, m) => {
     if (!args.metrics.includes(metric)) return;
-    SCENARIOS.forEach((scenario, s) => {
+    (METRICS[metric].scenarios ?? SCENARIOS).forEach((scenario, s) => {
       PER_INTERVAL.forEach((perInterval, t) => {
         list.push({
           metric,
@@ -126,17 +127,17 @@ function print(results: CellResult[], args: Args, seconds: number) {
   for (const metric of args.metrics) {
     console.log(`\n## ${metric}`);
     console.log(
-      '| scenario | live → candidate | per interval | rolled back | promoted | waiting | median samples to rollback | to promote | old rules: rolled back | promoted | waiting |',
+      '| scenario | live → candidate | per interval | rolled back | promoted | waiting | first step passed | median samples to rollback | to promote | old rules: rolled back | promoted | waiting |',
     );
-    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of results.filter((x) => x.metric === metric)) {
       const s = r.sequential;
       const b = r.baseline;
       console.log(
-        `| ${r.scenario} | ${r.live} → ${r.candidate} | ${r.perInterval} | ${pct(s.rolledBack)} | ${pct(s.promoted)} | ${pct(s.waiting)} | ${count(s.medianSamplesToRollback)} | ${count(s.medianSamplesToPromote)} | ${b ? pct(b.rolledBack) : 'n/a'} | ${b ? pct(b.promoted) : 'n/a'} | ${b ? pct(b.waiting) : 'n/a'} |`,
+        `| ${r.scenario} | ${r.live} → ${r.candidate} | ${r.perInterval} | ${pct(s.rolledBack)} | ${pct(s.promoted)} | ${pct(s.waiting)} | ${pct(s.firstStepPassed)} | ${count(s.medianSamplesToRollback)} | ${count(s.medianSamplesToPromote)} | ${b ? pct(b.rolledBack) : 'n/a'} | ${b ? pct(b.promoted) : 'n/a'} | ${b ? pct(b.waiting) : 'n/a'} |`,
       );
     }
-    const worst = SCENARIOS.find((s) => s.worseBy === 3);
+    const worst = (METRICS[metric].scenarios ?? SCENARIOS).find((s) => s.worseBy === 3);
     if (worst) {
       console.log(
         `\nFixed-horizon one-sided z-test, alpha ${ALPHA}, power 95 %, 5/95 allocation, for "${worst.name}": ${count(fixedHorizonSamples(metric, worst, ALPHA, 0.95))} labelled predictions, fixed in advance and looked at once.`,

@@ -2,12 +2,14 @@
  * The Monte Carlo behind `npm run simulate` (method and results: docs/statistics.md).
  * Each simulated rollout walks the README's steps (5/25/50/100 %); every interval it
  * draws the interval's labelled predictions per arm (binomial draws for rates, normal
- * draws for values and a regressor's errors), adds them to the
+ * draws for values and a regressor's errors, rounded to integers in the maeRounded
+ * cells), adds them to the
  * step's window and asks the REAL decision function of the rollout service
  * (decideStep, src/control/rollout/decision.ts) whether to advance, roll back or wait.
  * The same windows are also judged by a copy of the old fixed-threshold rules
  * (baseline.ts), for comparison. Pure apart from the seeded generator.
  */
+import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import { decideStep, type RolloutPolicy } from '../../src/control/rollout/decision.js';
 import type { GuardConfig, VersionWindow, WindowStats } from '../../src/control/rollout/guards.js';
@@ -20,7 +22,7 @@ export const MAX_EVALUATIONS = 3600;
 export const PER_INTERVAL = [20, 200, 2000] as const;
 const INTERVAL_MS = 60_000;
 
-export type MetricName = 'accuracy' | 'errorRate' | 'value' | 'mae' | 'rmse';
+export type MetricName = 'accuracy' | 'errorRate' | 'value' | 'mae' | 'rmse' | 'maeRounded';
 
 export interface Metric {
   name: MetricName;
@@ -36,6 +38,8 @@ export interface Metric {
   /** Variance of one outcome at parameter x (for the fixed-horizon sample size). */
   variance: (x: number) => number;
   describe: (x: number) => string;
+  /** The scenarios simulated, when not SCENARIOS (a rate near 0 cannot be "better by a margin"). */
+  scenarios?: Scenario[];
 }
 
 /** Running sums of one arm in one step's window. */
@@ -60,8 +64,40 @@ const VALUE_SD = 5;
 const ERROR_SD = 5;
 const HALF_NORMAL_MEAN = Math.sqrt(2 / Math.PI);
 
+/**
+ * E|round(sZ)| for Z ~ N(0, 1): Σ_k≥1 P(|sZ| ≥ k − ½), and E[round(sZ)²] = Σ_k≥1 (2k − 1)·P(|sZ| ≥ k − ½).
+ * The terms vanish long before k = 40 for the sds simulated (below 1).
+ */
+function roundedMoments(sd: number): { mean: number; square: number } {
+  let mean = 0;
+  let square = 0;
+  for (let k = 1; k <= 40; k++) {
+    const beyond = 2 * (1 - normalCdf(k - 0.5, 0, sd));
+    mean += beyond;
+    square += (2 * k - 1) * beyond;
+  }
+  return { mean, square };
+}
+
+const roundedSds = new Map<number, number>();
+/** The sd of normal errors that, rounded to integers, have mean absolute value x (bisection). */
+function roundedErrorSd(x: number): number {
+  const known = roundedSds.get(x);
+  if (known !== undefined) return known;
+  let low = 1e-3;
+  let high = 10;
+  for (let i = 0; i < 100; i++) {
+    const mid = (low + high) / 2;
+    if (roundedMoments(mid).mean < x) low = mid;
+    else high = mid;
+  }
+  roundedSds.set(x, high);
+  return high;
+}
+
 /** The sd of normal errors with the given MAE or RMSE. */
-const errorSd = (metric: MetricName, x: number) => (metric === 'mae' ? x / HALF_NORMAL_MEAN : x);
+const errorSd = (metric: MetricName, x: number) =>
+  metric === 'mae' ? x / HALF_NORMAL_MEAN : metric === 'maeRounded' ? roundedErrorSd(x) : x;
 
 export const METRICS: Record<MetricName, Metric> = {
   accuracy: {
@@ -116,6 +152,28 @@ export const METRICS: Record<MetricName, Metric> = {
     variance: (x) => (x * x) / 2,
     describe: (x) => `RMSE ${x.toFixed(2)} (errors sd ${x.toFixed(2)})`,
   },
+  // A regressor of integer targets whose errors are integers: most are exactly 0, so an
+  // arm's first 30 errors are often all alike (sample variance 0). Live's MAE 0.02 (2 %
+  // of predictions off by one), margin 0.05.
+  maeRounded: {
+    name: 'maeRounded',
+    guards: { mae: { margin: 0.05 } },
+    margin: 0.05,
+    live: 0.02,
+    worseSign: 1,
+    baseline: null,
+    variance: (x) => {
+      const { mean, square } = roundedMoments(roundedErrorSd(x));
+      return square - mean * mean;
+    },
+    describe: (x) => `MAE ${x.toFixed(2)} (integer errors)`,
+    scenarios: [
+      { name: 'identical', worseBy: 0 },
+      { name: 'worse by 1× margin', worseBy: 1 },
+      { name: 'worse by 1.6× margin', worseBy: 1.6 },
+      { name: 'worse by 3× margin', worseBy: 3 },
+    ],
+  },
 };
 
 export interface Scenario {
@@ -147,6 +205,12 @@ export interface Outcomes {
   /** Median labelled predictions (both arms, whole rollout) when it was decided; null if never. */
   medianSamplesToRollback: number | null;
   medianSamplesToPromote: number | null;
+  /**
+   * Rollouts whose first step (5 %) passed. Each step is a fresh window judged at the
+   * step's alpha, so for a candidate worse by more than the margin this is one guard's
+   * false-pass rate at one step (promotion needs three passes in a row, so it is rarer).
+   */
+  firstStepPassed: number;
 }
 
 export interface CellResult {
@@ -170,9 +234,7 @@ const median = (xs: number[]): number | null => {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
-function outcomes(
-  results: Array<{ end: 'rollback' | 'promote' | 'wait'; samples: number }>,
-): Outcomes {
+function outcomes(results: RolloutResult[]): Outcomes {
   const count = (end: string) => results.filter((r) => r.end === end).length;
   const samples = (end: string) => results.filter((r) => r.end === end).map((r) => r.samples);
   return {
@@ -181,6 +243,7 @@ function outcomes(
     waiting: count('wait') / results.length,
     medianSamplesToRollback: median(samples('rollback')),
     medianSamplesToPromote: median(samples('promote')),
+    firstStepPassed: results.filter((r) => r.firstStepPassed).length / results.length,
   };
 }
 
@@ -206,10 +269,11 @@ function addTo(moments: Moments, x: number, n: number) {
  */
 function draw(random: Random, metric: Metric, arm: Arm, k: number, parameter: number) {
   if (k === 0) return;
-  if (metric.name === 'mae' || metric.name === 'rmse') {
+  if (metric.name === 'mae' || metric.name === 'rmse' || metric.name === 'maeRounded') {
     const sd = errorSd(metric.name, parameter);
+    const rounded = metric.name === 'maeRounded';
     for (let i = 0; i < k; i++) {
-      const e = sd * random.normal();
+      const e = rounded ? Math.round(sd * random.normal()) : sd * random.normal();
       arm.n += 1;
       addTo(arm.absolute, Math.abs(e), arm.n);
       addTo(arm.squared, e * e, arm.n);
@@ -245,13 +309,19 @@ function fillWindow(metric: Metric, arm: Arm, window: VersionWindow) {
   window.requests = arm.n;
   if (metric.name === 'accuracy') window.accuracy = { n: arm.n, correct: arm.events };
   else if (metric.name === 'errorRate') window.errors = arm.events;
-  else if (metric.name === 'mae' || metric.name === 'rmse') {
+  else if (metric.name === 'mae' || metric.name === 'rmse' || metric.name === 'maeRounded') {
     const summary = (m: Moments) => ({ n: arm.n, mean: m.mean, variance: m.m2 / (arm.n - 1) });
     window.predictionError =
       arm.n > 1 ? { absolute: summary(arm.absolute), squared: summary(arm.squared) } : null;
   } else {
     window.value = arm.n > 1 ? { n: arm.n, mean: arm.mean, variance: arm.m2 / (arm.n - 1) } : null;
   }
+}
+
+interface RolloutResult {
+  end: 'rollback' | 'promote' | 'wait';
+  samples: number;
+  firstStepPassed: boolean;
 }
 
 type Judge = (live: Arm, candidate: Arm, elapsedMs: number) => 'advance' | 'rollback' | 'wait';
@@ -264,7 +334,7 @@ function rollout(
   perInterval: number,
   judge: Judge,
   maxEvaluations: number,
-): { end: 'rollback' | 'promote' | 'wait'; samples: number } {
+): RolloutResult {
   let stepIndex = 0;
   let live = emptyArm();
   let candidate = emptyArm();
@@ -278,17 +348,18 @@ function rollout(
     samples += perInterval;
     stepEvaluations += 1;
     const action = judge(live, candidate, stepEvaluations * INTERVAL_MS);
-    if (action === 'rollback') return { end: 'rollback', samples };
+    const firstStepPassed = stepIndex > 0 || action === 'advance';
+    if (action === 'rollback') return { end: 'rollback', samples, firstStepPassed };
     if (action === 'advance') {
       stepIndex += 1;
-      if ((STEPS[stepIndex] as number) >= 100) return { end: 'promote', samples };
+      if ((STEPS[stepIndex] as number) >= 100) return { end: 'promote', samples, firstStepPassed };
       // A new step is a new window (decision.ts): its sequences start afresh.
       live = emptyArm();
       candidate = emptyArm();
       stepEvaluations = 0;
     }
   }
-  return { end: 'wait', samples };
+  return { end: 'wait', samples, firstStepPassed: stepIndex > 0 };
 }
 
 export interface CellOptions {

@@ -303,6 +303,59 @@ describe('evaluateGuards: non-inferiority on confidence sequences', () => {
       }
     });
 
+    // Integer targets: a regressor's first errors are often all 0 (or all 1). The sequence
+    // plugs in σ̂ = 0 and gives a point; read as certain, it would pass a candidate whose
+    // true MAE is far above live's after 30 lucky rows (review finding 6).
+    it('mae and rmse wait while an arm has shown no spread (sample variance 0), then decide', () => {
+      /** Summaries of integer errors: `ones` errors of 1, the rest 0. */
+      const integerErrors = (n: number, ones: number) => {
+        const mean = ones / n;
+        const variance = n > 1 ? (ones * (1 - mean) ** 2 + (n - ones) * mean ** 2) / (n - 1) : 0;
+        return {
+          predictionError: { absolute: { n, mean, variance }, squared: { n, mean, variance } },
+        };
+      };
+      for (const guards of [{ mae: { margin: 0.05 } }, { rmse: { margin: 0.05 } }]) {
+        const decide = (live: [number, number], candidate: [number, number]) =>
+          evaluateGuards(stats(integerErrors(...live), integerErrors(...candidate)), guards, ALPHA);
+        // Both exact on 30 rows, and a candidate exact on 30 against a live arm with spread.
+        const bothExact = decide([30, 0], [30, 0]);
+        expect(bothExact.decision).toBe('wait');
+        expect(bothExact.readings[0]?.interval).toEqual({
+          lower: Number.NEGATIVE_INFINITY,
+          upper: Number.POSITIVE_INFINITY,
+        });
+        expect(decide([5000, 100], [30, 0]).decision).toBe('wait');
+        // Nor can it fail while live has shown no spread, however bad the candidate looks.
+        expect(decide([30, 0], [5000, 2500]).decision).toBe('wait');
+        // Off by exactly 1 every time is no spread either.
+        expect(decide([5000, 100], [30, 30]).decision).toBe('wait');
+        // Once both arms vary it decides as before: 10 % off by one against 2 % fails,
+        // and 2 % against 2 % at 20,000 rows each passes within 0.05.
+        expect(decide([5000, 100], [5000, 500]).decision).toBe('fail');
+        expect(decide([20_000, 400], [20_000, 400]).decision).toBe('pass');
+      }
+    });
+
+    it('value waits while an arm has shown no spread (0/1 outcomes all alike)', () => {
+      const outcomes = (n: number, ones: number) => {
+        const mean = ones / n;
+        return {
+          value: { n, mean, variance: (ones * (1 - mean) ** 2 + (n - ones) * mean ** 2) / (n - 1) },
+        };
+      };
+      const higher = { value: { margin: 0.05, better: 'higher' as const } };
+      expect(
+        evaluateGuards(stats(outcomes(30, 30), outcomes(30, 30)), higher, ALPHA).decision,
+      ).toBe('wait');
+      expect(
+        evaluateGuards(stats(outcomes(5000, 4900), outcomes(30, 30)), higher, ALPHA).decision,
+      ).toBe('wait');
+      expect(
+        evaluateGuards(stats(outcomes(5000, 4000), outcomes(5000, 2500)), higher, ALPHA).decision,
+      ).toBe('fail');
+    });
+
     it('rmse: the MSE sequences carried through the square root', () => {
       const live = errors(20_000, 5);
       const candidate = errors(20_000, 5);

@@ -166,9 +166,20 @@ type Judge = (stats: WindowStats, alpha: number) => GuardReading;
 
 const EVERYTHING: Bounds = { lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY };
 
-/** One arm's asymptotic CS for a mean, or everything until the burn-in is reached. */
+/**
+ * One arm's asymptotic CS for a mean, or everything until it can be read: the burn-in
+ * reached and a sample variance above 0. The sequence plugs σ̂ in for σ (valid as n grows
+ * for σ > 0); when every value so far is the same — integer or rounded targets, 0/1
+ * outcomes — σ̂ = 0 gives a point, and the guard would decide on it as if certain. An arm
+ * that has not yet shown any spread has shown nothing about how far its mean may be
+ * from what it has seen, so the guard waits (maxStepDuration and onInconclusive bound the
+ * wait, as for any inconclusive step). docs/statistics.md measures it (npm run simulate,
+ * the maeRounded cells).
+ */
 const burnedInSequence = (summary: MeanSummary | null | undefined, alpha: number): Bounds =>
-  summary && summary.n >= VALUE_BURN_IN ? meanSequence(summary, alpha) : EVERYTHING;
+  summary && summary.n >= VALUE_BURN_IN && summary.variance > 0
+    ? meanSequence(summary, alpha)
+    : EVERYTHING;
 
 const showNumber = (x: number) => (Number.isFinite(x) ? x.toPrecision(4) : String(x));
 
