@@ -133,6 +133,22 @@ describe('sequentialSampleRatioTest', () => {
       unexpected: ['v3'],
     });
     expect(sequentialSampleRatioTest({ v1: 10 }, { v1: 1 }, 0.05)).toBeNull();
+    // A version at share 0, or outside the split with no traffic, is no version to test.
+    const plain = sequentialSampleRatioTest({ v1: 60, v2: 40 }, { v1: 1, v2: 1 }, 0.05);
+    expect(plain?.logBayesFactor).toBeGreaterThan(Number.NEGATIVE_INFINITY);
+    expect(sequentialSampleRatioTest({ v1: 60, v2: 40 }, { v1: 1, v2: 1, v3: 0 }, 0.05)).toEqual(
+      plain,
+    );
+    expect(sequentialSampleRatioTest({ v1: 60, v2: 40, v3: 0 }, { v1: 1, v2: 1 }, 0.05)).toEqual(
+      plain,
+    );
+    expect(sequentialSampleRatioTest({ v1: 10, v2: 0 }, { v1: 1, v2: 0 }, 0.05)).toBeNull();
+    expect(() => sequentialSampleRatioTest({ v1: 1, v2: 1 }, { v1: 1, v2: 1 }, 0)).toThrow(
+      /alpha must be in \(0, 1\), got 0/,
+    );
+    expect(() => sequentialSampleRatioTest({ v1: 1, v2: 1 }, { v1: 1, v2: 1 }, 0.05, 0)).toThrow(
+      /concentration must be a finite number > 0, got 0/,
+    );
     expect(sequentialSampleRatioTest({}, { v1: 1, v2: 1 }, 0.05)).toBeNull();
     expect(() => sequentialSampleRatioTest({ v1: 1.5, v2: 1 }, { v1: 1, v2: 1 }, 0.05)).toThrow(
       RangeError,
