@@ -56,8 +56,12 @@ const PAGE_ROWS = 256;
 const ABANDONED =
   'abandoned: the gateway running this replay stopped without finishing it (no heartbeat)';
 
-/** Why a job stopped before its window ended. */
-type Stop = 'cancelled' | 'closing';
+/**
+ * Why a job stopped before its window ended: cancelled (or declared abandoned), the
+ * gateway closing, or the candidate unloaded or reloaded from another file (its later
+ * rows would be another model's answers, or fail on a released session).
+ */
+type Stop = 'cancelled' | 'closing' | 'unloaded' | 'replaced';
 
 export function createReplayService(deps: ReplayServiceDeps): ReplayService {
   const now = deps.now ?? Date.now;
@@ -117,11 +121,14 @@ export function createReplayService(deps: ReplayServiceDeps): ReplayService {
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       // Whatever the pace, let waiting requests through between two ONNX calls.
       else await yieldToEventLoop();
-      const current = deps.host.get(job.model, job.candidate) ?? candidate;
+      // The same model.onnx (a reload of the same file keeps it) or nothing more.
+      const current = deps.host.get(job.model, job.candidate);
+      if (current?.sha256 !== candidate.sha256) return current ? 'replaced' : 'unloaded';
       const replayed = await replayRows(current, id, batch);
       await deps.replays.appendResults(replayed.map((r) => r.result));
       for (const r of replayed) addOutcome(tally, r.outcome);
       done += batch.length;
+      return undefined;
     };
 
     let stop: Stop | undefined;
@@ -131,7 +138,8 @@ export function createReplayService(deps: ReplayServiceDeps): ReplayService {
         if (stop) break reading;
         const room = total - done;
         if (room <= 0) break reading;
-        await replayBatch(page.slice(start, start + Math.min(batchRows, room)));
+        stop = await replayBatch(page.slice(start, start + Math.min(batchRows, room)));
+        if (stop) break reading;
         if (now() - lastProgress >= PROGRESS_EVERY_MS) {
           lastProgress = now();
           // Not running any more: cancelled (maybe on another replica) or declared abandoned.
@@ -142,25 +150,35 @@ export function createReplayService(deps: ReplayServiceDeps): ReplayService {
         }
       }
     }
-    await settle(id, tally, done, total, stop);
+    await settle(job, tally, done, total, stop);
+  };
+
+  const failureOf = (job: ReplayRecord, stop: Stop, done: number, total: number) => {
+    const after = `after ${done} of ${total} rows`;
+    const name = `${job.model}/${job.candidate}`;
+    if (stop === 'unloaded') return `candidate ${name} was unloaded ${after}`;
+    if (stop === 'replaced') return `candidate ${name} was replaced (another model.onnx) ${after}`;
+    return `the gateway stopped ${after}`;
   };
 
   const settle = async (
-    id: string,
+    job: ReplayRecord,
     tally: ReplayTally,
     done: number,
     total: number,
     stop: Stop | undefined,
   ) => {
+    const { id } = job;
     const report = replayReport(tally);
-    if (stop === 'closing') {
-      await deps.replays.finish(id, {
+    if (stop !== undefined && stop !== 'cancelled') {
+      const failed = await deps.replays.finish(id, {
         status: 'failed',
         rowsDone: done,
         report,
-        error: `the gateway stopped after ${done} of ${total} rows`,
+        error: failureOf(job, stop, done, total),
         at: now(),
       });
+      if (!failed) await deps.replays.attachReport(id, done, report);
       return;
     }
     const finished =
