@@ -6,11 +6,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HEAVY_FEATURES, writeHeavyModel } from '../scripts/bench/heavy-model.js';
 import { placeInference, WORKER_THRESHOLD_US } from '../src/models/onnx-host.js';
-import { exitInferenceWorkerOnNextCallForTests } from '../src/models/worker-runner.js';
+import {
+  exitInferenceWorkerOnNextCallForTests,
+  startWorkerRunner,
+} from '../src/models/worker-runner.js';
 import { readError, readModels, readPrediction } from './support/responses.js';
 import { createTestGateway, type TestGateway } from './support/test-gateway.js';
 
@@ -177,5 +181,38 @@ describe('a worker thread that dies', () => {
       { status: 'error', error: 'inference worker stopped: exit code 70', n: 1000 },
       { status: 'ok', error: null, n: 2 },
     ]);
+  });
+});
+
+describe('releasing a worker runner (unload, reload, shutdown) with calls still queued in it', () => {
+  const model = join(import.meta.dirname, '../models/iris/v1/model.onnx');
+  // Big enough that the first run is still going when the later ones and the close arrive.
+  const ROWS_PER_CALL = 200_000;
+  const feeds = () => ({
+    input: new ort.Tensor('float32', new Float32Array(ROWS_PER_CALL * 4).fill(1), [
+      ROWS_PER_CALL,
+      4,
+    ]),
+  });
+
+  it('answers every call sent before the release, then releases', async () => {
+    const runner = await startWorkerRunner({ model, options: {} });
+    const fetches = ['probabilities'];
+    const calls = [0, 1, 2, 3].map(() => runner.run(feeds(), fetches));
+    await runner.release();
+    const answers = await Promise.all(calls);
+    expect(answers.map((a) => a.probabilities?.dims)).toEqual(Array(4).fill([ROWS_PER_CALL, 3]));
+    expect(runner.health()).toMatchObject({ running: false, callsInFlight: 0 });
+    await expect(runner.run(feeds(), fetches)).rejects.toThrow('inference worker released');
+  });
+
+  it('fails the calls it held when the worker dies during the release, instead of leaving them unsettled', async () => {
+    const runner = await startWorkerRunner({ model, options: {} });
+    exitInferenceWorkerOnNextCallForTests(70);
+    const held = runner.run(feeds(), ['probabilities']);
+    held.catch(() => {});
+    await runner.release();
+    await expect(held).rejects.toThrow('inference worker stopped: exit code 70');
+    expect(runner.health()).toMatchObject({ running: false, callsInFlight: 0 });
   });
 });

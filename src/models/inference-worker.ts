@@ -26,12 +26,9 @@ try {
     typeof init.model === 'string'
       ? await ort.InferenceSession.create(init.model, init.options)
       : await ort.InferenceSession.create(init.model, init.options);
-  port.on('message', async (request: WireRequest | WireClose) => {
-    if ('close' in request) {
-      await session.release();
-      process.exit(0);
-    }
-    if (request.exitForTests !== undefined) process.exit(request.exitForTests);
+  /** Runs started and not yet answered: a close waits for them. */
+  const running = new Set<Promise<void>>();
+  const answer = async (request: WireRequest): Promise<void> => {
     let response: WireResponse;
     const transfer: ArrayBuffer[] = [];
     try {
@@ -53,6 +50,21 @@ try {
       response = { id: request.id, error: error instanceof Error ? error.message : String(error) };
     }
     port.postMessage(response, transfer);
+  };
+  port.on('message', async (request: WireRequest | WireClose) => {
+    if ('close' in request) {
+      // session.run only starts its work on a later turn, so runs that arrived before the
+      // close may not have begun: releasing now would free the session under them and exit
+      // with their callers never answered. Each is answered first.
+      while (running.size > 0) await Promise.all(running);
+      await session.release();
+      process.exit(0);
+    }
+    if (request.exitForTests !== undefined) process.exit(request.exitForTests);
+    const run = answer(request);
+    running.add(run);
+    await run;
+    running.delete(run);
   });
   port.postMessage({ ready: true });
 } catch (error) {

@@ -149,12 +149,14 @@ export async function startWorkerRunner(
         stopped = true;
         running = false;
         if (!ready) reject(new Error(`inference worker failed to start: ${why}`));
-        if (released || !serving) return;
-        // Calls go to one worker at a time: every call in flight was this worker's.
+        // Calls go to one worker at a time: every call in flight was this worker's. Failed
+        // whatever the stop, a release's too: a call left unsettled would hold its caller
+        // (a replay, a request) for good.
         const error = new Error(`inference worker stopped: ${why}`);
         const failed = calls.size;
         for (const call of calls.values()) call.reject(error);
         calls.clear();
+        if (released || !serving) return;
         lastStop = { at: new Date().toISOString(), reason: why, callsFailed: failed };
         options.onStopped?.(why, failed);
         restarts += 1;
@@ -196,7 +198,7 @@ export async function startWorkerRunner(
       const worker = await current.catch(() => undefined);
       if (!worker || !running) return;
       // Asked, not terminated: terminating the thread inside session.run aborts the process.
-      // The worker takes the message after the runs sent before it.
+      // The worker answers the runs sent before it, then frees its session and exits.
       const exited = once(worker, 'exit');
       worker.postMessage({ close: true } satisfies WireClose);
       await exited;
