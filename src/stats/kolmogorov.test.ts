@@ -27,6 +27,11 @@ describe('kolmogorovSurvival', () => {
     expect(kolmogorovSurvival(-2)).toBe(1);
     expect(() => kolmogorovSurvival(Number.NaN)).toThrow(RangeError);
   });
+
+  it('is 1 for a tiny λ, where the alternating series would not have converged in 100 terms', () => {
+    // Jacobi form: 1 − (√(2π)/0.01)·e^(−π²/0.0008) = 1 to the last bit.
+    expect(kolmogorovSurvival(0.01)).toBeCloseTo(1, 12);
+  });
 });
 
 describe('ksTwoSamplePValue', () => {
@@ -39,5 +44,8 @@ describe('ksTwoSamplePValue', () => {
   it('refuses an impossible statistic or an empty sample', () => {
     expect(() => ksTwoSamplePValue(1.2, 10, 10)).toThrow(RangeError);
     expect(() => ksTwoSamplePValue(0.2, 0, 10)).toThrow(RangeError);
+    expect(() => ksTwoSamplePValue(0.2, 10, 0)).toThrow(/expected 0 ≤ d ≤ 1 and n, m > 0/);
+    // D = 1 (no overlap) is possible: λ² = 10·10/20 = 5, Q = 2(e^−10 − e^−40 + …).
+    expect(ksTwoSamplePValue(1, 10, 10)).toBeCloseTo(2 * Math.exp(-10), 15);
   });
 });

@@ -27,5 +27,7 @@ describe('binOf', () => {
       );
     }
     expect(valueOfBin(binOf(3))).toBe(3);
+    // Zero stands for zero (a feature that is mostly 0 has its deciles there).
+    expect(valueOfBin(binOf(0))).toBe(0);
   });
 });
