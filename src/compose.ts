@@ -282,9 +282,11 @@ export async function composeModelgate(
         rollout.close();
         flags.close();
         await retention?.close();
-        // Its jobs end as failed with what they had done, while storage is still open.
-        await replays.close();
-        const drained = await storage.close(deadline);
+        const until = deadline ?? Date.now() + config.shutdownTimeoutMs;
+        // Its jobs end as failed with what they had done, while storage is still open; one
+        // stuck in its candidate is left at the deadline, and the log's rows are spilled.
+        await replays.close(until);
+        const drained = await storage.close(until);
         await host.close();
         return drained;
       })();

@@ -24,8 +24,12 @@ export interface ReplayService {
   list(model: string | null, limit: number): Promise<ReplayView[]>;
   /** Cancels a queued or running job (on whichever replica runs it); a finished one stays. */
   cancel(id: string): Promise<ReplayView>;
-  /** Stops the jobs this process holds, each failed with what it had done; then resolves. */
-  close(): Promise<void>;
+  /**
+   * Stops the jobs this process holds, each failed with what it had done; then resolves, by
+   * `deadline` (epoch ms) at the latest: a job stuck in its candidate must not hold the
+   * shutdown (the log drains after this). Left running, it is declared abandoned later.
+   */
+  close(deadline?: number): Promise<void>;
 }
 
 export interface ReplayServiceDeps {
@@ -287,11 +291,17 @@ export function createReplayService(deps: ReplayServiceDeps): ReplayService {
       if (!record) throw notFound(`replay "${id}" not found`);
       return view(record);
     },
-    async close() {
+    async close(deadline = Number.POSITIVE_INFINITY) {
       closing = true;
       clearInterval(heartbeat);
       for (const id of held) stopRequested.set(id, 'closing');
-      await queue;
+      let timer: NodeJS.Timeout | undefined;
+      const deadlinePassed = new Promise<void>((resolve) => {
+        if (Number.isFinite(deadline))
+          timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      });
+      await Promise.race([queue, deadlinePassed]);
+      clearTimeout(timer);
     },
   };
 }
