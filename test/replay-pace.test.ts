@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from './support/child-gateway.js';
 import { irisRows, waitForReplay } from './support/replay.js';
@@ -83,6 +84,42 @@ describe('replay pace and cancel', () => {
       headers: { authorization: 'Bearer control-secret-for-tests' },
     });
     expect((await readReplay(again)).progress.rows).toBe(job.progress.rows);
+  });
+
+  it('a running replay declared abandoned (a replica lost track of its heartbeat) keeps the report of its rows', async () => {
+    const res = await gw.control('POST', '/control/replay', {
+      model: 'iris',
+      candidate: 'v2',
+      since: from,
+      until,
+    });
+    const { id } = await readReplay(res);
+    await expect
+      .poll(async () => (await get(id)).progress.rows, { timeout: 30_000 })
+      .toBeGreaterThan(0);
+    // What another replica's sweep does when this one's heartbeats look stale.
+    const other = new Database(gw.dbPath);
+    try {
+      other
+        .prepare(
+          `UPDATE replays SET status = 'failed', error = 'abandoned: (test)', finished_at = ?
+           WHERE id = ? AND status = 'running'`,
+        )
+        .run(Date.now(), id);
+    } finally {
+      other.close();
+    }
+    // The runner sees it at its next progress write and files what it had replayed.
+    await expect.poll(async () => (await get(id)).report, { timeout: 30_000 }).toBeDefined();
+    const job = await get(id);
+    expect(job.status).toBe('failed');
+    expect(job.error).toBe('abandoned: (test)');
+    expect(reportOf(job).rows.read).toBe(job.progress.rows);
+    const [stored] = gw.query<{ n: number }>(
+      'SELECT count(*) AS n FROM replay_results WHERE replay_id = ?',
+      id,
+    );
+    expect(stored?.n).toBe(job.progress.rows);
   });
 
   it('npm run replay exits 1 when the replay is cancelled under it, printing what it had', async () => {

@@ -1,5 +1,8 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReplayRecord } from '../src/db/replays.js';
 import type { Storage } from '../src/db/storage.js';
+import { createReplayService, type ReplayServiceDeps } from '../src/replay/service.js';
 import { startLogRetention } from '../src/retention/log-retention.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
 import {
@@ -44,6 +47,41 @@ async function seed(storage: Pick<Storage, 'predictionLog' | 'feedback'>, truth:
   await storage.predictionLog.flush();
   for (let i = 5; i < 200; i++) {
     await storage.feedback.record(`row-${i}`, { label: truth[i] as string }, from + 1000);
+  }
+}
+
+/** A job as a replica that is running it wrote it, at `at` by that replica's clock. */
+const runningJob = (id: string, at: number): ReplayRecord => ({
+  id,
+  model: 'iris',
+  candidate: 'v2',
+  since: from,
+  until: from + 1000,
+  limitRows: null,
+  maxRowsPerS: 2000,
+  status: 'running',
+  rowsDone: 120,
+  total: 300,
+  report: null,
+  error: null,
+  createdAt: at,
+  startedAt: at,
+  finishedAt: null,
+  heartbeatAt: at,
+});
+
+const unusedDep = (): never => {
+  throw new Error('not used by get()');
+};
+
+/** A statement on the test database, as an operator (or another replica) would run it. */
+async function sql(statement: string) {
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
   }
 }
 
@@ -137,28 +175,46 @@ describe('replay on PostgreSQL', () => {
 
   it('a job whose replica went silent is shown failed (abandoned), never running forever', async () => {
     const long = Date.now() - 60_000;
-    await a.gate.storage.replays.create({
-      id: 'from-a-dead-replica',
-      model: 'iris',
-      candidate: 'v2',
-      since: from,
-      until: from + 1000,
-      limitRows: null,
-      maxRowsPerS: 2000,
-      status: 'running',
-      rowsDone: 120,
-      total: 300,
-      report: null,
-      error: null,
-      createdAt: long,
-      startedAt: long,
-      finishedAt: null,
-      heartbeatAt: long,
-    });
+    await a.gate.storage.replays.create(runningJob('from-a-dead-replica', long));
+    // Its last heartbeat, by PostgreSQL's clock, a minute ago.
+    await sql(
+      `UPDATE replays SET heartbeat_at = (extract(epoch from now()) * 1000)::bigint - 60000
+       WHERE id = 'from-a-dead-replica'`,
+    );
     const job = await readReplay(await b.control('GET', '/control/replay/from-a-dead-replica'));
     expect(job.status).toBe('failed');
     expect(job.error).toMatch(/^abandoned/);
     expect(job.progress.rows).toBe(120);
+  });
+
+  it('replica clocks that disagree do not end a live job: heartbeats and the abandon check read PostgreSQL’s clock', async () => {
+    // Replica A's clock is 20 s behind: its job and its heartbeats carry A's time.
+    const behind = Date.now() - 20_000;
+    await a.gate.storage.replays.create(runningJob('on-a-slow-clock', behind));
+    await a.gate.storage.replays.heartbeat(['on-a-slow-clock'], behind);
+    const onB = async () => readReplay(await b.control('GET', '/control/replay/on-a-slow-clock'));
+    expect((await onB()).status).toBe('running');
+    // A replica 20 s ahead sweeps for silent jobs as it reads.
+    const ahead = createReplayService({
+      replays: b.gate.storage.replays,
+      now: () => Date.now() + 20_000,
+      rows: b.gate.storage.queries,
+      host: { get: () => undefined, require: () => unusedDep() },
+      liveVersion: () => undefined,
+      flushLog: async () => {},
+      maxRowsPerS: 2000,
+      onError: () => {},
+    } satisfies ReplayServiceDeps);
+    try {
+      expect((await ahead.get('on-a-slow-clock')).status).toBe('running');
+    } finally {
+      await ahead.close();
+    }
+    expect((await onB()).status).toBe('running');
+    await b.request('/control/replay/on-a-slow-clock', {
+      method: 'DELETE',
+      headers: { authorization: 'Bearer control-secret-for-tests' },
+    });
   });
 
   it('log retention deletes replays that finished before its horizon, whole, on any replica’s data; never a running or queued one', async () => {

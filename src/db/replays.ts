@@ -82,20 +82,25 @@ export interface ReplayStore {
    * (cancelled, or declared abandoned): the runner then stops.
    */
   progress(id: string, progress: ReplayProgress): Promise<boolean>;
-  /** Keeps queued and running jobs of this process alive. */
+  /** Keeps queued and running jobs of this process alive (PostgreSQL: at its own clock). */
   heartbeat(ids: readonly string[], at: number): Promise<void>;
   appendResults(rows: readonly ReplayResultRecord[]): Promise<void>;
   /** running → done/failed; false when it was not running any more. */
   finish(id: string, outcome: ReplayOutcome): Promise<boolean>;
-  /** The report of the rows replayed before a cancel, once (only on a cancelled job). */
+  /**
+   * The report of the rows replayed before the job was ended from outside — cancelled, or
+   * failed as abandoned while it was still running — once (only on a job with none).
+   */
   attachReport(id: string, rowsDone: number, report: unknown): Promise<void>;
   /** queued/running → cancelled; the record as it is after (undefined: no such job). */
   cancel(id: string, at: number): Promise<ReplayRecord | undefined>;
   /**
-   * Every queued or running job whose heartbeat is older than `staleBefore` → failed with
-   * `error`. Returns how many.
+   * Every queued or running job whose heartbeat is more than `silentForMs` old → failed
+   * with `error`, finished at `at`. Returns how many. "Old" by one clock for all replicas:
+   * PostgreSQL's (it writes every heartbeat too), so a replica whose clock is ahead does
+   * not end another's live jobs; SQLite is one process, whose clock it uses.
    */
-  abandon(staleBefore: number, at: number, error: string): Promise<number>;
+  abandon(silentForMs: number, at: number, error: string): Promise<number>;
   /**
    * Log retention: deletes finished jobs (done, failed, cancelled) whose `finishedAt` is
    * before `before`, with their result rows, about `limit` rows at a time (SQLite: result

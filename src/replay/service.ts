@@ -88,7 +88,7 @@ export function createReplayService(deps: ReplayServiceDeps): ReplayService {
 
   const sweepAbandoned = async () => {
     const at = now();
-    await deps.replays.abandon(at - abandonAfterMs, at, ABANDONED);
+    await deps.replays.abandon(abandonAfterMs, at, ABANDONED);
   };
 
   const view = (record: ReplayRecord) => replayView(record, now());
@@ -194,7 +194,7 @@ export function createReplayService(deps: ReplayServiceDeps): ReplayService {
         error: null,
         at: now(),
       }));
-    // Cancelled (here or elsewhere) part-way: keep what the rows so far showed.
+    // Cancelled, or declared abandoned, part-way: keep what the rows so far showed.
     if (!finished) await deps.replays.attachReport(id, done, report);
   };
 

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, lt } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import {
   type ReplayRecord,
   type ReplayResultRecord,
@@ -10,6 +10,14 @@ import { whileReachable } from './errors.js';
 import { replayResults, replays } from './schema.js';
 
 const LIVE_STATUSES = ['queued', 'running'] as const;
+/** How a job its runner still holds can end under it: a cancel, or abandoned (failed). */
+const ENDED_FROM_OUTSIDE: Array<'cancelled' | 'failed'> = ['cancelled', 'failed'];
+
+/**
+ * PostgreSQL's clock in ms, for heartbeats and the abandon check: one clock for every
+ * replica, so one whose clock runs 10 s ahead does not end another's live jobs.
+ */
+const dbNowMs = () => sql<number>`(extract(epoch from now()) * 1000)::bigint`;
 
 const RESULT_COLUMNS = `replay_id, prediction_id, ts, served_version, served_label, served_value,
   candidate_label, candidate_value, latency_us, status, error`;
@@ -49,7 +57,7 @@ export function createPgReplayStore(db: PgDb): ReplayStore {
   };
   return {
     async create(record) {
-      await whileReachable(db.insert(replays).values(record));
+      await whileReachable(db.insert(replays).values({ ...record, heartbeatAt: dbNowMs() }));
     },
     get: one,
     list: async (model, limit) =>
@@ -65,28 +73,28 @@ export function createPgReplayStore(db: PgDb): ReplayStore {
       const updated = await whileReachable(
         db
           .update(replays)
-          .set({ status: 'running', startedAt: at, heartbeatAt: at })
+          .set({ status: 'running', startedAt: at, heartbeatAt: dbNowMs() })
           .where(and(eq(replays.id, id), eq(replays.status, 'queued')))
           .returning({ id: replays.id }),
       );
       return updated.length === 1;
     },
-    async progress(id, { rowsDone, total, at }) {
+    async progress(id, { rowsDone, total }) {
       const updated = await whileReachable(
         db
           .update(replays)
-          .set({ rowsDone, total, heartbeatAt: at })
+          .set({ rowsDone, total, heartbeatAt: dbNowMs() })
           .where(and(eq(replays.id, id), eq(replays.status, 'running')))
           .returning({ id: replays.id }),
       );
       return updated.length === 1;
     },
-    async heartbeat(ids, at) {
+    async heartbeat(ids) {
       if (ids.length === 0) return;
       await whileReachable(
         db
           .update(replays)
-          .set({ heartbeatAt: at })
+          .set({ heartbeatAt: dbNowMs() })
           .where(and(inArray(replays.id, [...ids]), inArray(replays.status, [...LIVE_STATUSES]))),
       );
     },
@@ -104,7 +112,7 @@ export function createPgReplayStore(db: PgDb): ReplayStore {
             report: outcome.report,
             error: outcome.error,
             finishedAt: outcome.at,
-            heartbeatAt: outcome.at,
+            heartbeatAt: dbNowMs(),
           })
           .where(and(eq(replays.id, id), eq(replays.status, 'running')))
           .returning({ id: replays.id }),
@@ -116,7 +124,13 @@ export function createPgReplayStore(db: PgDb): ReplayStore {
         db
           .update(replays)
           .set({ rowsDone, report })
-          .where(and(eq(replays.id, id), eq(replays.status, 'cancelled'), isNull(replays.report))),
+          .where(
+            and(
+              eq(replays.id, id),
+              inArray(replays.status, ENDED_FROM_OUTSIDE),
+              isNull(replays.report),
+            ),
+          ),
       );
     },
     async cancel(id, at) {
@@ -128,13 +142,16 @@ export function createPgReplayStore(db: PgDb): ReplayStore {
       );
       return one(id);
     },
-    async abandon(staleBefore, at, error) {
+    async abandon(silentForMs, at, error) {
       const updated = await whileReachable(
         db
           .update(replays)
           .set({ status: 'failed', error, finishedAt: at })
           .where(
-            and(inArray(replays.status, [...LIVE_STATUSES]), lt(replays.heartbeatAt, staleBefore)),
+            and(
+              inArray(replays.status, [...LIVE_STATUSES]),
+              lt(replays.heartbeatAt, sql`${dbNowMs()} - ${silentForMs}`),
+            ),
           )
           .returning({ id: replays.id }),
       );

@@ -4,6 +4,8 @@ import type { Db } from './client.js';
 import { replayResults, replays } from './schema.js';
 
 const LIVE_STATUSES = ['queued', 'running'] as const;
+/** How a job its runner still holds can end under it: a cancel, or abandoned (failed). */
+const ENDED_FROM_OUTSIDE: Array<'cancelled' | 'failed'> = ['cancelled', 'failed'];
 
 /** One replayed row's values in the column order of INSERT_RESULT. */
 const resultValues = (r: ReplayResultRecord) => [
@@ -113,7 +115,13 @@ export function createSqliteReplayStore(db: Db): ReplayStore {
     async attachReport(id, rowsDone, report) {
       db.update(replays)
         .set({ rowsDone, report })
-        .where(and(eq(replays.id, id), eq(replays.status, 'cancelled'), isNull(replays.report)))
+        .where(
+          and(
+            eq(replays.id, id),
+            inArray(replays.status, ENDED_FROM_OUTSIDE),
+            isNull(replays.report),
+          ),
+        )
         .run();
     },
     async cancel(id, at) {
@@ -123,7 +131,8 @@ export function createSqliteReplayStore(db: Db): ReplayStore {
         .run();
       return db.select().from(replays).where(eq(replays.id, id)).get() as ReplayRecord | undefined;
     },
-    async abandon(staleBefore, at, error) {
+    async abandon(silentForMs, at, error) {
+      const staleBefore = at - silentForMs;
       const result = db
         .update(replays)
         .set({ status: 'failed', error, finishedAt: at })
