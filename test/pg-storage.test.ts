@@ -239,6 +239,21 @@ describe('prediction log on PostgreSQL', () => {
     expect(rows).toEqual([{ error: 'bad key "x\uFFFDy"' }]);
   });
 
+  it('sets aside a row missing a required field (a damaged spill line), counts it, and writes the rest', async () => {
+    const rejected: PredictionRecord[] = [];
+    const log = (await open({ log: { onRowsRejected: (rows) => rejected.push(...rows) } }))
+      .predictionLog;
+    const bad = { ...record('required'), requestId: undefined as unknown as string };
+    const worse = { ...record('required'), input: null as unknown as string };
+    log.append([record('required'), bad, record('required')]);
+    await log.flush();
+    await log.replay([record('required'), worse]);
+    expect(await countRows('required')).toBe(3);
+    expect(rejected).toEqual([bad, worse]);
+    expect(log.rowsRejected).toBe(2);
+    expect(log.queueDepth).toBe(0);
+  });
+
   it('refuses with a 503, adding nothing, once maxQueue rows wait', async () => {
     const log = (await open({ log: { maxQueue: 100, flushRows: 1_000, flushMs: 60_000 } }))
       .predictionLog;

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { PredictionLog, PredictionLogOptions, PredictionRecord } from '../predictions.js';
-import { createQueuedLog } from '../queued-log.js';
+import { createQueuedLog, type RejectedRows } from '../queued-log.js';
+import { lacksRequiredField } from '../required-fields.js';
 import type { PgHealth } from './health.js';
 import { inTransaction } from './transaction.js';
 
@@ -75,14 +76,16 @@ export function createPgPredictionLog(
     await client.query({ name, text: statement(rows.length), values });
   };
 
-  // No row is left out: PostgreSQL fails the statement instead (ON CONFLICT covers ids only).
-  const write = async (batch: readonly PredictionRecord[]): Promise<undefined> => {
+  const write = async (rows: readonly PredictionRecord[]): Promise<RejectedRows> => {
+    // ON CONFLICT covers ids only: one row missing a NOT NULL field would fail every retry.
+    const rejected = rows.filter(lacksRequiredField);
+    const batch = rejected.length === 0 ? rows : rows.filter((r) => !lacksRequiredField(r));
     await inTransaction(pool, async (client) => {
       for (let start = 0; start < batch.length; start += ROWS_PER_STATEMENT) {
         await insert(client, batch.slice(start, start + ROWS_PER_STATEMENT));
       }
     });
-    return undefined;
+    return rejected;
   };
 
   return createQueuedLog(
