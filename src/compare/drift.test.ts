@@ -185,6 +185,18 @@ describe('numericDrift', () => {
     expect(above.ks.statistic).toBeCloseTo(0.9, 12);
   });
 
+  it('against training deciles: equal deciles share one bucket with their shares added', () => {
+    // Half the training rows are 0: the 10 % … 50 % deciles are all 0.
+    const quantiles = [0, 0, 0, 0, 0, 0, 6, 7, 8, 9, 10];
+    const current = histogramOf([
+      ...Array(500).fill(0),
+      ...[3, 6.5, 7.5, 8.5, 9.5].flatMap((v) => Array(100).fill(v)),
+    ]);
+    const drift = trainingDrift({ n: 1000, quantiles }, current);
+    expect(drift.deciles).toEqual([0, 6, 7, 8, 9]);
+    expect(drift.psi).toBeCloseTo(0, 12);
+  });
+
   it('cuts the baseline at distinct deciles when one value holds several of them', () => {
     // Half the baseline is 1: the 10 % … 50 % deciles are all that one bin.
     const baseline = histogramOf([

@@ -228,6 +228,16 @@ describe('evaluateGuards: non-inferiority on confidence sequences', () => {
       expect(decide(1, 1, 50_000)).toBe('pass');
       expect(decide(1, 0.95, 500)).toBe('wait');
     });
+    it('passes a candidate far better than live, in either direction', () => {
+      const decide = (better: 'higher' | 'lower', candidate: number) =>
+        evaluateGuards(
+          stats({ value: summary(5000, 1) }, { value: summary(5000, candidate) }),
+          { value: { margin: 0.1, better } },
+          ALPHA,
+        ).decision;
+      expect(decide('higher', 2)).toBe('pass');
+      expect(decide('lower', 0)).toBe('pass');
+    });
     it('the interval is candidate − live of both arms at alpha/2, judged against ±margin', () => {
       // Equal means, n = 3000 each: about ±0.12, checked against the sequence written out above.
       const live = summary(3000, 1);
