@@ -2,7 +2,7 @@
 // rows through it (POST /control/replay), show the progress, then the report as
 // GET /control/replay/:id gives it. Drawing only; client.ts does the calls.
 
-import { ms, pct, points, pValue } from '../compare/number-format.js';
+import { ms, pct, points, pValue, significant } from '../compare/number-format.js';
 import type { ReplayView } from '../replay/job-view.js';
 import type { ReplayReport } from '../replay/report.js';
 import { esc } from './html.js';
@@ -62,7 +62,7 @@ function figures(job: ReplayView, report: ReplayReport): string {
   }
   if (difference?.meanAbsolute != null) {
     lines.push(
-      `<li data-field="replay-difference">mean |${esc(job.candidate)} − served| ${difference.meanAbsolute.toPrecision(4)}, relative ${pct(difference.meanRelative)}</li>`,
+      `<li data-field="replay-difference">mean |${esc(job.candidate)} − served| ${significant(difference.meanAbsolute)}, relative ${pct(difference.meanRelative)}</li>`,
     );
   }
   if (feedback && 'servedOnly' in feedback) {
@@ -72,7 +72,7 @@ function figures(job: ReplayView, report: ReplayReport): string {
     );
   } else if (feedback) {
     lines.push(
-      `<li data-field="replay-feedback">on ${feedback.rows} rows with feedback: MAE served ${feedback.served.mae?.toPrecision(4)}, ${esc(job.candidate)} ${feedback.candidate.mae?.toPrecision(4)}</li>`,
+      `<li data-field="replay-feedback">on ${feedback.rows} rows with feedback: MAE served ${feedback.served.mae === null ? '–' : significant(feedback.served.mae)}, ${esc(job.candidate)} ${feedback.candidate.mae === null ? '–' : significant(feedback.candidate.mae)}</li>`,
     );
   }
   if (latencyUs) {
