@@ -56,6 +56,29 @@ export interface ReplayResultRecord {
   error: string | null;
 }
 
+/**
+ * A result row's values in the column order both storages insert them (replay_id,
+ * prediction_id, ts, served_version, served_label, served_value, candidate_label,
+ * candidate_value, latency_us, status, error): their statements are written by hand for
+ * speed, so the order lives here once.
+ */
+export const replayResultValues = (r: ReplayResultRecord) => [
+  r.replayId,
+  r.predictionId,
+  r.ts,
+  r.servedVersion,
+  r.servedLabel,
+  r.servedValue,
+  r.candidateLabel,
+  r.candidateValue,
+  r.latencyUs,
+  r.status,
+  r.error,
+];
+
+/** Columns per result row, for building a multi-row INSERT's placeholders. */
+export const REPLAY_RESULT_COLUMNS = 11;
+
 export interface ReplayProgress {
   rowsDone: number;
   total: number | null;

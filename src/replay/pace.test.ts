@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createRandom as seededRandom } from '../../scripts/examples/prng.js';
 import { createReplayPace, MAX_REPLAY_BATCH_ROWS, replayBatchRows } from './pace.js';
-
-/** mulberry32, so every run drives the same stalls. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Started {
   at: number;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
+import { createRandom as seededRandom } from '../../scripts/examples/prng.js';
 import type { PredictionRecord } from '../../src/db/predictions.js';
 import type { ReplayStatus, ReplayStore } from '../../src/db/replays.js';
 import type { ReplayJob } from './replay-responses.js';
@@ -8,18 +9,6 @@ import { BUNDLED_MODELS } from './test-gateway.js';
 
 export const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 export const IRIS_LABELS = ['setosa', 'versicolor', 'virginica'];
-
-/** mulberry32: a small seeded generator, so every run replays the same rows. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Iris-like rows spread over the whole range of each feature (two decimals, as people

@@ -1,8 +1,10 @@
 import { and, asc, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import {
+  REPLAY_RESULT_COLUMNS,
   type ReplayRecord,
   type ReplayResultRecord,
   type ReplayStore,
+  replayResultValues,
   TERMINAL_REPLAY_STATUSES,
 } from '../replays.js';
 import type { PgDb } from './client.js';
@@ -21,27 +23,14 @@ const dbNowMs = () => sql<number>`(extract(epoch from now()) * 1000)::bigint`;
 
 const RESULT_COLUMNS = `replay_id, prediction_id, ts, served_version, served_label, served_value,
   candidate_label, candidate_value, latency_us, status, error`;
-const COLUMNS_PER_RESULT = 11;
 
 /** A multi-row INSERT with its parameters: drizzle's builder costs more main-thread time. */
 function insertResults(rows: readonly ReplayResultRecord[]) {
   const values: unknown[] = [];
   const tuples = rows.map((r, i) => {
-    values.push(
-      r.replayId,
-      r.predictionId,
-      r.ts,
-      r.servedVersion,
-      r.servedLabel,
-      r.servedValue,
-      r.candidateLabel,
-      r.candidateValue,
-      r.latencyUs,
-      r.status,
-      r.error,
-    );
-    const first = i * COLUMNS_PER_RESULT;
-    return `(${Array.from({ length: COLUMNS_PER_RESULT }, (_, k) => `$${first + k + 1}`).join(', ')})`;
+    values.push(...replayResultValues(r));
+    const first = i * REPLAY_RESULT_COLUMNS;
+    return `(${Array.from({ length: REPLAY_RESULT_COLUMNS }, (_, k) => `$${first + k + 1}`).join(', ')})`;
   });
   return {
     text: `INSERT INTO replay_results (${RESULT_COLUMNS}) VALUES ${tuples.join(', ')}`,

@@ -1,26 +1,16 @@
 import { and, asc, desc, eq, inArray, isNull, lt } from 'drizzle-orm';
-import type { ReplayRecord, ReplayResultRecord, ReplayStore } from '../replays.js';
+import {
+  type ReplayRecord,
+  type ReplayResultRecord,
+  type ReplayStore,
+  replayResultValues,
+} from '../replays.js';
 import type { Db } from './client.js';
 import { replayResults, replays } from './schema.js';
 
 const LIVE_STATUSES = ['queued', 'running'] as const;
 /** How a job its runner still holds can end under it: a cancel, or abandoned (failed). */
 const ENDED_FROM_OUTSIDE: Array<'cancelled' | 'failed'> = ['cancelled', 'failed'];
-
-/** One replayed row's values in the column order of INSERT_RESULT. */
-const resultValues = (r: ReplayResultRecord) => [
-  r.replayId,
-  r.predictionId,
-  r.ts,
-  r.servedVersion,
-  r.servedLabel,
-  r.servedValue,
-  r.candidateLabel,
-  r.candidateValue,
-  r.latencyUs,
-  r.status,
-  r.error,
-];
 
 export function createSqliteReplayStore(db: Db): ReplayStore {
   // A prepared statement, not the query builder: building a 64-row insert through drizzle
@@ -31,7 +21,7 @@ export function createSqliteReplayStore(db: Db): ReplayStore {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertResults = db.$client.transaction((rows: readonly ReplayResultRecord[]) => {
-    for (const row of rows) insertResult.run(resultValues(row));
+    for (const row of rows) insertResult.run(replayResultValues(row));
   });
   // Retention: the oldest finished job past the horizon, then its results a batch at a
   // time through the (replay_id, prediction_id) key, then the job once it has none left.
