@@ -32,7 +32,7 @@ const SERVED_ROWS = `SELECT p.id, p.ts::float8 AS ts, p.version, p.input, p.labe
   ORDER BY p.ts LIMIT $4`;
 const SERVED_COUNT = `SELECT count(*)::float8 AS n FROM predictions WHERE ${SERVED}`;
 const SERVED_INPUTS = `SELECT ts::float8, version, input, label, score FROM predictions
-  WHERE ${SERVED} ORDER BY ts LIMIT $4`;
+  WHERE ${SERVED} ORDER BY predictions.ts LIMIT $4`;
 const FEEDBACK = `SELECT p.version AS version, count(*)::int AS n,
     coalesce(sum(CASE WHEN p.label = f.label THEN 1 ELSE 0 END), 0)::int AS correct
   FROM predictions p JOIN feedback f ON f.prediction_id = p.id
