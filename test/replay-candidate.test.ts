@@ -1,7 +1,7 @@
 import { copyFileSync, cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { irisRows, waitForReplay } from './support/replay.js';
+import { serveIrisRows, waitForReplay } from './support/replay.js';
 import { readReplay, reportOf } from './support/replay-responses.js';
 import { BUNDLED_MODELS, createTestGateway, type TestGateway } from './support/test-gateway.js';
 
@@ -39,11 +39,7 @@ beforeAll(async () => {
   cpSync(join(BUNDLED_MODELS, 'iris', 'v2'), join(gw.modelsDir, 'iris', 'v3'), {
     recursive: true,
   });
-  from = Date.now();
-  const res = await gw.post('/predict/iris', { instances: irisRows(400, 7) });
-  expect(res.status).toBe(200);
-  await gw.gate.flushLog();
-  until = Date.now() + 1;
+  ({ from, until } = await serveIrisRows(gw, 400, 7));
 }, 60_000);
 afterAll(async () => {
   await gw?.close();

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from './support/child-gateway.js';
-import { irisRows, waitForReplay } from './support/replay.js';
+import { serveIrisRows, waitForReplay } from './support/replay.js';
 import { readReplay, readReplayList, reportOf } from './support/replay-responses.js';
 import { present } from './support/responses.js';
 import { CONTROL_TOKEN, createTestGateway, type TestGateway } from './support/test-gateway.js';
@@ -20,11 +20,7 @@ beforeAll(async () => {
   gw = await createTestGateway({
     env: { MODELGATE_REPLAY_MAX_ROWS_PER_S: String(MAX_ROWS_PER_S) },
   });
-  from = Date.now();
-  const res = await gw.post('/predict/iris', { instances: irisRows(400, 5) });
-  expect(res.status).toBe(200);
-  await gw.gate.flushLog();
-  until = Date.now() + 1;
+  ({ from, until } = await serveIrisRows(gw, 400, 5));
 }, 60_000);
 afterAll(async () => {
   await gw?.close();

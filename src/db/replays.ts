@@ -7,6 +7,10 @@
 export type ReplayStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 export const TERMINAL_REPLAY_STATUSES: readonly ReplayStatus[] = ['done', 'failed', 'cancelled'];
+/** Jobs a process holds: waiting for their turn or being replayed. */
+export const LIVE_REPLAY_STATUSES: ReplayStatus[] = ['queued', 'running'];
+/** How a job its runner still holds can end under it: a cancel, or abandoned (failed). */
+export const REPLAY_ENDED_FROM_OUTSIDE: ReplayStatus[] = ['cancelled', 'failed'];
 
 export interface ReplayRecord {
   id: string;

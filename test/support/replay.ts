@@ -5,7 +5,7 @@ import { createRandom as seededRandom } from '../../scripts/examples/prng.js';
 import type { PredictionRecord } from '../../src/db/predictions.js';
 import type { ReplayStatus, ReplayStore } from '../../src/db/replays.js';
 import type { ReplayJob } from './replay-responses.js';
-import { BUNDLED_MODELS } from './test-gateway.js';
+import { BUNDLED_MODELS, type TestGateway } from './test-gateway.js';
 
 export const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 export const IRIS_LABELS = ['setosa', 'versicolor', 'virginica'];
@@ -30,6 +30,19 @@ export function irisRows(n: number, seed: number): Array<Record<string, number>>
       }),
     ),
   );
+}
+
+/** Serves `rows` seeded iris rows through /predict and commits them: the window they are logged in. */
+export async function serveIrisRows(
+  gw: TestGateway,
+  rows: number,
+  seed: number,
+): Promise<{ from: number; until: number }> {
+  const from = Date.now();
+  const res = await gw.post('/predict/iris', { instances: irisRows(rows, seed) });
+  expect(res.status).toBe(200);
+  await gw.gate.flushLog();
+  return { from, until: Date.now() + 1 };
 }
 
 /**

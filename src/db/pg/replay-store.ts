@@ -1,5 +1,7 @@
 import { and, asc, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import {
+  LIVE_REPLAY_STATUSES,
+  REPLAY_ENDED_FROM_OUTSIDE,
   REPLAY_RESULT_COLUMNS,
   type ReplayRecord,
   type ReplayResultRecord,
@@ -10,10 +12,6 @@ import {
 import type { PgDb } from './client.js';
 import { whileReachable } from './errors.js';
 import { replayResults, replays } from './schema.js';
-
-const LIVE_STATUSES = ['queued', 'running'] as const;
-/** How a job its runner still holds can end under it: a cancel, or abandoned (failed). */
-const ENDED_FROM_OUTSIDE: Array<'cancelled' | 'failed'> = ['cancelled', 'failed'];
 
 /**
  * PostgreSQL's clock in ms, for heartbeats and the abandon check: one clock for every
@@ -84,7 +82,7 @@ export function createPgReplayStore(db: PgDb): ReplayStore {
         db
           .update(replays)
           .set({ heartbeatAt: dbNowMs() })
-          .where(and(inArray(replays.id, [...ids]), inArray(replays.status, [...LIVE_STATUSES]))),
+          .where(and(inArray(replays.id, [...ids]), inArray(replays.status, LIVE_REPLAY_STATUSES))),
       );
     },
     async appendResults(rows) {
@@ -116,7 +114,7 @@ export function createPgReplayStore(db: PgDb): ReplayStore {
           .where(
             and(
               eq(replays.id, id),
-              inArray(replays.status, ENDED_FROM_OUTSIDE),
+              inArray(replays.status, REPLAY_ENDED_FROM_OUTSIDE),
               isNull(replays.report),
             ),
           ),
@@ -127,7 +125,7 @@ export function createPgReplayStore(db: PgDb): ReplayStore {
         db
           .update(replays)
           .set({ status: 'cancelled', finishedAt: at })
-          .where(and(eq(replays.id, id), inArray(replays.status, [...LIVE_STATUSES]))),
+          .where(and(eq(replays.id, id), inArray(replays.status, LIVE_REPLAY_STATUSES))),
       );
       return one(id);
     },
@@ -138,7 +136,7 @@ export function createPgReplayStore(db: PgDb): ReplayStore {
           .set({ status: 'failed', error, finishedAt: at })
           .where(
             and(
-              inArray(replays.status, [...LIVE_STATUSES]),
+              inArray(replays.status, LIVE_REPLAY_STATUSES),
               lt(replays.heartbeatAt, sql`${dbNowMs()} - ${silentForMs}`),
             ),
           )

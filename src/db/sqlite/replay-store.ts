@@ -1,5 +1,7 @@
 import { and, asc, desc, eq, inArray, isNull, lt } from 'drizzle-orm';
 import {
+  LIVE_REPLAY_STATUSES,
+  REPLAY_ENDED_FROM_OUTSIDE,
   type ReplayRecord,
   type ReplayResultRecord,
   type ReplayStore,
@@ -7,10 +9,6 @@ import {
 } from '../replays.js';
 import type { Db } from './client.js';
 import { replayResults, replays } from './schema.js';
-
-const LIVE_STATUSES = ['queued', 'running'] as const;
-/** How a job its runner still holds can end under it: a cancel, or abandoned (failed). */
-const ENDED_FROM_OUTSIDE: Array<'cancelled' | 'failed'> = ['cancelled', 'failed'];
 
 export function createSqliteReplayStore(db: Db): ReplayStore {
   // A prepared statement, not the query builder: building a 64-row insert through drizzle
@@ -80,7 +78,7 @@ export function createSqliteReplayStore(db: Db): ReplayStore {
       if (ids.length === 0) return;
       db.update(replays)
         .set({ heartbeatAt: at })
-        .where(and(inArray(replays.id, [...ids]), inArray(replays.status, [...LIVE_STATUSES])))
+        .where(and(inArray(replays.id, [...ids]), inArray(replays.status, LIVE_REPLAY_STATUSES)))
         .run();
     },
     async appendResults(rows) {
@@ -108,7 +106,7 @@ export function createSqliteReplayStore(db: Db): ReplayStore {
         .where(
           and(
             eq(replays.id, id),
-            inArray(replays.status, ENDED_FROM_OUTSIDE),
+            inArray(replays.status, REPLAY_ENDED_FROM_OUTSIDE),
             isNull(replays.report),
           ),
         )
@@ -117,7 +115,7 @@ export function createSqliteReplayStore(db: Db): ReplayStore {
     async cancel(id, at) {
       db.update(replays)
         .set({ status: 'cancelled', finishedAt: at })
-        .where(and(eq(replays.id, id), inArray(replays.status, [...LIVE_STATUSES])))
+        .where(and(eq(replays.id, id), inArray(replays.status, LIVE_REPLAY_STATUSES)))
         .run();
       return db.select().from(replays).where(eq(replays.id, id)).get() as ReplayRecord | undefined;
     },
@@ -127,7 +125,7 @@ export function createSqliteReplayStore(db: Db): ReplayStore {
         .update(replays)
         .set({ status: 'failed', error, finishedAt: at })
         .where(
-          and(inArray(replays.status, [...LIVE_STATUSES]), lt(replays.heartbeatAt, staleBefore)),
+          and(inArray(replays.status, LIVE_REPLAY_STATUSES), lt(replays.heartbeatAt, staleBefore)),
         )
         .run();
       return result.changes;
