@@ -7,7 +7,7 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The page's formatting (the same as `npm run compare`), to read /compare's numbers as shown.
 import { ms, significant as num, pct, psi } from '../src/compare/number-format.js';
-import { launchChromium, type TestBrowser } from './support/browser.js';
+import { launchChromium, newWatchedPage, type TestBrowser } from './support/browser.js';
 import { treeRegressor, treeRegressorValue, writeVersion } from './support/converter-graphs.js';
 import { seededRegressorRows } from './support/drift-log.js';
 import { present, readCompare, readValuePrediction } from './support/responses.js';
@@ -59,11 +59,7 @@ describe('dashboard for a regressor in a real browser', () => {
     }
 
     browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
+    page = await newWatchedPage(browser, pageErrors);
     card = page.locator('section[data-model="price"]');
   });
 

@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The page's formatting (the same as `npm run replay`), to read the API's numbers as shown.
 import { pct } from '../src/compare/number-format.js';
-import { launchChromium, type TestBrowser } from './support/browser.js';
+import { launchChromium, newWatchedPage, type TestBrowser } from './support/browser.js';
 import { irisRows, labelsFromOnnx } from './support/replay.js';
 import { classifierReport, readReplayList } from './support/replay-responses.js';
 import { present } from './support/responses.js';
@@ -20,11 +20,7 @@ describe('dashboard: Replay', () => {
     const res = await gw.post('/predict/iris', { instances: rows });
     expect(res.status).toBe(200);
     browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
+    page = await newWatchedPage(browser, pageErrors);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

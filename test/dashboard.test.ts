@@ -7,7 +7,7 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The page's formatting (the same as `npm run compare`), to read /compare's numbers as shown.
 import { ms, significant as num, pct } from '../src/compare/number-format.js';
-import { launchChromium, type TestBrowser } from './support/browser.js';
+import { launchChromium, newWatchedPage, type TestBrowser } from './support/browser.js';
 import { PROJECT_ROOT } from './support/child-gateway.js';
 import { seededRows } from './support/drift-log.js';
 import {
@@ -82,11 +82,7 @@ describe('dashboard in a real browser', () => {
     }
 
     browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
+    page = await newWatchedPage(browser, pageErrors);
     card = page.locator('section[data-model="iris"]');
   });
 
