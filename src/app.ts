@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
-import { requestId } from 'hono/request-id';
+
 import type { Logger } from 'pino';
 import type { AppError } from './errors.js';
 import { errorsToJson, notFoundJson } from './http/errors-to-json.js';
+import { requestId } from './http/request-id.js';
 import { refuseSimpleContentTypes } from './http/simple-content-types.js';
 import type { Metrics } from './metrics.js';
 
@@ -18,7 +19,7 @@ export interface AppDeps {
 /** The HTTP surface: shared middleware, every router, one error handler. */
 export function createApp(deps: AppDeps) {
   const app = new Hono();
-  app.use(requestId({ headerName: 'X-Request-Id' }));
+  app.use(requestId);
   app.use(async (c, next) => {
     await next();
     deps.metrics.httpRequests.inc({

@@ -95,6 +95,35 @@ describe('prediction log', () => {
     expect(rows[1]?.score).toBeCloseTo(output.virginica, 6);
   });
 
+  it('keeps a plain X-Request-Id and replaces anything else with a UUID, in the answer and the log', async () => {
+    const cases: Array<[given: string | undefined, kept: boolean]> = [
+      ['trace_1-abc=', true],
+      ['x'.repeat(255), true],
+      ['x'.repeat(256), false],
+      ['has space', false],
+      ['semi;colon', false],
+      ['', false],
+      [undefined, false],
+    ];
+    for (const [given, kept] of cases) {
+      const res = await gw.post(
+        '/predict/iris',
+        { inputs: IRIS_ROW },
+        given === undefined ? {} : { 'x-request-id': given },
+      );
+      const echoed = res.headers.get('x-request-id');
+      const { predictionId } = await readPrediction(res);
+      if (kept) expect(echoed).toBe(given);
+      else expect(echoed).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      await gw.gate.flushLog();
+      const logged = gw.query<{ request_id: string }>(
+        'SELECT request_id FROM predictions WHERE id = ?',
+        predictionId,
+      );
+      expect(logged).toEqual([{ request_id: echoed }]);
+    }
+  });
+
   it('stores the same hash for the same user and no hash without a key', async () => {
     const ids: string[] = [];
     for (const headers of [{ 'x-user-id': 'u-1' }, { 'x-user-id': 'u-1' }, {}] as Record<

@@ -3,6 +3,7 @@ import { compress } from 'hono/compress';
 import { COMPRESSIBLE_CONTENT_TYPE_REGEX } from 'hono/utils/compress';
 import { readBody } from '../http/read-body.js';
 import { parseJsonText } from '../http/read-json.js';
+import { requestHeader } from '../http/request-header.js';
 import { parseInferRequest, stringParameter } from './oip-input.js';
 import {
   HEADER_LENGTH_HEADER,
@@ -20,12 +21,16 @@ import { setPredictionHeaders } from './prediction-headers.js';
  */
 export function oipRoutes(oip: OipService) {
   const infer = async (c: Context, version: string | undefined) => {
-    const { json, binary } = splitInferBody(await readBody(c), c.req.header(HEADER_LENGTH_HEADER));
+    const { json, binary } = splitInferBody(
+      await readBody(c),
+      requestHeader(c, HEADER_LENGTH_HEADER),
+    );
     const request = parseInferRequest(parseJsonText(json));
     const result = await oip.infer({
       model: c.req.param('model') as string,
-      version: version ?? (c.req.header('x-model-version') || undefined),
-      userId: c.req.header('x-user-id')?.trim() || stringParameter(request.parameters, 'userId'),
+      version: version ?? (requestHeader(c, 'x-model-version') || undefined),
+      userId:
+        requestHeader(c, 'x-user-id')?.trim() || stringParameter(request.parameters, 'userId'),
       sessionId: stringParameter(request.parameters, 'sessionId'),
       inputs: restInputs(request, binary),
       outputs: request.outputs?.map((o) => o.name),

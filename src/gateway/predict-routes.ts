@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { readJson } from '../http/read-json.js';
+import { requestHeader } from '../http/request-header.js';
 import { parsePredictBody, toFeatureRows } from './predict-input.js';
 import { setPredictionHeaders } from './prediction-headers.js';
 import type { Predictor } from './predictor.js';
@@ -11,8 +12,8 @@ export function predictRoutes(predictor: Predictor) {
     const body = parsePredictBody(await readJson(c));
     const result = await predictor.predict({
       model: c.req.param('model'),
-      override: c.req.header('x-model-version') || undefined,
-      context: stickyContext(c.req.header('x-user-id'), body),
+      override: requestHeader(c, 'x-model-version') || undefined,
+      context: stickyContext(requestHeader(c, 'x-user-id'), body),
       requestId: c.get('requestId'),
       toRows: (hosted) => toFeatureRows(body, hosted.contract),
     });

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { AppError } from '../errors.js';
+import { requestHeader } from './request-header.js';
 
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
 
@@ -18,7 +19,7 @@ export const unauthorized = (
 export function controlTokenChecker(token: string): (c: Context) => boolean {
   const expected = createHash('sha256').update(token).digest();
   return (c) => {
-    const match = BEARER.exec(c.req.header('authorization') ?? '');
+    const match = BEARER.exec(requestHeader(c, 'authorization') ?? '');
     if (!match) return false;
     const given = createHash('sha256')
       .update(match[1] as string)

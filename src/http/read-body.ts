@@ -4,6 +4,7 @@ import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import type { HttpBindings } from '@hono/node-server';
 import type { Context } from 'hono';
 import { AppError, badRequest } from '../errors.js';
+import { requestHeader } from './request-header.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -32,7 +33,7 @@ function tooLarge(what = 'body'): AppError {
  */
 export async function readBody(c: Context): Promise<Buffer> {
   const raw = await readRaw(c);
-  const header = c.req.header('content-encoding');
+  const header = requestHeader(c, 'content-encoding');
   if (header === undefined) return raw;
   // Listed in the order applied, so undone from the last.
   const codings = header
@@ -70,7 +71,7 @@ export async function readBody(c: Context): Promise<Buffer> {
  * is the only one there is.
  */
 async function readRaw(c: Context): Promise<Buffer> {
-  const declared = Number(c.req.header('content-length') ?? 0);
+  const declared = Number(requestHeader(c, 'content-length') ?? 0);
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
   if (!incoming) {

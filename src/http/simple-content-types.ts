@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../errors.js';
+import { requestHeader } from './request-header.js';
 
 /**
  * The content types a browser may POST to another origin without asking first
@@ -15,7 +16,7 @@ const SIMPLE_CONTENT_TYPES: ReadonlySet<string> = new Set([
 
 export const refuseSimpleContentTypes: MiddlewareHandler = async (c, next) => {
   if (c.req.method === 'POST') {
-    const mediaType = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+    const mediaType = (requestHeader(c, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
     if (mediaType && SIMPLE_CONTENT_TYPES.has(mediaType)) {
       throw new AppError(
         415,
