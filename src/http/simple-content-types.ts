@@ -16,7 +16,7 @@ const SIMPLE_CONTENT_TYPES: ReadonlySet<string> = new Set([
 
 export const refuseSimpleContentTypes: MiddlewareHandler = async (c, next) => {
   if (c.req.method === 'POST') {
-    const mediaType = (requestHeader(c, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+    const mediaType = mediaTypeOf(requestHeader(c, 'content-type'));
     if (mediaType && SIMPLE_CONTENT_TYPES.has(mediaType)) {
       throw new AppError(
         415,
@@ -27,3 +27,10 @@ export const refuseSimpleContentTypes: MiddlewareHandler = async (c, next) => {
   }
   await next();
 };
+
+/** `text/plain` of `Text/Plain; charset=utf-8`: the type and subtype, lower case. */
+function mediaTypeOf(header: string | undefined): string {
+  if (header === undefined) return '';
+  const end = header.indexOf(';');
+  return (end === -1 ? header : header.slice(0, end)).trim().toLowerCase();
+}

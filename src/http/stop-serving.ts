@@ -29,6 +29,10 @@ export interface StoppableServer {
 export function stoppable(server: Server): StoppableServer {
   let stopping = false;
   const open = new Set<ServerResponse>();
+  // One listener shared by every response ('close' comes once each): no closure per request.
+  function forget(this: ServerResponse): void {
+    open.delete(this);
+  }
   // Prepended: it must run before the app's listener can write the response head.
   server.prependListener('request', (_request: IncomingMessage, response: ServerResponse) => {
     if (stopping) {
@@ -36,7 +40,7 @@ export function stoppable(server: Server): StoppableServer {
       return;
     }
     open.add(response);
-    response.once('close', () => open.delete(response));
+    response.on('close', forget);
   });
 
   return {
