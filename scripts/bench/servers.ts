@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { type CpuTimes, parseProcStatCpu } from './proc-stat.js';
 
 /** Children run from the repository root, so `./models` and `src/main.ts` resolve. */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -77,16 +78,19 @@ const TICKS_PER_SECOND = (() => {
   }
 })();
 
-/** User + system CPU time a process has used so far, in seconds (10 ms resolution). */
-export function cpuSeconds(pid: number): number | undefined {
+/** User and system CPU time a process has used so far (10 ms resolution); undefined off Linux. */
+export function cpuTimes(pid: number): CpuTimes | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    return parseProcStatCpu(readFileSync(`/proc/${pid}/stat`, 'utf8'), TICKS_PER_SECOND);
   } catch {
     return undefined;
   }
+}
+
+/** User + system CPU time a process has used so far, in seconds. */
+export function cpuSeconds(pid: number): number | undefined {
+  const times = cpuTimes(pid);
+  return times && times.userS + times.systemS;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
