@@ -10,13 +10,19 @@
  *                replay running beside it)
  *                [--only log-writer]  (one scenario alone: the SQLite prediction log writer,
  *                200,000 rows with an event-loop turn per row, and its CPU per row)
+ *                [--rounds 5] [--heavy-rounds]
+ *                [--only ratios]   (the c=64 rounds alone, for a quick A/B of a change)
  *
- * One run, servers one after another on loopback, each at concurrency 1, 16 and 64:
- * the bare Hono + ONNX Runtime handler and modelgate on iris (~12 µs a run) and on a seeded
- * heavy MLP (~0.5 ms a run); then 50 flips under c=64 load; then the Open Inference Protocol
- * over REST and over gRPC at c=64 (one Node client process each); then the prediction log writer
- * and a comparison over 1,000,000 logged rows, with SQLite and PostgreSQL (at --pg-url, if
- * reachable). Load comes from wrk (a separate process) when it is installed, else from
+ * Single runs, servers one after another on loopback, at concurrency 1 and 16 (and 64 for
+ * those not in the rounds): the bare Hono + ONNX Runtime handler and modelgate on iris
+ * (~12 µs a run) and on a seeded heavy MLP (~0.5 ms a run). Then c=64 in interleaved rounds
+ * (run-rounds.ts): the Hono floor without a model, iris bare, modelgate batch off and
+ * defaults (with --heavy-rounds the heavy model's bare and defaults too), each round every
+ * server once, the order rotated each round; ratios to bare are taken within a round and the
+ * median over rounds decides the targets. Then 50 flips under c=64 load; then the Open
+ * Inference Protocol over REST and over gRPC at c=64 (one Node client process each); then the
+ * prediction log writer and a comparison over 1,000,000 logged rows, with SQLite and
+ * PostgreSQL (at --pg-url, if reachable). Load comes from wrk (a separate process) when it is installed, else from
  * autocannon in this process; the report says which. See BENCHMARKS.md.
  */
 import { execFileSync } from 'node:child_process';
@@ -29,14 +35,9 @@ import { benchCache } from './cache-bench.js';
 import { compareBench, driftBench, exportBench } from './compare-bench.js';
 import { benchFlips, steadyP99 } from './flips.js';
 import { writeHeavyModel } from './heavy-model.js';
-import {
-  drive as driveAutocannon,
-  IRIS_BODY,
-  type LoadResult,
-  promValue,
-  sampleDuring,
-} from './load.js';
+import { drive as driveAutocannon, IRIS_BODY } from './load.js';
 import { benchLogWriter } from './log-writer.js';
+import { type BenchContext, loadProblems, measure, runLine, withServer } from './measure.js';
 import { benchPartitions } from './partition-bench.js';
 import { benchPostgres } from './postgres-bench.js';
 import { compareProtocols, protocolsLine } from './protocols.js';
@@ -45,18 +46,23 @@ import {
   type BenchResult,
   evaluateTargets,
   logWriterLine,
+  ratioTargets,
+  roundsReport,
   type ServerResult,
   type ServerRun,
+  targetLine,
   textReport,
   updateBenchmarksMd,
 } from './report.js';
-import { type Scenario, scenarios } from './scenarios.js';
-import { cpuSeconds, repoRoot, rssBytes, type ServerHandle, startServer } from './servers.js';
+import type { RoundsResult } from './rounds.js';
+import { runRounds, serverResult, withServers } from './run-rounds.js';
+import { HEAVY_ROUND_IDS, IRIS_ROUND_IDS, type Scenario, scenarios } from './scenarios.js';
+import { repoRoot, type ServerHandle } from './servers.js';
 import { driveWrk, wrkAvailable } from './wrk.js';
 
 const CONNECTIONS = [1, 16, 64];
-const SAMPLE_MS = 250;
-const MB = 1024 * 1024;
+/** Servers in the rounds get their c=64 figures there. */
+const CONNECTIONS_BESIDE_ROUNDS = [1, 16];
 
 const { values: args } = parseArgs({
   options: {
@@ -71,12 +77,21 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     /** Rows per day for --only partitions. */
     rows: { type: 'string' },
+    /** Interleaved c=64 rounds (odd: the median is one round's figure). */
+    rounds: { type: 'string', default: '5' },
+    /** The heavy model's bare handler and defaults in the rounds too (2 × rounds × duration s more). */
+    'heavy-rounds': { type: 'boolean', default: false },
   },
 });
 const durationS = Number(args.duration);
 if (!Number.isFinite(durationS) || durationS < 1 || durationS > 120) {
   throw new Error(`--duration: expected 1..120 seconds, got "${args.duration}"`);
 }
+const rounds = Number(args.rounds);
+if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) {
+  throw new Error(`--rounds: expected a whole number 1..50, got "${args.rounds}"`);
+}
+const roundIds = [...IRIS_ROUND_IDS, ...(args['heavy-rounds'] ? HEAVY_ROUND_IDS : [])];
 if (!['auto', 'wrk', 'autocannon'].includes(args.load as string)) {
   throw new Error(`--load: expected wrk, autocannon or auto, got "${args.load}"`);
 }
@@ -88,126 +103,57 @@ const drive = (url: string, connections: number, seconds: number, body: string) 
     : driveAutocannon(url, connections, seconds, body);
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const bench: BenchContext = { drive, durationS, progress };
 
-async function scrape(server: ServerHandle) {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  return {
-    queueDepth: promValue(text, 'modelgate_prediction_log_queue_depth') ?? 0,
-    rowsWritten: promValue(text, 'modelgate_prediction_log_rows_written_total') ?? 0,
-  };
+async function singleRuns(
+  scenario: Scenario,
+  server: ServerHandle,
+  connections: number[],
+): Promise<ServerResult> {
+  const runs: ServerRun[] = [];
+  for (const c of connections) {
+    const run = await measure(bench, scenario, server, c);
+    progress(`  ${runLine(run)}`);
+    if (run.problem) progress(`  !!! ${scenario.label} c=${c}: ${run.problem}`);
+    runs.push(run);
+  }
+  return serverResult(scenario, runs);
 }
 
 /**
- * Rows written once requests still in the server (cut off when the load stopped)
- * are answered and the queue is empty: two equal readings 100 ms apart, queue at 0.
+ * The servers part: the servers in the rounds are started first and stay up for their c=1 and
+ * c=16 single runs and the rounds; the others start one at a time for c=1, 16 and 64. The floor
+ * runs in the rounds only.
  */
-async function settledRows(server: ServerHandle): Promise<number> {
-  let previous = -1;
-  for (let i = 0; i < 50; i++) {
-    const { queueDepth, rowsWritten } = await scrape(server);
-    if (queueDepth === 0 && rowsWritten === previous) return rowsWritten;
-    previous = rowsWritten;
-    await sleep(100);
-  }
-  return previous;
+async function benchServers(
+  all: Scenario[],
+): Promise<{ servers: ServerResult[]; rounds: RoundsResult }> {
+  const inRounds = all.filter((scenario) => roundIds.includes(scenario.id));
+  return withServers(bench, inRounds, async (running) => {
+    const servers: ServerResult[] = [];
+    for (const scenario of all) {
+      if (scenario.kind === 'floor') continue;
+      const up = running.find((candidate) => candidate.scenario.id === scenario.id);
+      if (up) {
+        progress(`${scenario.label}: single runs`);
+        servers.push(await singleRuns(scenario, up.server, CONNECTIONS_BESIDE_ROUNDS));
+      } else {
+        servers.push(
+          await withServer(bench, scenario, (server) => singleRuns(scenario, server, CONNECTIONS)),
+        );
+      }
+    }
+    return { servers, rounds: await runRounds(bench, running, rounds) };
+  });
 }
 
-function loadProblems(load: LoadResult): string[] {
-  return load.errors > 0 || load.timeouts > 0 || load.non2xx > 0
-    ? [`${load.non2xx} non-2xx, ${load.errors} errors, ${load.timeouts} timeouts`]
-    : [];
-}
-
-async function measure(scenario: Scenario, server: ServerHandle, connections: number) {
-  const modelgate = !scenario.bare;
-  let rssMax = rssBytes(server.pid) ?? 0;
-  let queueDepthMax = 0;
-  const rowsBefore = modelgate ? await settledRows(server) : 0;
-  const cpuBefore = cpuSeconds(server.pid) ?? Number.NaN;
-  const load = await sampleDuring(
-    drive(server.url + scenario.path, connections, durationS, scenario.body),
-    SAMPLE_MS,
-    async () => {
-      rssMax = Math.max(rssMax, rssBytes(server.pid) ?? 0);
-      if (modelgate) queueDepthMax = Math.max(queueDepthMax, (await scrape(server)).queueDepth);
-    },
+/** Every problem of a set of runs, named by server and by `where` the run was. */
+const runProblems = (servers: ServerResult[], where: (run: ServerRun, index: number) => string) =>
+  servers.flatMap((server) =>
+    server.runs.flatMap((run, index) =>
+      run.problem ? [`${server.label} ${where(run, index)}: ${run.problem}`] : [],
+    ),
   );
-  rssMax = Math.max(rssMax, rssBytes(server.pid) ?? 0);
-  const cpuUsed = (cpuSeconds(server.pid) ?? Number.NaN) - cpuBefore;
-
-  const problems = loadProblems(load);
-  let rowsWritten: number | null = null;
-  if (modelgate) {
-    rowsWritten = (await settledRows(server)) - rowsBefore;
-    // Requests cut off when the load stops are still answered (and logged) by the server.
-    if (rowsWritten < load.ok2xx || rowsWritten > load.sent) {
-      problems.push(
-        `rows logged ${rowsWritten} ≠ 2xx ${load.ok2xx} (requests sent ≤ ${load.sent}; expected 2xx ≤ rows ≤ sent)`,
-      );
-    }
-  }
-  const run: ServerRun = {
-    ...load,
-    rssMaxMb: rssMax / MB,
-    cpuUsPerRequest: (cpuUsed * 1e6) / Math.max(1, load.ok2xx),
-    queueDepthMax: modelgate ? queueDepthMax : null,
-    rowsWritten,
-    problem: problems.length > 0 ? problems.join('; ') : null,
-  };
-  return run;
-}
-
-async function withServer<T>(
-  scenario: Scenario,
-  work: (server: ServerHandle) => Promise<T>,
-): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'modelgate-bench-'));
-  const env = scenario.bare
-    ? { ...scenario.env }
-    : { ...scenario.env, MODELGATE_DB: join(dir, 'bench.db') };
-  progress(`starting ${scenario.label}`);
-  const server = await startServer({
-    name: scenario.label,
-    script: scenario.script,
-    env,
-    ...(scenario.bare ? {} : { readyPath: '/v2/health/ready' }),
-  });
-  try {
-    const warm = await drive(server.url + scenario.path, 16, 1, scenario.body);
-    if (warm.ok2xx === 0 || warm.non2xx > 0 || warm.errors > 0) {
-      throw new Error(
-        `${scenario.label}: warm-up failed (${warm.ok2xx} ok, ${warm.non2xx} non-2xx, ${warm.errors} errors)`,
-      );
-    }
-    return await work(server);
-  } finally {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function benchServer(scenario: Scenario): Promise<ServerResult> {
-  return withServer(scenario, async (server) => {
-    const runs: ServerRun[] = [];
-    for (const connections of CONNECTIONS) {
-      const run = await measure(scenario, server, connections);
-      progress(
-        `  c=${String(connections).padStart(2)}  ${run.rps.toFixed(0).padStart(6)} req/s  p50 ${run.p50Ms.toFixed(2)} ms  p99 ${run.p99Ms.toFixed(2)} ms  CPU ${run.cpuUsPerRequest.toFixed(0)} µs/req  RSS ${run.rssMaxMb?.toFixed(0)} MB`,
-      );
-      if (run.problem) progress(`  !!! ${scenario.label} c=${connections}: ${run.problem}`);
-      runs.push(run);
-    }
-    return {
-      id: scenario.id,
-      model: scenario.model,
-      bare: scenario.bare,
-      label: scenario.label,
-      env: scenario.env,
-      runs,
-    };
-  });
-}
 
 function cpuModel(): string {
   try {
@@ -223,6 +169,43 @@ function cores(): number {
     return Number(execFileSync('nproc', { encoding: 'utf8' }).trim());
   } catch {
     return availableParallelism();
+  }
+}
+
+/** --only ratios: the c=64 rounds alone, their table and the req/s targets. */
+async function onlyRatios(): Promise<void> {
+  buildDist();
+  progress(`load generator: ${loadGenerator}`);
+  const heavyModelsDir = mkdtempSync(join(tmpdir(), 'modelgate-heavy-'));
+  try {
+    // The heavy model is generated only when it is served.
+    const heavyVersionDir = args['heavy-rounds']
+      ? writeHeavyModel(heavyModelsDir)
+      : join(heavyModelsDir, 'heavy', 'v1');
+    const inRounds = scenarios(heavyModelsDir, heavyVersionDir).filter((scenario) =>
+      roundIds.includes(scenario.id),
+    );
+    const result = await withServers(bench, inRounds, (running) =>
+      runRounds(bench, running, rounds),
+    );
+    const problems = runProblems(result.servers, (_, index) => `round ${index + 1}`);
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    } else {
+      const lines = [
+        '',
+        `load from ${loadGenerator} · load average ${(loadavg()[0] ?? 0).toFixed(1)}`,
+        ...roundsReport(result, false),
+        '',
+        'targets:',
+        ...ratioTargets([], result).map((target) => targetLine(target, false)),
+        ...problems.map((problem) => `!!! ${problem}`),
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    if (problems.length > 0) process.exitCode = 1;
+  } finally {
+    rmSync(heavyModelsDir, { recursive: true, force: true });
   }
 }
 
@@ -243,7 +226,9 @@ async function main(): Promise<void> {
         (scenario) => scenario.id === 'iris/batch-on',
       );
       if (!iris) throw new Error('no iris/batch-on scenario');
-      const protocols = await withServer(iris, (server) => compareProtocols(server, durationS));
+      const protocols = await withServer(bench, iris, (server) =>
+        compareProtocols(server, durationS),
+      );
       process.stdout.write(`${protocolsLine(protocols)}\n`);
     } finally {
       rmSync(heavyModelsDir, { recursive: true, force: true });
@@ -279,9 +264,13 @@ async function main(): Promise<void> {
       process.stdout.write(`${line}\n`);
     return;
   }
+  if (args.only === 'ratios') {
+    await onlyRatios();
+    return;
+  }
   if (args.only !== undefined) {
     throw new Error(
-      `--only: "${args.only}" is not cache, export, protocols, drift, partitions, replay or log-writer`,
+      `--only: "${args.only}" is not cache, export, protocols, drift, partitions, replay, log-writer or ratios`,
     );
   }
   buildDist();
@@ -291,13 +280,12 @@ async function main(): Promise<void> {
   try {
     const heavyVersionDir = writeHeavyModel(heavyModelsDir);
     const all = scenarios(heavyModelsDir, heavyVersionDir);
-    const servers: ServerResult[] = [];
-    for (const scenario of all) servers.push(await benchServer(scenario));
+    const { servers, rounds: roundsResult } = await benchServers(all);
 
     progress('50 flips under c=64 load on iris');
     const irisDefaults = all.find((scenario) => scenario.id === 'iris/batch-on');
     if (!irisDefaults) throw new Error('no iris/batch-on scenario');
-    const flips = await withServer(irisDefaults, (server) =>
+    const flips = await withServer(bench, irisDefaults, (server) =>
       benchFlips(server.url, drive, irisDefaults.body, durationS),
     );
     progress(
@@ -305,7 +293,7 @@ async function main(): Promise<void> {
     );
 
     progress('Open Inference Protocol at c=64 on iris: REST, then gRPC');
-    const protocols = await withServer(irisDefaults, (server) =>
+    const protocols = await withServer(bench, irisDefaults, (server) =>
       compareProtocols(server, durationS),
     );
     progress(`  ${protocolsLine(protocols)}`);
@@ -322,11 +310,10 @@ async function main(): Promise<void> {
       compare.lines.push(...(await benchPostgres(args['pg-url'] as string)), ...cacheLines);
     }
 
-    const problems = servers.flatMap((server) =>
-      server.runs.flatMap((run) =>
-        run.problem ? [`${server.label} c=${run.connections}: ${run.problem}`] : [],
-      ),
-    );
+    const problems = [
+      ...runProblems(servers, (run) => `c=${run.connections}`),
+      ...runProblems(roundsResult.servers, (_, index) => `c=64 round ${index + 1}`),
+    ];
     for (const [name, load] of [
       ['flips: steady before', flips.steady],
       ['flips: steady after', flips.steadyAfter],
@@ -350,15 +337,16 @@ async function main(): Promise<void> {
         platform: `${process.platform} ${process.arch}`,
       },
       loadAverage: { start: loadStart, end: loadavg()[0] ?? 0 },
-      command: `npm run bench -- --duration ${durationS}${args['servers-only'] ? ' --servers-only' : ''}`,
+      command: `npm run bench -- --duration ${durationS} --rounds ${rounds}${args['heavy-rounds'] ? ' --heavy-rounds' : ''}${args['servers-only'] ? ' --servers-only' : ''}`,
       loadGenerator,
       durationS,
       servers,
+      rounds: roundsResult,
       flips,
       protocols,
       logWriter,
       compare,
-      targets: evaluateTargets(servers, flips, logWriter),
+      targets: evaluateTargets(servers, roundsResult, flips, logWriter),
       problems,
     };
 

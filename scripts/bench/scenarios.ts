@@ -1,20 +1,27 @@
 /**
  * What the bench serves: the bare Hono + ONNX Runtime handler and modelgate, on iris (~12 µs a
  * run: measures HTTP, routing and the log) and on the heavy model (~0.5 ms a run: measures
- * inference), each driven at the same concurrencies in one run.
+ * inference), each driven at the same concurrencies in one run; and Hono alone without a model,
+ * the HTTP floor, in the c=64 rounds.
  */
 import { heavyBody } from './heavy-model.js';
 import { IRIS_BODY } from './load.js';
 
 export type ModelKey = 'iris' | 'heavy';
 
+/**
+ * `bare`: the Hono + ONNX Runtime handler every other server of the same model is compared with.
+ * `floor`: Hono alone, reading the body and answering fixed JSON (no model), in the c=64 rounds
+ * only, to show how much of a request's CPU is HTTP itself. `modelgate`: the gateway.
+ */
+export type ServerKind = 'bare' | 'floor' | 'modelgate';
+
 export interface Scenario {
   /** Unique in a run, e.g. "heavy/modelgate". */
   id: string;
   model: ModelKey;
   label: string;
-  /** The bare handler every other server of the same model is compared with. */
-  bare: boolean;
+  kind: ServerKind;
   script: string;
   path: string;
   body: string;
@@ -43,10 +50,20 @@ export function scenarios(heavyModelsDir: string, heavyVersionDir: string): Scen
   const heavy = heavyBody();
   return [
     {
+      id: 'iris/floor',
+      model: 'iris',
+      label: 'hono floor (no model)',
+      kind: 'floor',
+      script: 'scripts/bench/floor-server.ts',
+      path: '/predict',
+      body: IRIS_BODY,
+      env: {},
+    },
+    {
       id: 'iris/bare',
       model: 'iris',
       label: 'iris · bare hono+ort',
-      bare: true,
+      kind: 'bare',
       script: 'scripts/bench/bare-server.ts',
       path: '/predict',
       body: IRIS_BODY,
@@ -56,7 +73,7 @@ export function scenarios(heavyModelsDir: string, heavyVersionDir: string): Scen
       id: 'iris/batch-off',
       model: 'iris',
       label: 'iris · modelgate batch off',
-      bare: false,
+      kind: 'modelgate',
       script: MODELGATE_SCRIPT,
       path: '/predict/iris',
       body: IRIS_BODY,
@@ -66,7 +83,7 @@ export function scenarios(heavyModelsDir: string, heavyVersionDir: string): Scen
       id: 'iris/batch-on',
       model: 'iris',
       label: 'iris · modelgate (defaults)',
-      bare: false,
+      kind: 'modelgate',
       script: MODELGATE_SCRIPT,
       path: '/predict/iris',
       body: IRIS_BODY,
@@ -76,7 +93,7 @@ export function scenarios(heavyModelsDir: string, heavyVersionDir: string): Scen
       id: 'heavy/bare',
       model: 'heavy',
       label: 'heavy · bare hono+ort',
-      bare: true,
+      kind: 'bare',
       script: 'scripts/bench/bare-server.ts',
       path: '/predict',
       body: heavy,
@@ -86,7 +103,7 @@ export function scenarios(heavyModelsDir: string, heavyVersionDir: string): Scen
       id: 'heavy/inline',
       model: 'heavy',
       label: 'heavy · modelgate worker off',
-      bare: false,
+      kind: 'modelgate',
       script: MODELGATE_SCRIPT,
       path: '/predict/heavy',
       body: heavy,
@@ -101,7 +118,7 @@ export function scenarios(heavyModelsDir: string, heavyVersionDir: string): Scen
       id: 'heavy/intra-op-2',
       model: 'heavy',
       label: 'heavy · modelgate inline, 2 intra-op threads',
-      bare: false,
+      kind: 'modelgate',
       script: MODELGATE_SCRIPT,
       path: '/predict/heavy',
       body: heavy,
@@ -115,7 +132,7 @@ export function scenarios(heavyModelsDir: string, heavyVersionDir: string): Scen
       id: 'heavy/modelgate',
       model: 'heavy',
       label: 'heavy · modelgate (defaults)',
-      bare: false,
+      kind: 'modelgate',
       script: MODELGATE_SCRIPT,
       path: '/predict/heavy',
       body: heavy,
@@ -123,3 +140,12 @@ export function scenarios(heavyModelsDir: string, heavyVersionDir: string): Scen
     },
   ];
 }
+
+/**
+ * The c=64 comparisons run as interleaved rounds (run.ts): the iris targets sit near their lines,
+ * so the machine's drift between runs minutes apart would decide them. The heavy model joins
+ * with --heavy-rounds: its target is far from its line, and two more servers per round cost
+ * 2 × rounds × duration seconds.
+ */
+export const IRIS_ROUND_IDS = ['iris/floor', 'iris/bare', 'iris/batch-off', 'iris/batch-on'];
+export const HEAVY_ROUND_IDS = ['heavy/bare', 'heavy/modelgate'];

@@ -1,0 +1,222 @@
+import { describe, expect, it } from 'vitest';
+import type { FlipResult } from '../scripts/bench/flips.js';
+import type { LoadResult } from '../scripts/bench/load.js';
+import {
+  evaluateTargets,
+  floorLine,
+  ratioTargets,
+  roundsTable,
+  type ServerResult,
+  type ServerRun,
+} from '../scripts/bench/report.js';
+import {
+  floorShares,
+  median,
+  type RoundsResult,
+  rotated,
+  summarizeRounds,
+} from '../scripts/bench/rounds.js';
+import type { ModelKey, ServerKind } from '../scripts/bench/scenarios.js';
+
+const load = (rps: number, p99Ms: number, connections = 64): LoadResult => ({
+  connections,
+  durationS: 10,
+  rps,
+  p50Ms: p99Ms / 4,
+  p99Ms,
+  ok2xx: rps * 10,
+  sent: rps * 10 + connections,
+  non2xx: 0,
+  errors: 0,
+  timeouts: 0,
+});
+
+const run = (
+  rps: number,
+  p99Ms: number,
+  cpu: { user: number; system: number } = { user: 80, system: 20 },
+  extra: Partial<ServerRun> = {},
+): ServerRun => ({
+  ...load(rps, p99Ms),
+  rssMaxMb: 200,
+  cpuUsPerRequest: cpu.user + cpu.system,
+  cpuUserUsPerRequest: cpu.user,
+  cpuSystemUsPerRequest: cpu.system,
+  queueDepthMax: null,
+  rowsWritten: null,
+  problem: null,
+  ...extra,
+});
+
+const server = (
+  id: string,
+  kind: ServerKind,
+  runs: ServerRun[],
+  model: ModelKey = 'iris',
+): ServerResult => ({ id, model, kind, label: id, env: {}, runs });
+
+const roundsOf = (servers: ServerResult[]): RoundsResult => ({
+  connections: 64,
+  durationS: 10,
+  rounds: servers[0]?.runs.length ?? 0,
+  orders: [],
+  servers,
+});
+
+/**
+ * Five rounds on a machine whose speed swings by 2× between rounds. Within each round
+ * defaults/bare is 2.1, 1.9, 2.2, 2.05, 1.3: the median of those is 2.05. The medians of req/s
+ * taken apart (15,600 and 9,000) give 1.73: a ratio across rounds, which the drift decides.
+ */
+const BARE_RPS = [10_000, 5_000, 9_000, 4_000, 12_000];
+const DEFAULTS_RATIOS = [2.1, 1.9, 2.2, 2.05, 1.3];
+const drifting = (p99Ratios = [0.8, 0.9, 1.2, 0.7, 0.95]) =>
+  roundsOf([
+    server(
+      'iris/floor',
+      'floor',
+      BARE_RPS.map((rps) => run(rps * 1.3, 40, { user: 40, system: 10 })),
+    ),
+    server(
+      'iris/bare',
+      'bare',
+      BARE_RPS.map((rps) => run(rps, 50, { user: 90, system: 10 })),
+    ),
+    server(
+      'iris/batch-on',
+      'modelgate',
+      BARE_RPS.map((rps, round) =>
+        run(rps * (DEFAULTS_RATIOS[round] as number), 50 * (p99Ratios[round] as number), {
+          user: 60,
+          system: 20,
+        }),
+      ),
+    ),
+    server(
+      'iris/batch-off',
+      'modelgate',
+      BARE_RPS.map((rps) => run(rps * 1.05, 60)),
+    ),
+  ]);
+
+const flips: FlipResult = {
+  steady: load(10_000, 20),
+  during: load(10_000, 21),
+  steadyAfter: load(10_000, 20),
+  flips: 50,
+  flipsFailed: 0,
+  flipMaxMs: 5,
+};
+
+describe('bench rounds: order, medians and ratios taken within a round', () => {
+  it('rotates the order so every server takes every position once in as many rounds', () => {
+    const servers = ['floor', 'bare', 'off', 'on'];
+    const orders = servers.map((_, round) => rotated(servers, round));
+    expect(orders[0]).toEqual(['floor', 'bare', 'off', 'on']);
+    expect(orders[1]).toEqual(['bare', 'off', 'on', 'floor']);
+    for (let position = 0; position < servers.length; position++) {
+      expect(new Set(orders.map((order) => order[position]))).toEqual(new Set(servers));
+    }
+    expect(rotated(servers, 5)).toEqual(orders[1]);
+    expect(rotated([], 3)).toEqual([]);
+  });
+
+  it('takes the middle value, the mean of the middle two for an even count, NaN if any is NaN', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([5])).toBe(5);
+    expect(median([1, Number.NaN, 2])).toBeNaN();
+    expect(median([])).toBeNaN();
+  });
+
+  it("gives each config the median of each round's ratio to the same round's bare, with min and max", () => {
+    const summaries = summarizeRounds(drifting());
+    const defaults = summaries.find((summary) => summary.id === 'iris/batch-on');
+    const bare = summaries.find((summary) => summary.id === 'iris/bare');
+    expect(defaults?.ratio?.median).toBeCloseTo(2.05, 10);
+    expect(defaults?.ratio?.min).toBeCloseTo(1.3, 10);
+    expect(defaults?.ratio?.max).toBeCloseTo(2.2, 10);
+    // Not the ratio of the medians, which mixes rounds the machine ran at different speeds.
+    expect((defaults?.rps.median ?? 0) / (bare?.rps.median ?? 1)).toBeCloseTo(15_600 / 9_000, 10);
+    expect(defaults?.p99Ratio).toBeCloseTo(0.9, 10);
+    expect(bare?.ratio).toBeNull();
+    expect(bare?.p99Ratio).toBeNull();
+    expect(bare?.rps).toEqual({ median: 9_000, min: 4_000, max: 12_000 });
+    expect(defaults?.cpuUserUsPerRequest).toBe(60);
+    expect(defaults?.cpuSystemUsPerRequest).toBe(20);
+  });
+
+  it('gives the floor its CPU per request as a share of every other server, round by round', () => {
+    const shares = floorShares(drifting());
+    expect(shares.map(({ id, share }) => [id, share.median])).toEqual([
+      ['iris/bare', 0.5],
+      ['iris/batch-on', 50 / 80],
+      ['iris/batch-off', 0.5],
+    ]);
+    expect(floorLine(drifting())).toContain('iris/bare 50 %');
+  });
+
+  it('judges the iris targets on the median per-round ratio, p99 on the median per-round p99 ratio', () => {
+    // A c=64 single run of the same servers (1.00×) does not override the rounds.
+    const single = [
+      server('iris/bare', 'bare', [run(9_000, 50)]),
+      server('iris/batch-on', 'modelgate', [run(9_000, 50)]),
+    ];
+    const targets = ratioTargets(single, drifting());
+    const on = targets.find((target) => target.id === 'iris-on');
+    const off = targets.find((target) => target.id === 'iris-off');
+    // 2.05 ≥ 2.0 passes although the medians taken apart read 1.73×.
+    expect(on?.pass).toBe(true);
+    expect(on?.detail).toContain('median of 5 per-round ratios 2.05× (min 1.30×, max 2.20×)');
+    expect(off?.pass).toBe(false);
+    expect(off?.detail).toContain('1.05×');
+    // The heavy model was in neither the rounds nor the single runs.
+    expect(targets.map((target) => target.id)).toEqual(['iris-on', 'iris-off']);
+
+    // p99 above bare's in three rounds of five: the target misses on p99 alone.
+    const slowTail = ratioTargets([], drifting([1.1, 0.9, 1.2, 1.3, 0.95]));
+    const onSlow = slowTail.find((target) => target.id === 'iris-on');
+    expect(onSlow?.pass).toBe(false);
+    expect(onSlow?.detail).toContain('median per-round p99 ratio 1.10×');
+  });
+
+  it('judges a server outside the rounds on its single c=64 run', () => {
+    const single = [
+      server('heavy/bare', 'bare', [run(1_000, 900)], 'heavy'),
+      server('heavy/modelgate', 'modelgate', [run(6_000, 50)], 'heavy'),
+    ];
+    const heavy = ratioTargets(single, drifting()).find((target) => target.id === 'heavy');
+    expect(heavy?.pass).toBe(true);
+    expect(heavy?.detail).toContain('one run 6.00×');
+  });
+
+  it("counts the rounds' modelgate RSS in the RSS target, not the floor's", () => {
+    const rounds = drifting();
+    const floor = rounds.servers.find((s) => s.kind === 'floor');
+    for (const floorRun of floor?.runs ?? []) floorRun.rssMaxMb = 900;
+    const rss = () => evaluateTargets([], rounds, flips, null).find((t) => t.id === 'rss');
+    expect(rss()?.pass).toBe(true);
+    const off = rounds.servers.find((s) => s.id === 'iris/batch-off');
+    if (off?.runs[2]) off.runs[2].rssMaxMb = 310;
+    expect(rss()?.pass).toBe(false);
+    expect(rss()?.detail).toContain('max 310 MB');
+  });
+
+  it("shows '–' for CPU where there is no /proc, and the rows logged over all rounds", () => {
+    const noProc = { user: Number.NaN, system: Number.NaN };
+    const rounds = roundsOf([
+      server('iris/bare', 'bare', [run(100, 10, noProc), run(100, 10, noProc)]),
+      server('iris/batch-on', 'modelgate', [
+        run(200, 10, noProc, { rowsWritten: 2_000 }),
+        run(200, 10, noProc, { rowsWritten: 2_001, problem: 'rows logged 2001 ≠ 2xx 2000' }),
+      ]),
+    ]);
+    const rows = roundsTable(rounds, true).split('\n');
+    expect(rows[2]).toBe(
+      '| iris/bare | 100 | 100–100 | 2.50 | 10.00 | – | – | – | – | – | – | – |',
+    );
+    expect(rows[3]).toBe(
+      '| iris/batch-on | 200 | 200–200 | 2.50 | 10.00 | 2.00 | 2.00–2.00 | 1.00 | – | – | – | 4001 (!) |',
+    );
+  });
+});
