@@ -158,6 +158,8 @@ export interface ShadowAgreement {
   sequential: SequentialInterval | null;
   /** Both versions' accuracy on the same requests; null without labelled feedback. */
   paired: PairedAccuracy | null;
+  /** A regressor's: both versions' errors on the same requests; null without feedback values. */
+  pairedError: PairedErrors | null;
 }
 
 /**
@@ -178,6 +180,36 @@ export interface PairedAccuracy {
   /** McNemar's exact test (two-sided). */
   pValue: number;
   significant: boolean;
+}
+
+/**
+ * A regressor's errors, served and shadow, on exactly the mirrored requests whose served
+ * prediction received a numeric feedback value y: each version's MAE and RMSE, and the
+ * mean per-request differences shadow − served of absolute errors (|shadow − y| − |served
+ * − y|, which is shadow MAE − served MAE) and of squared errors (shadow MSE − served MSE);
+ * negative means the shadow is closer. Intervals as for a version's `error`: the 95 %
+ * normal-approximation interval (read once) and the 95 % asymptotic confidence sequence
+ * (read as often as you like), of the per-request differences, so the between-requests
+ * noise both versions share cancels. Both null below two pairs, or while every pair has
+ * shown the same difference (no spread: the interval would be a point, read as certainty).
+ */
+export interface PairedErrors {
+  /** Pairs with a feedback value. */
+  n: number;
+  servedMae: number;
+  shadowMae: number;
+  servedRmse: number;
+  shadowRmse: number;
+  /** shadow MAE − served MAE. */
+  maeDifference: number;
+  /** shadow MSE − served MSE. */
+  mseDifference: number;
+  maeDifferenceInterval: { low: number; high: number } | null;
+  mseDifferenceInterval: { low: number; high: number } | null;
+  sequential: {
+    maeDifference: SequentialInterval | null;
+    mseDifference: SequentialInterval | null;
+  };
 }
 
 export interface SampleRatioReport {
@@ -443,7 +475,43 @@ function shadowAgreement(rows: CompareRows, keep: (version: string) => boolean):
       agreement: wilsonInterval(row.same, row.pairs),
       sequential: row.pairs === 0 ? null : accuracySequence(row.same, row.pairs),
       paired: pairedAccuracy(row),
+      pairedError: pairedErrors(row),
     }));
+}
+
+function pairedErrors(row: CompareRows['shadowPairs'][number]): PairedErrors | null {
+  const n = row.valued;
+  if (n <= 0) return null;
+  const absolute = meanDifference(n, row.absDiffSum, row.absDiffSqSum, row.absDiffRange);
+  const squared = meanDifference(n, row.sqDiffSum, row.sqDiffSqSum, row.sqDiffRange);
+  return {
+    n,
+    servedMae: row.servedAbsSum / n,
+    // Σ|shadow error| = Σ|served error| + Σd, and likewise for squares.
+    shadowMae: (row.servedAbsSum + row.absDiffSum) / n,
+    servedRmse: Math.sqrt(row.servedSqSum / n),
+    shadowRmse: Math.sqrt(Math.max(0, row.servedSqSum + row.sqDiffSum) / n),
+    maeDifference: absolute.mean,
+    mseDifference: squared.mean,
+    maeDifferenceInterval: absolute.interval,
+    mseDifferenceInterval: squared.interval,
+    sequential: { maeDifference: absolute.sequential, mseDifference: squared.sequential },
+  };
+}
+
+/** The mean of n per-pair differences from Σd and Σd², with both intervals when d varies. */
+function meanDifference(n: number, sum: number, squares: number, range: number) {
+  const mean = sum / n;
+  // One-pass sums: rounding may leave a hair below 0 where the spread is nil.
+  const variance = n < 2 ? 0 : Math.max(0, (squares - sum * mean) / (n - 1));
+  if (!(range > 0 && variance > 0)) return { mean, interval: null, sequential: null };
+  const sample = { n, mean, variance };
+  const fixed = meanInterval(sample);
+  return {
+    mean,
+    interval: fixed && { low: fixed.low, high: fixed.high },
+    sequential: meanValueSequence(sample),
+  };
 }
 
 function pairedAccuracy(row: CompareRows['shadowPairs'][number]): PairedAccuracy | null {

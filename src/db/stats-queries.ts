@@ -58,7 +58,10 @@ export interface CompareRows {
   splitChangedAt: number | null;
   /** Requests the split decided (route split or flag) from max(since, splitChangedAt). */
   splitRouted: Array<{ version: string; n: number }>;
-  /** Served and shadow prediction pairs where both succeeded, and how many agreed on the label. */
+  /**
+   * Served and shadow prediction pairs where both succeeded, and how many agreed on the label.
+   * A classifier's pairs are judged on feedback labels, a regressor's on feedback values.
+   */
   shadowPairs: Array<{
     served: string;
     shadow: string;
@@ -73,6 +76,22 @@ export interface CompareRows {
     shadowRight: number;
     servedOnly: number;
     shadowOnly: number;
+    /**
+     * Of the pairs where both rows carry a regressor's value (a score, no label) and the
+     * served one has a numeric feedback value y: how many, and sums over them of the served
+     * version's absolute and squared error, of d = |shadow − y| − |served − y| and d², and
+     * of d = (shadow − y)² − (served − y)² and d²; each d's range (max − min: 0 exactly when
+     * every pair gives the same d). All 0 without such pairs.
+     */
+    valued: number;
+    servedAbsSum: number;
+    servedSqSum: number;
+    absDiffSum: number;
+    absDiffSqSum: number;
+    absDiffRange: number;
+    sqDiffSum: number;
+    sqDiffSqSum: number;
+    sqDiffRange: number;
   }>;
 }
 
@@ -91,3 +110,11 @@ export const MINUTE_MS = 60_000;
 
 /** The event actions after which the sample-ratio test starts counting again. */
 export const SPLIT_CHANGING_ACTIONS = ['split', 'source', 'rollout_start', 'rollout_step'] as const;
+
+/**
+ * Both dialects' test of a regressor's shadow pair (shadow row s, served row p, the served
+ * row's feedback f) judged on a feedback value: both rows carry a value and no label, and
+ * the feedback has a value.
+ */
+export const VALUED_SHADOW_PAIR = `(f.value IS NOT NULL AND p.label IS NULL AND s.label IS NULL
+  AND p.score IS NOT NULL AND s.score IS NOT NULL)`;

@@ -351,6 +351,23 @@ const shadowAgreement = z.looseObject({
       significant: z.boolean(),
     })
     .nullable(),
+  pairedError: z
+    .looseObject({
+      n: z.number(),
+      servedMae: z.number(),
+      shadowMae: z.number(),
+      servedRmse: z.number(),
+      shadowRmse: z.number(),
+      maeDifference: z.number(),
+      mseDifference: z.number(),
+      maeDifferenceInterval: interval.nullable(),
+      mseDifferenceInterval: interval.nullable(),
+      sequential: z.looseObject({
+        maeDifference: interval.nullable(),
+        mseDifference: interval.nullable(),
+      }),
+    })
+    .nullable(),
 });
 
 const featureDrift = z.looseObject({

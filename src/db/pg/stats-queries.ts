@@ -11,6 +11,7 @@ import {
   MINUTE_MS,
   SPLIT_CHANGING_ACTIONS,
   type StatsQueries,
+  VALUED_SHADOW_PAIR,
 } from '../stats-queries.js';
 import { whileReachable } from './errors.js';
 
@@ -76,20 +77,44 @@ const VALUE_ERRORS = `WITH e AS (
 const SPLIT_CHANGED_AT = `SELECT max(ts)::float8 AS ts FROM deployment_events
   WHERE model = $1 AND ts < $2
   AND action IN (${SPLIT_CHANGING_ACTIONS.map((a) => `'${a}'`).join(', ')})`;
-const SHADOW_PAIRS = `SELECT p.version AS served, s.version AS shadow, count(*)::int AS pairs,
-    coalesce(sum(CASE WHEN p.label = s.label THEN 1 ELSE 0 END), 0)::int AS same,
-    count(f.label)::int AS labelled,
-    coalesce(sum(CASE WHEN p.label = f.label THEN 1 ELSE 0 END), 0)::int AS "servedRight",
-    coalesce(sum(CASE WHEN s.label = f.label THEN 1 ELSE 0 END), 0)::int AS "shadowRight",
-    coalesce(sum(CASE WHEN p.label = f.label AND s.label IS DISTINCT FROM f.label THEN 1 ELSE 0 END), 0)::int
-      AS "servedOnly",
-    coalesce(sum(CASE WHEN s.label = f.label AND p.label IS DISTINCT FROM f.label THEN 1 ELSE 0 END), 0)::int
-      AS "shadowOnly"
-  FROM predictions s JOIN predictions p ON p.id = s.shadow_of
-  LEFT JOIN feedback f ON f.prediction_id = p.id AND f.label IS NOT NULL
-  WHERE s.model = $1 AND s.ts >= $2 AND s.ts < $3 AND s.shadow_of IS NOT NULL
-    AND s.status = 'ok' AND p.status = 'ok'
-  GROUP BY p.version, s.version`;
+// The same pairs and one-pass sums as SQLite's (sqlite/stats-queries.ts), in one statement for
+// every model (the plan is the same: parallel hash joins, hash aggregate). The FILTERs keep a
+// classifier's rows from computing errors: +10 % on its 300,000 pairs, not +19 % as with
+// CASE in every sum (medians of 10, this 2-core machine).
+const SHADOW_PAIRS = `WITH e AS (
+    SELECT p.version AS served, s.version AS shadow,
+      p.label AS "servedLabel", s.label AS "shadowLabel", f.label AS truth,
+      ${VALUED_SHADOW_PAIR} AS valued,
+      p.score - f.value AS "servedError", s.score - f.value AS "shadowError"
+    FROM predictions s JOIN predictions p ON p.id = s.shadow_of
+    LEFT JOIN feedback f ON f.prediction_id = p.id
+    WHERE s.model = $1 AND s.ts >= $2 AND s.ts < $3 AND s.shadow_of IS NOT NULL
+      AND s.status = 'ok' AND p.status = 'ok'),
+  d AS (
+    SELECT *, abs("shadowError") - abs("servedError") AS "absDiff",
+      "shadowError" * "shadowError" - "servedError" * "servedError" AS "sqDiff"
+    FROM e)
+  SELECT served, shadow, count(*)::int AS pairs,
+    coalesce(sum(CASE WHEN "servedLabel" = "shadowLabel" THEN 1 ELSE 0 END), 0)::int AS same,
+    count(truth)::int AS labelled,
+    coalesce(sum(CASE WHEN "servedLabel" = truth THEN 1 ELSE 0 END), 0)::int AS "servedRight",
+    coalesce(sum(CASE WHEN "shadowLabel" = truth THEN 1 ELSE 0 END), 0)::int AS "shadowRight",
+    coalesce(sum(CASE WHEN "servedLabel" = truth AND "shadowLabel" IS DISTINCT FROM truth
+      THEN 1 ELSE 0 END), 0)::int AS "servedOnly",
+    coalesce(sum(CASE WHEN "shadowLabel" = truth AND "servedLabel" IS DISTINCT FROM truth
+      THEN 1 ELSE 0 END), 0)::int AS "shadowOnly",
+    (count(*) FILTER (WHERE valued))::int AS valued,
+    coalesce(sum(abs("servedError")) FILTER (WHERE valued), 0)::float8 AS "servedAbsSum",
+    coalesce(sum("servedError" * "servedError") FILTER (WHERE valued), 0)::float8 AS "servedSqSum",
+    coalesce(sum("absDiff") FILTER (WHERE valued), 0)::float8 AS "absDiffSum",
+    coalesce(sum("absDiff" * "absDiff") FILTER (WHERE valued), 0)::float8 AS "absDiffSqSum",
+    coalesce(max("absDiff") FILTER (WHERE valued) - min("absDiff") FILTER (WHERE valued), 0)::float8
+      AS "absDiffRange",
+    coalesce(sum("sqDiff") FILTER (WHERE valued), 0)::float8 AS "sqDiffSum",
+    coalesce(sum("sqDiff" * "sqDiff") FILTER (WHERE valued), 0)::float8 AS "sqDiffSqSum",
+    coalesce(max("sqDiff") FILTER (WHERE valued) - min("sqDiff") FILTER (WHERE valued), 0)::float8
+      AS "sqDiffRange"
+  FROM d GROUP BY served, shadow`;
 // ts and the divisor are bigints, so / is integer division: floor for the positive ts here.
 const TRAFFIC = `SELECT version, (ts / ${MINUTE_MS})::float8 AS minute, count(*)::int AS n
   FROM predictions WHERE model = $1 AND shadow_of IS NULL AND ts >= $2 AND ts < $3

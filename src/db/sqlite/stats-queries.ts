@@ -15,9 +15,24 @@ import {
   MINUTE_MS,
   SPLIT_CHANGING_ACTIONS,
   type StatsQueries,
+  VALUED_SHADOW_PAIR,
 } from '../stats-queries.js';
 
 const SERVED = 'model = @model AND ts >= @since AND ts < @until AND shadow_of IS NULL';
+
+type LabelledShadowPair = Omit<CompareRows['shadowPairs'][number], keyof typeof NO_VALUED_PAIRS>;
+/** A classifier's shadow pairs: none judged on a feedback value. */
+const NO_VALUED_PAIRS = {
+  valued: 0,
+  servedAbsSum: 0,
+  servedSqSum: 0,
+  absDiffSum: 0,
+  absDiffSqSum: 0,
+  absDiffRange: 0,
+  sqDiffSum: 0,
+  sqDiffSqSum: 0,
+  sqDiffRange: 0,
+} satisfies Partial<CompareRows['shadowPairs'][number]>;
 
 /**
  * Rows of the (model, ts) index a replay's count walks before it yields: a few ms each.
@@ -100,20 +115,56 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
     `SELECT max(ts) AS ts FROM deployment_events WHERE model = @model AND ts < @until
      AND action IN (${SPLIT_CHANGING_ACTIONS.map((a) => `'${a}'`).join(', ')})`,
   );
-  // The partial index predictions_shadows holds only shadow rows.
+  // The partial index predictions_shadows holds only shadow rows; each finds its served row
+  // and that row's feedback by primary key.
+  const shadowPairRows = `FROM predictions s JOIN predictions p ON p.id = s.shadow_of
+       LEFT JOIN feedback f ON f.prediction_id = p.id
+       WHERE s.model = @model AND s.ts >= @since AND s.ts < @until AND s.shadow_of IS NOT NULL
+         AND s.status = 'ok' AND p.status = 'ok'`;
+  const labelAgreement = `count(*) AS pairs,
+            coalesce(sum(servedLabel = shadowLabel), 0) AS same,
+            count(truth) AS labelled,
+            coalesce(sum(servedLabel = truth), 0) AS servedRight,
+            coalesce(sum(shadowLabel = truth), 0) AS shadowRight,
+            coalesce(sum(servedLabel = truth AND shadowLabel IS NOT truth), 0) AS servedOnly,
+            coalesce(sum(shadowLabel = truth AND servedLabel IS NOT truth), 0) AS shadowOnly`;
   const shadowPairs = sqlite.prepare(
-    `SELECT p.version AS served, s.version AS shadow, count(*) AS pairs,
-            coalesce(sum(p.label = s.label), 0) AS same,
-            count(f.label) AS labelled,
-            coalesce(sum(p.label = f.label), 0) AS servedRight,
-            coalesce(sum(s.label = f.label), 0) AS shadowRight,
-            coalesce(sum(p.label = f.label AND s.label IS NOT f.label), 0) AS servedOnly,
-            coalesce(sum(s.label = f.label AND p.label IS NOT f.label), 0) AS shadowOnly
-     FROM predictions s JOIN predictions p ON p.id = s.shadow_of
-     LEFT JOIN feedback f ON f.prediction_id = p.id AND f.label IS NOT NULL
-     WHERE s.model = @model AND s.ts >= @since AND s.ts < @until AND s.shadow_of IS NOT NULL
-       AND s.status = 'ok' AND p.status = 'ok'
-     GROUP BY p.version, s.version`,
+    `WITH e AS (
+       SELECT p.version AS served, s.version AS shadow,
+              p.label AS servedLabel, s.label AS shadowLabel, f.label AS truth
+       ${shadowPairRows})
+     SELECT served, shadow, ${labelAgreement} FROM e GROUP BY served, shadow`,
+  );
+  // A regressor's pairs also sum their errors: n, Σd, Σd² in one pass (they cancel only when
+  // the mean difference dwarfs its spread). LIMIT -1 keeps e from being flattened into the
+  // aggregate (SQLite's rule), so each pair's errors are computed once rather than once for
+  // every aggregate using them: 0.6 s of CPU instead of 1.1 s over 300,000 pairs, half with
+  // feedback (0.43 s without the sums).
+  const shadowPairsWithErrors = sqlite.prepare(
+    `WITH e AS (
+       SELECT p.version AS served, s.version AS shadow,
+              p.label AS servedLabel, s.label AS shadowLabel, f.label AS truth,
+              ${VALUED_SHADOW_PAIR} AS valued,
+              p.score - f.value AS servedError, s.score - f.value AS shadowError
+       ${shadowPairRows}
+       LIMIT -1),
+     d AS (
+       SELECT *, abs(shadowError) - abs(servedError) AS absDiff,
+              shadowError * shadowError - servedError * servedError AS sqDiff
+       FROM e)
+     SELECT served, shadow, ${labelAgreement},
+            count(*) FILTER (WHERE valued) AS valued,
+            coalesce(sum(abs(servedError)) FILTER (WHERE valued), 0) AS servedAbsSum,
+            coalesce(sum(servedError * servedError) FILTER (WHERE valued), 0) AS servedSqSum,
+            coalesce(sum(absDiff) FILTER (WHERE valued), 0) AS absDiffSum,
+            coalesce(sum(absDiff * absDiff) FILTER (WHERE valued), 0) AS absDiffSqSum,
+            coalesce(max(absDiff) FILTER (WHERE valued) - min(absDiff) FILTER (WHERE valued), 0)
+              AS absDiffRange,
+            coalesce(sum(sqDiff) FILTER (WHERE valued), 0) AS sqDiffSum,
+            coalesce(sum(sqDiff * sqDiff) FILTER (WHERE valued), 0) AS sqDiffSqSum,
+            coalesce(max(sqDiff) FILTER (WHERE valued) - min(sqDiff) FILTER (WHERE valued), 0)
+              AS sqDiffRange
+     FROM d GROUP BY served, shadow`,
   );
   // predictions_model_ts in its own order: one index range, no sort; LIMIT -1 is no limit.
   const servedRows = sqlite.prepare(
@@ -194,15 +245,23 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
         until: request.until,
       };
       const groups = grouped.all({ ...query, from }) as CompareGroup[];
+      const predicted = predictedValues.all(query) as CompareRows['predictedValues'];
       return {
         ...foldCompareGroups(groups),
         latencyBuckets: latencyBuckets(query),
         feedback: feedback.all(query) as CompareRows['feedback'],
         feedbackValues: feedbackValues.all(query) as CompareRows['feedbackValues'],
-        predictedValues: predictedValues.all(query) as CompareRows['predictedValues'],
+        predictedValues: predicted,
         valueErrors: valueErrors.all(query) as CompareRows['valueErrors'],
         splitChangedAt: changed,
-        shadowPairs: shadowPairs.all(query) as CompareRows['shadowPairs'],
+        // Only a window with a regressor's rows pays for the error sums.
+        shadowPairs:
+          predicted.length > 0
+            ? (shadowPairsWithErrors.all(query) as CompareRows['shadowPairs'])
+            : (shadowPairs.all(query) as LabelledShadowPair[]).map((pair) => ({
+                ...pair,
+                ...NO_VALUED_PAIRS,
+              })),
       };
     },
     async servedRows(range, limit) {
