@@ -96,6 +96,8 @@ describe('paired shadow comparison in /compare', () => {
     expect(pair).toMatchObject({ served: 'v1', shadow: 'v2', pairs: 200 });
     const paired = present(pair?.paired, 'paired figures');
     expect(paired).toMatchObject(expected);
+    // A classifier's pairs are judged on labels: no paired errors.
+    expect(pair?.pairedError).toBeNull();
     // scipy.stats.binomtest(10, 35, 0.5).pvalue (SciPy 1.17.1).
     expect(paired.pValue).toBeCloseTo(0.016673847800120715, 12);
     // (25 − 10) / 150 = 0.1; its interval is Clopper–Pearson's for θ = 25/35 mapped to

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { significant } from '../src/compare/number-format.js';
 import { runCompareCli, runCompareCliOnPostgres } from './support/compare-cli.js';
 import { treeRegressor, treeRegressorValue, writeVersion } from './support/converter-graphs.js';
+import { asymptoticSequence, normalMeanInterval } from './support/mean-intervals.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-database.js';
 import { present, readCompare, readValuePrediction } from './support/responses.js';
 import { createTestGateway, type TestGateway } from './support/test-gateway.js';
@@ -26,30 +27,6 @@ const truth = (i: number) => [104, 98, 195, 330][i % 4] as number;
 
 const nearestRank = (sorted: number[], p: number) =>
   sorted[Math.ceil((p / 100) * sorted.length) - 1] as number;
-const Z = 1.959963984540054;
-const interval = (xs: number[]) => {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const variance = xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1);
-  const half = Z * Math.sqrt(variance / xs.length);
-  return { mean, low: mean - half, high: mean + half };
-};
-
-/**
- * The 95 % asymptotic confidence sequence of a mean (Waudby-Smith et al. 2024, Theorem
- * 2.2, tuned for n = 1,000), written out here independently of the source.
- */
-const sequence = (xs: number[]) => {
-  const { mean } = interval(xs);
-  const variance = xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1);
-  const la = -2 * Math.log(0.05);
-  const rho2 = (la + Math.log(la + 1)) / 1000;
-  const nr = xs.length * rho2 + 1;
-  const half =
-    Math.sqrt(variance) *
-    Math.sqrt(((2 * nr) / (xs.length ** 2 * rho2)) * Math.log(Math.sqrt(nr) / 0.05));
-  return { low: mean - half, high: mean + half };
-};
-
 describe.each(['sqlite', 'postgresql'] as const)('/compare for regressors (%s)', (storage) => {
   let dir: string;
   let gw: TestGateway;
@@ -98,7 +75,7 @@ describe.each(['sqlite', 'postgresql'] as const)('/compare for regressors (%s)',
       expect(figures.task).toBe('regression');
       const predicted = present(figures.predicted, 'predicted');
       expect(predicted.n).toBe(ROWS.length);
-      expect(predicted.mean).toBeCloseTo(interval(values).mean, 9);
+      expect(predicted.mean).toBeCloseTo(normalMeanInterval(values).mean, 9);
       expect([predicted.p5, predicted.p50, predicted.p95]).toEqual([
         nearestRank(sorted, 5),
         nearestRank(sorted, 50),
@@ -113,8 +90,8 @@ describe.each(['sqlite', 'postgresql'] as const)('/compare for regressors (%s)',
   it('gives MAE and RMSE with 95 % intervals from the numeric feedback', () => {
     for (const version of ['v1', 'v2'] as const) {
       const errors = ROWS.map((row, i) => treeRegressorValue(row, LEAVES[version]) - truth(i));
-      const absolute = interval(errors.map(Math.abs));
-      const squared = interval(errors.map((e) => e * e));
+      const absolute = normalMeanInterval(errors.map(Math.abs));
+      const squared = normalMeanInterval(errors.map((e) => e * e));
       const error = present(versionOf(version).error, 'error');
       expect(error.n).toBe(ROWS.length);
       expect(error.mae).toBeCloseTo(absolute.mean, 9);
@@ -124,8 +101,8 @@ describe.each(['sqlite', 'postgresql'] as const)('/compare for regressors (%s)',
       expect(error.rmseInterval?.low).toBeCloseTo(Math.sqrt(Math.max(0, squared.low)), 9);
       expect(error.rmseInterval?.high).toBeCloseTo(Math.sqrt(squared.high), 9);
       // The always-valid ones (the dashboard shows only these): the RMSE's through the root.
-      const absoluteCs = sequence(errors.map(Math.abs));
-      const squaredCs = sequence(errors.map((e) => e * e));
+      const absoluteCs = asymptoticSequence(errors.map(Math.abs));
+      const squaredCs = asymptoticSequence(errors.map((e) => e * e));
       const { mae, rmse } = error.sequential;
       expect(mae?.low).toBeCloseTo(Math.max(0, absoluteCs.low), 9);
       expect(mae?.high).toBeCloseTo(absoluteCs.high, 9);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { treeRegressor, treeRegressorValue, writeVersion } from './support/converter-graphs.js';
+import { normalMeanInterval } from './support/mean-intervals.js';
 import { waitForReplay } from './support/replay.js';
 import { readReplay, regressorReport } from './support/replay-responses.js';
 import { present, readModels, readValuePrediction } from './support/responses.js';
@@ -19,13 +20,6 @@ const ROWS = [
 /** Feedback: the true value, known for the first 16 rows only. */
 const truth = (i: number) => [104, 98, 195, 330][i % 4] as number;
 const LABELLED = 16;
-const Z = 1.959963984540054;
-function meanInterval(xs: number[]) {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const variance = xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1);
-  const half = Z * Math.sqrt(variance / xs.length);
-  return { estimate: mean, low: mean - half, high: mean + half };
-}
 
 let dir: string;
 let gw: TestGateway;
@@ -103,10 +97,10 @@ describe('replay of a regressor', () => {
       Math.sqrt(mean(candidateErrors.map((e) => e * e))),
       9,
     );
-    const mae = meanInterval(
+    const mae = normalMeanInterval(
       candidateErrors.map((e, i) => Math.abs(e) - Math.abs(servedErrors[i] as number)),
     );
-    const mse = meanInterval(
+    const mse = normalMeanInterval(
       candidateErrors.map((e, i) => e * e - (servedErrors[i] as number) ** 2),
     );
     for (const [given, expected] of [
@@ -114,7 +108,7 @@ describe('replay of a regressor', () => {
       [feedback.mseDifference, mse],
     ] as const) {
       const shown = present(given);
-      expect(shown.estimate).toBeCloseTo(expected.estimate, 9);
+      expect(shown.estimate).toBeCloseTo(expected.mean, 9);
       expect(shown.low).toBeCloseTo(expected.low, 9);
       expect(shown.high).toBeCloseTo(expected.high, 9);
     }

@@ -60,6 +60,36 @@ function regressionTable(report: CompareReport): string[] {
   ];
 }
 
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${significant(x)}`;
+
+const versionTask = (report: CompareReport, version: string) =>
+  report.versions.find((v) => v.version === version)?.task;
+
+/** A regressor's shadow pair on the requests with feedback values: both errors, then the differences. */
+function pairedErrorLines(pair: CompareReport['shadow'][number]): string[] {
+  const e = pair.pairedError;
+  if (!e) return [`  no feedback values on the mirrored requests yet`];
+  const difference = (
+    name: string,
+    estimate: number,
+    fixed: { low: number; high: number } | null,
+    sequential: { low: number; high: number } | null,
+  ) =>
+    `${name} ${signed(estimate)} ` +
+    (fixed && sequential
+      ? `(fixed horizon 95% CI ${signed(fixed.low)} to ${signed(fixed.high)}; always valid 95% CS ${signed(sequential.low)} to ${signed(sequential.high)})`
+      : e.n < 2
+        ? '(no interval below two requests)'
+        : '(no interval: every request has shown the same difference)');
+  return [
+    `  on the same ${e.n} requests with feedback values: MAE ${pair.served} ${significant(e.servedMae)}, ${pair.shadow} ${significant(e.shadowMae)}; ` +
+      `RMSE ${pair.served} ${significant(e.servedRmse)}, ${pair.shadow} ${significant(e.shadowRmse)}`,
+    `  ${pair.shadow} − ${pair.served}: ` +
+      `${difference('MAE', e.maeDifference, e.maeDifferenceInterval, e.sequential.maeDifference)}, ` +
+      `${difference('MSE', e.mseDifference, e.mseDifferenceInterval, e.sequential.mseDifference)}; below 0: ${pair.shadow} is closer`,
+  ];
+}
+
 /** Mean feedback value per version, when any version has values. */
 function valueTable(report: CompareReport): string[] {
   if (!report.versions.some((v) => v.value)) return [];
@@ -163,7 +193,6 @@ export function formatCompareReport(report: CompareReport): string {
   }
   for (const comparison of report.value) {
     const { fixedHorizon: fixed, sequential } = comparison;
-    const signed = (x: number) => `${x >= 0 ? '+' : ''}${significant(x)}`;
     lines.push(
       `value: ${comparison.candidate} − ${comparison.baseline} = ${signed(comparison.difference)}` +
         (fixed
@@ -190,6 +219,14 @@ export function formatCompareReport(report: CompareReport): string {
     lines.push(`sample ratio: not tested (${report.sampleRatioNote ?? 'no split'})`);
   }
   for (const pair of report.shadow) {
+    if (pair.pairedError || versionTask(report, pair.served) === 'regression') {
+      // A regressor's pairs have no labels to agree on: they are judged on feedback values.
+      lines.push(
+        `shadow: ${pair.shadow} answered ${pair.pairs} mirrored requests of ${pair.served}`,
+        ...pairedErrorLines(pair),
+      );
+      continue;
+    }
     lines.push(
       `shadow: ${pair.shadow} agrees with ${pair.served} on ${pct(pair.agreement?.estimate)} of ${pair.pairs} mirrored requests ` +
         `(95% CI ${pct(pair.agreement?.low)}–${pct(pair.agreement?.high)})`,
