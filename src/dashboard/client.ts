@@ -303,7 +303,7 @@ function findings(report: CompareReport, regressor: boolean) {
   const verdict = (significant: boolean) =>
     significant ? '<strong>a difference</strong>' : 'no difference shown yet';
   // A regressor has no accuracy (report.accuracy is empty); its mean outcome and shadow
-  // label agreement do not apply either.
+  // label agreement do not apply either: its shadow's paired errors do.
   for (const c of report.accuracy) {
     const t = c.sequential;
     lines.push(
@@ -337,6 +337,19 @@ function findings(report: CompareReport, regressor: boolean) {
     lines.push(
       `shadow: ${esc(s.shadow)} agrees with ${esc(s.served)} on ${pct(s.agreement?.estimate)} of ` +
         `${s.pairs} mirrored requests (always valid: 95% ${range(s.sequential, pct)})`,
+    );
+  }
+  // A regressor's shadow is judged on the mirrored requests with feedback values instead.
+  for (const s of regressor ? report.shadow : []) {
+    const e = s.pairedError;
+    if (!e) continue;
+    const signed = (x: number) => `${x >= 0 ? '+' : ''}${num(x)}`;
+    const interval = (r: { low: number; high: number } | null) =>
+      r ? `always valid: 95% ${signed(r.low)} to ${signed(r.high)}` : 'no interval yet';
+    lines.push(
+      `shadow: ${esc(s.shadow)} − ${esc(s.served)} on the same ${e.n} requests with feedback values: ` +
+        `MAE ${signed(e.maeDifference)} (${interval(e.sequential.maeDifference)}), ` +
+        `MSE ${signed(e.mseDifference)} (${interval(e.sequential.mseDifference)}); below 0: ${esc(s.shadow)} is closer`,
     );
   }
   return `<ul class="findings" data-field="findings">${lines.map((l) => `<li>${l}</li>`).join('')}</ul>`;
