@@ -373,15 +373,43 @@ describe('stats queries', () => {
         // Means and squares are sums of doubles, added in each database's own order.
         const pgValues = fromPg?.feedbackValues ?? [];
         const liteValues = fromLite?.feedbackValues ?? [];
+        // A regressor's shadow pairs sum errors (doubles) too: counts exact, sums close.
+        const pairSums = [
+          'servedAbsSum',
+          'servedSqSum',
+          'absDiffSum',
+          'absDiffSqSum',
+          'absDiffRange',
+          'sqDiffSum',
+          'sqDiffSqSum',
+          'sqDiffRange',
+        ] as const;
         const exact = (r: typeof fromPg) => ({
           ...r,
           feedbackValues: [],
           valueErrors: [],
+          shadowPairs: sortRows(
+            (r?.shadowPairs ?? []).map((pair) => ({
+              ...pair,
+              ...Object.fromEntries(pairSums.map((key) => [key, 0])),
+            })),
+          ),
           predictedValues: r?.predictedValues
             .map(({ mean: _, ...rest }) => rest)
             .sort((x, y) => x.version.localeCompare(y.version)),
         });
         expect(exact(fromPg)).toEqual(exact(fromLite));
+        fromPg?.shadowPairs.forEach((pair) => {
+          const lite = fromLite?.shadowPairs.find(
+            (r) => r.served === pair.served && r.shadow === pair.shadow,
+          );
+          for (const key of pairSums) {
+            const expected = lite?.[key] ?? Number.NaN;
+            expect(Math.abs(pair[key] - expected)).toBeLessThanOrEqual(
+              1e-12 * Math.max(1, Math.abs(expected)),
+            );
+          }
+        });
         // A regressor's rows (a score, no label): the same counts and percentiles, close sums.
         fromPg?.predictedValues.forEach((row) => {
           const lite = fromLite?.predictedValues.find((r) => r.version === row.version);
