@@ -7,11 +7,10 @@
  * and a worker that dies on every start does not spin.
  */
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
 import { backoff } from '../backoff.js';
+import { spawnWorker } from '../spawn-worker.js';
 import {
   fromWire,
   toWire,
@@ -78,15 +77,7 @@ export function exitInferenceWorkerOnNextCallForTests(code = 70): void {
 }
 
 function spawnInferenceWorker(init: WorkerInit): Worker {
-  const compiled = new URL('./inference-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { workerData: init });
-  // Running from source (tests, `npm run dev`): tsx's loader hooks are not inherited by
-  // workers on Node 20, so the worker registers them itself before importing the .ts file.
-  const source = JSON.stringify(new URL('./inference-worker.ts', import.meta.url).href);
-  return new Worker(
-    `import('tsx/esm/api').then(({ register }) => { register(); return import(${source}); })`,
-    { eval: true, workerData: init },
-  );
+  return spawnWorker(new URL('./inference-worker.js', import.meta.url), { workerData: init });
 }
 
 interface Call {
