@@ -6,6 +6,14 @@ import { type GrpcServing, startGrpcServer } from './grpc/grpc-server.js';
 import { stoppable } from './http/stop-serving.js';
 import { createLogger } from './logger.js';
 
+/**
+ * The last part of the shutdown deadline is the log's: open requests are cut this much
+ * before it (a tenth of the timeout when that is shorter), so the rows of the requests
+ * answered last are committed, not spilled. The log commits on its own thread (SQLite) or
+ * over the network (PostgreSQL): a drain that starts at the deadline has no time at all.
+ */
+const LOG_DRAIN_RESERVE_MS = 1_000;
+
 /** Composition root: read config, build, serve, and drain on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   const config = readConfig();
@@ -54,6 +62,8 @@ async function main(): Promise<void> {
     stopping = true;
     // One deadline for everything: open requests, then the log's last writes.
     const deadline = Date.now() + config.shutdownTimeoutMs;
+    const requestsDeadline =
+      deadline - Math.min(LOG_DRAIN_RESERVE_MS, config.shutdownTimeoutMs / 10);
     logger.info(
       { signal, pendingRows: modelgate.storage.predictionLog.queueDepth },
       'stopping: finishing open requests and draining the prediction log',
@@ -61,8 +71,8 @@ async function main(): Promise<void> {
     if (grpc) modelgate.setGrpcListener('stopped');
     // Resolves once every open request and call has answered, so every row owed is queued.
     const [http, calls] = await Promise.all([
-      serving.stop(deadline),
-      grpc?.stop(deadline) ?? { cut: false },
+      serving.stop(requestsDeadline),
+      grpc?.stop(requestsDeadline) ?? { cut: false },
     ]);
     if (http.cut || calls.cut) {
       logger.warn('shutdown deadline: requests still open were cut (never answered)');
