@@ -52,6 +52,7 @@ const envSchema = z.object({
   MODELGATE_LOG_FLUSH_ROWS: integer(500, 1, 100_000),
   MODELGATE_LOG_FLUSH_MS: integer(10, 1, 60_000),
   MODELGATE_LOG_MAX_QUEUE: integer(100_000, 1000, 10_000_000),
+  MODELGATE_LOG_WRITER: z.enum(['thread', 'inline']).default('thread'),
   MODELGATE_SHUTDOWN_TIMEOUT: integer(30, 1, 3600),
   MODELGATE_SPILL_DIR: z.string().min(1).optional(),
   MODELGATE_LOG_RETENTION: retention.optional(),
@@ -67,6 +68,9 @@ const envSchema = z.object({
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
 export type InferenceWorkerMode = 'auto' | 'on' | 'off';
+
+/** Where SQLite commits the prediction log: a thread of its own, or the event loop. */
+export type LogWriterPlacement = 'thread' | 'inline';
 
 export interface UnleashConfig {
   url: string;
@@ -103,6 +107,8 @@ export interface Config {
   /** ONNX Runtime intra-op threads per session. */
   intraOpThreads: number;
   predictionLog: { flushRows: number; flushMs: number; maxQueue: number };
+  /** SQLite only; a `:memory:` database is always written inline (no other thread can open it). */
+  logWriter: LogWriterPlacement;
   /** From SIGTERM to exit at most: open requests are cut, unwritten rows spilled. */
   shutdownTimeoutMs: number;
   /** Predictions, their feedback and rollups older than this are deleted; null keeps all. */
@@ -149,6 +155,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       flushMs: e.MODELGATE_LOG_FLUSH_MS,
       maxQueue: e.MODELGATE_LOG_MAX_QUEUE,
     },
+    logWriter: e.MODELGATE_LOG_WRITER,
     shutdownTimeoutMs: e.MODELGATE_SHUTDOWN_TIMEOUT * 1000,
     logRetentionMs: e.MODELGATE_LOG_RETENTION ?? null,
     replay: { maxRowsPerS: e.MODELGATE_REPLAY_MAX_ROWS_PER_S },

@@ -11,7 +11,8 @@ afterAll(async () => {
   await gw.close();
 });
 
-const rowsLogged = () => gw.query<{ n: number }>('SELECT count(*) AS n FROM predictions')[0]?.n;
+const rowsLogged = async () =>
+  (await gw.query<{ n: number }>('SELECT count(*) AS n FROM predictions'))[0]?.n;
 
 interface BadCase {
   name: string;
@@ -108,13 +109,13 @@ const cases: BadCase[] = [
 describe('bad input never reaches the model', () => {
   for (const bad of cases) {
     it(`${bad.name} → ${bad.status} ${bad.code}`, async () => {
-      const before = rowsLogged();
+      const before = await rowsLogged();
       const res = await gw.post(bad.path ?? '/predict/iris', bad.body, bad.headers);
       expect(res.status).toBe(bad.status);
       const body = await readError(res);
       expect(body.error.code).toBe(bad.code);
       expect(body.error.message).toContain(bad.mentions);
-      expect(rowsLogged()).toBe(before);
+      expect(await rowsLogged()).toBe(before);
     });
   }
 

@@ -251,7 +251,7 @@ describe('other classifier conventions', () => {
     expect(answer.outputs[0]?.probabilities['1']).toBeCloseTo(0.4, 3);
     expect(answer.outputs[0]?.label).toBe('1');
     expect(answer.outputs[1]?.label).toBe('0');
-    const [row] = gw.query<{ label: string; score: number }>(
+    const [row] = await gw.query<{ label: string; score: number }>(
       'SELECT label, score FROM predictions WHERE id = ?',
       answer.predictionIds?.[0],
     );
@@ -269,7 +269,7 @@ describe('regressors', () => {
     ];
     const answer = await predictValue('price', { inputs: rows });
     expect(answer.outputs).toEqual(rows.map((row) => ({ value: treeRegressorValue(row) })));
-    const logged = gw.query<{ output: string; label: string | null; score: number }>(
+    const logged = await gw.query<{ output: string; label: string | null; score: number }>(
       'SELECT output, label, score FROM predictions WHERE id = ?',
       answer.predictionIds?.[1],
     );
@@ -300,7 +300,7 @@ describe('several inputs of other element types', () => {
       { value: housePrice(3, 'Oslo', 2) },
       { value: housePrice(4, 'Bergen', 7) },
     ]);
-    const [logged] = gw.query<{ input: string }>(
+    const [logged] = await gw.query<{ input: string }>(
       'SELECT input FROM predictions WHERE id = ?',
       answer.predictionIds?.[0],
     );
@@ -324,8 +324,8 @@ describe('several inputs of other element types', () => {
   });
 
   it('a value of the wrong type is a 400 naming the feature and the expected type; no row', async () => {
-    const before = gw.query<{ n: number }>(
-      "SELECT count(*) AS n FROM predictions WHERE model = 'house'",
+    const before = (
+      await gw.query<{ n: number }>("SELECT count(*) AS n FROM predictions WHERE model = 'house'")
     )[0]?.n;
     const cases: Array<[unknown, string, string]> = [
       [{ inputs: { rooms: 3, city: 5, floor: 2 } }, 'inputs.city', 'string (BYTES)'],
@@ -350,8 +350,8 @@ describe('several inputs of other element types', () => {
     expect(oip.status).toBe(400);
     // Errors under /v2 take the specification's shape: {"error": "<message>"}.
     expect((await readOipError(oip)).error).toContain('input "city" expects BYTES');
-    const after = gw.query<{ n: number }>(
-      "SELECT count(*) AS n FROM predictions WHERE model = 'house'",
+    const after = (
+      await gw.query<{ n: number }>("SELECT count(*) AS n FROM predictions WHERE model = 'house'")
     )[0]?.n;
     expect(after).toBe(before);
   });

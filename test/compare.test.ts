@@ -100,7 +100,7 @@ describe('GET /compare/:model', () => {
     });
     expect(v2).toMatchObject({ version: 'v2', requests: 1000, share: 0.5, errors: 0 });
     // i % 5 < 3 → setosa: 600 of 1000; v1's last 20 rows (all versicolor or setosa) failed.
-    const sql = gw.query<{ version: string; label: string; n: number }>(
+    const sql = await gw.query<{ version: string; label: string; n: number }>(
       "SELECT version, label, count(*) AS n FROM predictions WHERE model = 'iris' AND status = 'ok' AND shadow_of IS NULL GROUP BY version, label",
     );
     for (const row of sql)

@@ -60,7 +60,7 @@ describe('hot load and unload', () => {
       expect(
         (await gw.post('/predict/iris', { inputs: IRIS_ROW }, { 'x-model-version': 'v3' })).status,
       ).toBe(404);
-      const actions = gw.query<{ action: string }>(
+      const actions = await gw.query<{ action: string }>(
         "SELECT action FROM deployment_events WHERE model = 'iris' ORDER BY id",
       );
       expect(actions.map((a) => a.action)).toEqual(['init', 'load', 'unload']);
@@ -81,7 +81,7 @@ describe('hot load and unload', () => {
       const { error } = await readError(res);
       expect(error.code).toBe('model_load_failed');
       expect(error.message).toContain('iris/v3');
-      const actions = gw.query<{ action: string }>(
+      const actions = await gw.query<{ action: string }>(
         "SELECT action FROM deployment_events WHERE model = 'iris' ORDER BY id",
       );
       expect(actions.map((a) => a.action)).toEqual(['init']);
@@ -136,8 +136,8 @@ describe('loading a version again', () => {
       expect((await load()).status).toBe(200);
       const served = await readControlView(await load());
       expect(served.deployment.hosted.v3).toBe(oldHash);
-      expect(events().map((e) => e.action)).toEqual(['init', 'load']);
-      expect(JSON.parse(events()[1]?.detail ?? 'null')).toEqual({ sha256: oldHash });
+      expect((await events()).map((e) => e.action)).toEqual(['init', 'load']);
+      expect(JSON.parse((await events())[1]?.detail ?? 'null')).toEqual({ sha256: oldHash });
       const before = await v3Answer();
 
       // The same version name, another graph: iris v1's softmax regression instead of v2's MLP.
@@ -150,7 +150,7 @@ describe('loading a version again', () => {
       expect(error.message).toContain(`on disk ${newHash}`);
       expect(error.message).toContain('"reload": true');
       expect(await v3Answer()).toEqual(before);
-      expect(events().map((e) => e.action)).toEqual(['init', 'load']);
+      expect((await events()).map((e) => e.action)).toEqual(['init', 'load']);
 
       // Requests keep flowing while the new session takes over: every one is answered,
       // by the old file or the new one, never by nothing.
@@ -168,7 +168,7 @@ describe('loading a version again', () => {
       const after = await v3Answer();
       expect(after).not.toEqual(before);
       expect(answers.filter((a) => a !== before && a !== after)).toEqual([]);
-      const last = events().at(-1);
+      const last = (await events()).at(-1);
       expect(last?.action).toBe('reload');
       expect(JSON.parse(last?.detail ?? 'null')).toEqual({
         sha256: newHash,
@@ -177,7 +177,7 @@ describe('loading a version again', () => {
 
       // Loading the new file once more changes nothing.
       expect((await load()).status).toBe(200);
-      expect(events()).toHaveLength(3);
+      expect(await events()).toHaveLength(3);
     } finally {
       await gw.close();
     }

@@ -19,12 +19,16 @@ const servedVersion = async () =>
   (await readPrediction(await gw.post('/predict/iris', { inputs: IRIS_ROW }))).version;
 const state = async () =>
   (await readControlView(await gw.control('GET', '/control/iris'))).deployment;
-const eventCount = () =>
-  gw.query<{ n: number }>("SELECT count(*) AS n FROM deployment_events WHERE model = 'iris'")[0]?.n;
+const eventCount = async () =>
+  (
+    await gw.query<{ n: number }>(
+      "SELECT count(*) AS n FROM deployment_events WHERE model = 'iris'",
+    )
+  )[0]?.n;
 
 describe('control plane auth', () => {
   it('answers 401 without the token and changes nothing', async () => {
-    const before = eventCount();
+    const before = await eventCount();
     // Any Authorization that is not the token is one answer: 401, whatever was wrong with it.
     for (const [authorization, status] of [
       [undefined, 401],
@@ -46,7 +50,7 @@ describe('control plane auth', () => {
       expect(res.status).toBe(status);
       expect((await readError(res)).error.message).toContain('Authorization');
     }
-    expect(eventCount()).toBe(before);
+    expect(await eventCount()).toBe(before);
     expect(await servedVersion()).toBe('v1');
   });
 });
@@ -82,7 +86,7 @@ describe('promote, flip, rollback', () => {
     });
     const answer = await readPrediction(await gw.post('/predict/iris', { inputs: IRIS_ROW }));
     expect(answer).toMatchObject({ version: 'v2', route: 'pinned' });
-    const [event] = gw.query(
+    const [event] = await gw.query(
       "SELECT action, from_version, to_version, actor, reason FROM deployment_events WHERE model = 'iris' ORDER BY id DESC LIMIT 1",
     );
     expect(event).toEqual({
@@ -106,11 +110,11 @@ describe('promote, flip, rollback', () => {
     expect(await servedVersion()).toBe('v2');
     expect((await gw.control('POST', '/control/rollback', { model: 'iris' })).status).toBe(200);
     expect(await servedVersion()).toBe('v1');
-    const before = eventCount();
+    const before = await eventCount();
     const res = await gw.control('POST', '/control/rollback', { model: 'iris' });
     expect(res.status).toBe(409);
     expect((await readError(res)).error.code).toBe('invalid_transition');
-    expect(eventCount()).toBe(before);
+    expect(await eventCount()).toBe(before);
     expect(await servedVersion()).toBe('v1');
   });
 });
@@ -203,11 +207,11 @@ describe('control errors', () => {
   ];
   for (const [name, method, path, body, status, mentions] of cases) {
     it(`${name} → ${status}, nothing changes`, async () => {
-      const before = { events: eventCount(), state: await state() };
+      const before = { events: await eventCount(), state: await state() };
       const res = await gw.control(method, path, body);
       expect(res.status).toBe(status);
       expect((await readError(res)).error.message).toContain(mentions);
-      expect(eventCount()).toBe(before.events);
+      expect(await eventCount()).toBe(before.events);
       expect(await state()).toEqual(before.state);
     });
   }
@@ -225,7 +229,7 @@ describe('control errors', () => {
 describe('concurrent control changes', () => {
   it('applies simultaneous changes one after another: none lost, each audited', async () => {
     const before = await state();
-    const eventsBefore = eventCount() as number;
+    const eventsBefore = (await eventCount()) as number;
     // Three flips and a split sent at once: a lost update would leave fewer revisions.
     const responses = await Promise.all([
       gw.control('POST', '/control/flip', { model: 'iris', reason: 'one' }),
@@ -239,12 +243,12 @@ describe('concurrent control changes', () => {
     // An odd number of flips: live and standby swapped.
     expect([after.live, after.standby]).toEqual([before.standby, before.live]);
     expect(after.split).toEqual({ v1: 60, v2: 40 });
-    expect(eventCount()).toBe(eventsBefore + 4);
-    const reasons = gw
-      .query<{ reason: string | null; action: string }>(
+    expect(await eventCount()).toBe(eventsBefore + 4);
+    const reasons = (
+      await gw.query<{ reason: string | null; action: string }>(
         "SELECT action, reason FROM deployment_events WHERE model = 'iris' ORDER BY id DESC LIMIT 4",
       )
-      .map((e) => e.reason ?? e.action);
+    ).map((e) => e.reason ?? e.action);
     expect(reasons.sort()).toEqual(['one', 'split', 'three', 'two']);
   });
 });

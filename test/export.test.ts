@@ -68,7 +68,7 @@ describe('npm run export', () => {
       ids.slice(0, 10),
     );
     expect(JSON.parse(rows[0]?.input ?? '')).toEqual({ ...IRIS_ROW, petal_length: 1 });
-    const logged = gate.query<{ output: string }>(
+    const logged = await gate.query<{ output: string }>(
       'SELECT output FROM predictions WHERE id = ?',
       ids[3],
     );
@@ -76,13 +76,16 @@ describe('npm run export', () => {
   });
 
   it('writes JSON lines for a time window', async () => {
-    const [fifth] = gate.query<{ ts: number }>('SELECT ts FROM predictions WHERE id = ?', ids[5]);
+    const [fifth] = await gate.query<{ ts: number }>(
+      'SELECT ts FROM predictions WHERE id = ?',
+      ids[5],
+    );
     const since = new Date(fifth?.ts ?? 0).toISOString();
     const out = join(gate.dir, 'iris.jsonl');
     const run = await runExport(gate, ['--model', 'iris', '--out', out, '--since', since]);
     expect(run.code, run.stderr).toBe(0);
     const rows = parseJsonLines(schemas.exportLine, readFileSync(out, 'utf8'));
-    const expected = gate.query<{ id: string }>(
+    const expected = await gate.query<{ id: string }>(
       "SELECT id FROM predictions WHERE model = 'iris' AND ts >= ? ORDER BY ts, id",
       fifth?.ts,
     );
@@ -105,9 +108,11 @@ describe('npm run export', () => {
     expect(PARQUET_COLUMNS).toEqual(CSV_COLUMNS);
     const rows = (await parquetReadObjects({ file })) as Array<Record<string, unknown>>;
     expect(rows.map((r) => r.id)).toEqual(ids);
-    const logged = gate.query<{ ts: number; latency_us: number; score: number }>(
-      'SELECT ts, latency_us, score FROM predictions WHERE id = ?',
-      ids[3],
+    const logged = (
+      await gate.query<{ ts: number; latency_us: number; score: number }>(
+        'SELECT ts, latency_us, score FROM predictions WHERE id = ?',
+        ids[3],
+      )
     )[0];
     expect(rows[3]).toMatchObject({
       model: 'iris',

@@ -28,10 +28,12 @@ async function predict(version: string): Promise<string> {
   return (await readPrediction(res)).predictionId;
 }
 
-const feedbackRow = (id: string) =>
-  gw.query<{ label: string | null; value: number | null }>(
-    'SELECT label, value FROM feedback WHERE prediction_id = ?',
-    id,
+const feedbackRow = async (id: string) =>
+  (
+    await gw.query<{ label: string | null; value: number | null }>(
+      'SELECT label, value FROM feedback WHERE prediction_id = ?',
+      id,
+    )
   )[0];
 
 describe('POST /feedback with a numeric value', () => {
@@ -51,7 +53,7 @@ describe('POST /feedback with a numeric value', () => {
       expect(error.code).toBe('invalid_input');
       expect(error.message.startsWith(`${field}:`), error.message).toBe(true);
     }
-    expect(feedbackRow(predictionId)).toBeUndefined();
+    expect(await feedbackRow(predictionId)).toBeUndefined();
   });
 
   it('stores a value alone, then a label beside it; replacing either needs overwrite', async () => {
@@ -64,10 +66,10 @@ describe('POST /feedback with a numeric value', () => {
       model: 'iris',
       version: 'v1',
     });
-    expect(feedbackRow(predictionId)).toEqual({ label: null, value: 12.5 });
+    expect(await feedbackRow(predictionId)).toEqual({ label: null, value: 12.5 });
 
     expect((await gw.post('/feedback', { predictionId, label: 'setosa' })).status).toBe(200);
-    expect(feedbackRow(predictionId)).toEqual({ label: 'setosa', value: 12.5 });
+    expect(await feedbackRow(predictionId)).toEqual({ label: 'setosa', value: 12.5 });
 
     const again = await gw.post('/feedback', { predictionId, value: 3 });
     expect(again.status).toBe(409);
@@ -78,7 +80,7 @@ describe('POST /feedback with a numeric value', () => {
       { authorization: `Bearer ${CONTROL_TOKEN}` },
     );
     expect(replaced.status).toBe(200);
-    expect(feedbackRow(predictionId)).toEqual({ label: 'setosa', value: -3 });
+    expect(await feedbackRow(predictionId)).toEqual({ label: 'setosa', value: -3 });
   });
 });
 

@@ -97,7 +97,7 @@ describe('no request fails or stalls because of a control action', () => {
       for (const answer of answers) {
         expect(liveDuring(answer.sentAt, answer.answeredAt)).toContain(answer.version);
       }
-      const logged = gw.query<{ id: string; version: string }>(
+      const logged = await gw.query<{ id: string; version: string }>(
         "SELECT id, version FROM predictions WHERE model = 'iris'",
       );
       const byId = new Map(logged.map((row) => [row.id, row.version]));

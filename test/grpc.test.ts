@@ -29,7 +29,8 @@ const ROWS = [
   [6.7, 3.0, 5.2, 2.3],
   [5.9, 3.0, 4.2, 1.5],
 ];
-const rowsLogged = () => gw.query<{ n: number }>('SELECT count(*) AS n FROM predictions')[0]?.n;
+const rowsLogged = async () =>
+  (await gw.query<{ n: number }>('SELECT count(*) AS n FROM predictions'))[0]?.n;
 
 async function viaPredict(rows: number[][], headers: Record<string, string> = {}) {
   const res = await gw.post('/predict/iris', { inputs: rows }, headers);
@@ -128,7 +129,7 @@ describe('gRPC ModelInfer', () => {
     const ids = param(response, 'prediction_ids')?.split(',') as string[];
     expect(ids).toHaveLength(3);
     expect(param(response, 'route')).toBe('live');
-    const logged = gw.query<{ version: string; route: string; label: string }>(
+    const logged = await gw.query<{ version: string; route: string; label: string }>(
       `SELECT version, route, label FROM predictions WHERE id IN (${ids.map(() => '?')}) ORDER BY id`,
       ...ids,
     );
@@ -207,7 +208,7 @@ describe('gRPC ModelInfer', () => {
         ]);
         expect(param(byHeader, 'route')).toBe('split');
         // The same stored user hash: per-user comparisons join both protocols' rows.
-        const hashes = gw.query<{ user_hash: string }>(
+        const hashes = await gw.query<{ user_hash: string }>(
           'SELECT DISTINCT user_hash FROM predictions WHERE id IN (?, ?)',
           param(byHeader, 'prediction_ids'),
           param(byParameter, 'prediction_ids'),
@@ -239,7 +240,12 @@ describe('gRPC ModelInfer', () => {
       const served = param(response, 'prediction_ids');
       const rowsOf = async () => {
         await gw.gate.flushLog();
-        return gw.query<{ id: string; version: string; route: string; shadow_of: string | null }>(
+        return await gw.query<{
+          id: string;
+          version: string;
+          route: string;
+          shadow_of: string | null;
+        }>(
           "SELECT id, version, route, shadow_of FROM predictions WHERE request_id = 'grpc-shadow-req' ORDER BY version",
         );
       };
@@ -255,7 +261,7 @@ describe('gRPC ModelInfer', () => {
   });
 
   it('bad input is INVALID_ARGUMENT naming the field, unknown model NOT_FOUND; no row written', async () => {
-    const before = rowsLogged();
+    const before = await rowsLogged();
     const cases: Array<[object, number, string]> = [
       [
         typedRequest(ROWS, {
@@ -300,7 +306,7 @@ describe('gRPC ModelInfer', () => {
       ),
     );
     expect(huge.code).toBe(status.RESOURCE_EXHAUSTED);
-    expect(rowsLogged()).toBe(before);
+    expect(await rowsLogged()).toBe(before);
   });
 
   it('counts calls in /metrics by method and status', async () => {

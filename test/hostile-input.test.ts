@@ -21,10 +21,13 @@ afterAll(async () => {
   await gw.close();
 });
 
-const rowsLogged = () => gw.query<{ n: number }>('SELECT count(*) AS n FROM predictions')[0]?.n;
-const errorRows = () =>
-  gw.query<{ n: number; error: string }>(
-    "SELECT count(*) AS n, max(error) AS error FROM predictions WHERE status = 'error'",
+const rowsLogged = async () =>
+  (await gw.query<{ n: number }>('SELECT count(*) AS n FROM predictions'))[0]?.n;
+const errorRows = async () =>
+  (
+    await gw.query<{ n: number; error: string }>(
+      "SELECT count(*) AS n, max(error) AS error FROM predictions WHERE status = 'error'",
+    )
   )[0];
 
 /** Sends `body` as raw JSON text, so numbers beyond what JSON.stringify writes arrive intact. */
@@ -46,13 +49,13 @@ describe('feature values beyond FP32', () => {
   const values = ['1e39', '-1e39', '1e308', '3.5e38', '-3.4028236e38'];
   for (const value of values) {
     it(`/predict with ${value} → 400 naming the field, no row`, async () => {
-      const before = rowsLogged();
+      const before = await rowsLogged();
       const res = await postText(
         '/predict/iris',
         `{"inputs":{"sepal_length":5.1,"sepal_width":${value},"petal_length":1.4,"petal_width":0.2}}`,
       );
       await expectRefused(res, 400, 'invalid_input', 'inputs.sepal_width');
-      expect(rowsLogged()).toBe(before);
+      expect(await rowsLogged()).toBe(before);
     });
   }
 
@@ -76,13 +79,13 @@ describe('feature values beyond FP32', () => {
 
   it('OIP FP32 and FP64 tensors → 400 naming the element', async () => {
     for (const datatype of ['FP32', 'FP64']) {
-      const before = rowsLogged();
+      const before = await rowsLogged();
       const res = await postText(
         '/v2/models/iris/infer',
         `{"inputs":[{"name":"input","shape":[1,4],"datatype":"${datatype}","data":[5.1,3.5,1e308,0.2]}]}`,
       );
       await expectRefused(res, 400, 'invalid_input', 'inputs[0].data[2]');
-      expect(rowsLogged()).toBe(before);
+      expect(await rowsLogged()).toBe(before);
     }
   });
 
@@ -98,13 +101,13 @@ describe('feature values beyond FP32', () => {
 
 describe('a model whose output is not finite', () => {
   it('3.4e38 overflows inside the graph → 500 inference_failed and an error row', async () => {
-    const before = errorRows()?.n ?? 0;
+    const before = (await errorRows())?.n ?? 0;
     const res = await postText(
       '/predict/iris',
       '{"inputs":{"sepal_length":3.4e38,"sepal_width":3.4e38,"petal_length":3.4e38,"petal_width":3.4e38}}',
     );
     await expectRefused(res, 500, 'inference_failed', 'non-finite');
-    const after = errorRows();
+    const after = await errorRows();
     expect(after?.n).toBe(before + 1);
     expect(after?.error).toContain('non-finite');
   });
@@ -112,26 +115,26 @@ describe('a model whose output is not finite', () => {
 
 describe('OIP outputs', () => {
   it('an unknown requested output → 400 before the model runs, no row', async () => {
-    const before = rowsLogged();
+    const before = await rowsLogged();
     const res = await gw.post('/v2/models/iris/infer', {
       inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }],
       outputs: [{ name: 'nope' }],
     });
     await expectRefused(res, 400, 'invalid_input', '"nope"');
-    expect(rowsLogged()).toBe(before);
+    expect(await rowsLogged()).toBe(before);
   });
 });
 
 describe('reserved keys', () => {
   it('__proto__ as a feature name → 400 like any unknown name', async () => {
-    const before = rowsLogged();
+    const before = await rowsLogged();
     for (const body of [
       '{"inputs":{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2,"__proto__":1}}',
       '{"instances":[{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2,"\\u005f_proto__":{}}]}',
     ]) {
       await expectRefused(await postText('/predict/iris', body), 400, 'invalid_input', '__proto__');
     }
-    expect(rowsLogged()).toBe(before);
+    expect(await rowsLogged()).toBe(before);
   });
 
   it('__proto__ as a split weight key → 400, the split unchanged', async () => {
@@ -184,7 +187,7 @@ describe('content types a browser sends cross-origin without a preflight', () =>
   ];
   for (const type of types) {
     it(`${type} → 415 on every POST`, async () => {
-      const before = rowsLogged();
+      const before = await rowsLogged();
       for (const path of [
         '/predict/iris',
         '/v2/models/iris/infer',
@@ -198,7 +201,7 @@ describe('content types a browser sends cross-origin without a preflight', () =>
         });
         await expectRefused(res, 415, 'unsupported_media_type', 'Content-Type');
       }
-      expect(rowsLogged()).toBe(before);
+      expect(await rowsLogged()).toBe(before);
       expect(
         (await readControlView(await gw.control('GET', '/control/iris'))).deployment.live,
       ).toBe('v1');
@@ -225,7 +228,7 @@ describe('feedback overwrite', () => {
     );
     expect(wrong.status).toBe(401);
     expect(
-      gw.query<{ label: string }>(
+      await gw.query<{ label: string }>(
         'SELECT label FROM feedback WHERE prediction_id = ?',
         predictionId,
       ),
@@ -237,7 +240,7 @@ describe('feedback overwrite', () => {
     );
     expect(operator.status).toBe(200);
     expect(
-      gw.query<{ label: string }>(
+      await gw.query<{ label: string }>(
         'SELECT label FROM feedback WHERE prediction_id = ?',
         predictionId,
       ),

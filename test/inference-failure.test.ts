@@ -28,7 +28,7 @@ describe('a model that fails inside ONNX Runtime', () => {
     expect(body.error.message).toContain('iris/v9');
     expect(res.headers.get('x-request-id')).toBe('req-faulty');
 
-    const rows = gw.query<{ version: string; status: string; error: string }>(
+    const rows = await gw.query<{ version: string; status: string; error: string }>(
       "SELECT version, status, error FROM predictions WHERE request_id = 'req-faulty'",
     );
     expect(rows).toHaveLength(2);

@@ -76,7 +76,7 @@ describe('inference on a worker thread', () => {
     expect(answers.map((a) => a.outputs[0]?.label)).toEqual(
       requests.map((_, i) => expected[i % ROWS.length]),
     );
-    const rows = worker.query<{ n: number }>(
+    const rows = await worker.query<{ n: number }>(
       "SELECT count(*) AS n FROM predictions WHERE status = 'ok' AND shadow_of IS NULL",
     );
     expect(rows[0]?.n).toBeGreaterThanOrEqual(200);
@@ -174,7 +174,7 @@ describe('a worker thread that dies', () => {
         callsFailed: 1,
       }),
     );
-    const logged = gw.query<{ status: string; error: string | null; n: number }>(
+    const logged = await gw.query<{ status: string; error: string | null; n: number }>(
       "SELECT status, error, count(*) AS n FROM predictions WHERE model = 'heavy' GROUP BY status, error ORDER BY status",
     );
     expect(logged).toEqual([

@@ -151,22 +151,22 @@ describe('a gateway with MODELGATE_LOG_RETENTION=2h', () => {
 
   it('deletes the predictions, feedback and latency rollup older than 2h, and nothing newer', async () => {
     await vi.waitFor(
-      () =>
-        expect(gate.query("SELECT count(*) AS n FROM predictions WHERE id LIKE 'row-%'")).toEqual([
-          { n: 300 },
-        ]),
+      async () =>
+        expect(
+          await gate.query("SELECT count(*) AS n FROM predictions WHERE id LIKE 'row-%'"),
+        ).toEqual([{ n: 300 }]),
       { timeout: 20_000, interval: 100 },
     );
-    expect(gate.query('SELECT min(ts) AS ts FROM predictions')[0]).toMatchObject({
+    expect((await gate.query('SELECT min(ts) AS ts FROM predictions'))[0]).toMatchObject({
       ts: recent[0]?.ts,
     });
-    expect(gate.query('SELECT count(*) AS n FROM feedback')).toEqual([{ n: 10 }]);
+    expect(await gate.query('SELECT count(*) AS n FROM feedback')).toEqual([{ n: 10 }]);
     const cutoffMinute = Math.floor((now - 2 * HOUR_MS) / MINUTE_MS);
     expect(
-      gate.query('SELECT count(*) AS n FROM latency_rollup WHERE minute < ?', cutoffMinute),
+      await gate.query('SELECT count(*) AS n FROM latency_rollup WHERE minute < ?', cutoffMinute),
     ).toEqual([{ n: 0 }]);
     expect(
-      gate.query<{ n: number }>('SELECT count(*) AS n FROM latency_rollup')[0]?.n,
+      (await gate.query<{ n: number }>('SELECT count(*) AS n FROM latency_rollup'))[0]?.n,
     ).toBeGreaterThan(0);
   });
 
@@ -184,7 +184,7 @@ describe('a gateway with MODELGATE_LOG_RETENTION=2h', () => {
         }),
       { timeout: 20_000, interval: 100 },
     );
-    expect(gate.query('SELECT count(*) AS n FROM replay_results')).toEqual([{ n: 45 }]);
+    expect(await gate.query('SELECT count(*) AS n FROM replay_results')).toEqual([{ n: 45 }]);
   });
 
   it('says so when a /compare window reaches past the retention', async () => {

@@ -27,7 +27,8 @@ const ROWS = [
   [5.9, 3.0, 4.2, 1.5],
 ];
 const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
-const rowsLogged = () => gw.query<{ n: number }>('SELECT count(*) AS n FROM predictions')[0]?.n;
+const rowsLogged = async () =>
+  (await gw.query<{ n: number }>('SELECT count(*) AS n FROM predictions'))[0]?.n;
 
 /** What /predict answers for the same rows: the reference every other client must match. */
 async function viaPredict(rows: number[][]) {
@@ -93,7 +94,7 @@ describe('binary tensor data extension', () => {
     expect(readFp32(tensors.probabilities as Buffer)).toEqual(reference.probabilities);
     // The rows are logged with their features by name, as from /predict.
     const ids = header.parameters.prediction_ids.split(',');
-    const logged = gw.query<{ input: string }>(
+    const logged = await gw.query<{ input: string }>(
       'SELECT input FROM predictions WHERE id = ?',
       ids[1],
     );
@@ -156,7 +157,7 @@ describe('binary tensor data extension', () => {
       ],
       ['binary bytes without the header', Buffer.concat([text, data]), {}, 'malformed JSON'],
     ];
-    const before = rowsLogged();
+    const before = await rowsLogged();
     for (const [name, body, headers, mentions] of cases) {
       const res = await send('/v2/models/iris/infer', body, { ...octets, ...headers });
       const answer = await json(res);
@@ -164,7 +165,7 @@ describe('binary tensor data extension', () => {
       expect(schemaErrors('error_response', answer), name).toBe('');
       expect(parseAs(schemas.oipErrorBody, answer).error, name).toContain(mentions);
     }
-    expect(rowsLogged()).toBe(before);
+    expect(await rowsLogged()).toBe(before);
   });
 
   it('the 1 MiB limit covers the whole body, binary data included', async () => {
@@ -208,7 +209,7 @@ describe('compressed request bodies', () => {
   });
 
   it('a zip bomb is a 413 on its decompressed size, without a row', async () => {
-    const before = rowsLogged();
+    const before = await rowsLogged();
     // 8 MiB of spaces (valid JSON whitespace) compress to about 8 KiB.
     const bomb = gzipSync(
       Buffer.concat([Buffer.from(JSON.stringify(jsonInfer)), Buffer.alloc(8 * 1024 * 1024, 32)]),
@@ -222,7 +223,7 @@ describe('compressed request bodies', () => {
       expect(res.status, path).toBe(413);
       expect(await res.text(), path).toContain('decompression');
     }
-    expect(rowsLogged()).toBe(before);
+    expect(await rowsLogged()).toBe(before);
   });
 
   it('corrupt data is a 400, an unknown encoding a 415', async () => {

@@ -71,7 +71,7 @@ describe('every /v2 success conforms to the specification', () => {
         const ids = res.parameters.prediction_ids.split(',');
         expect(ids).toHaveLength(body.inputs[0]?.shape[0] as number);
         expect(
-          gw.query(
+          await gw.query(
             `SELECT count(*) AS n FROM predictions WHERE id IN (${ids.map(() => '?')})`,
             ...ids,
           ),

@@ -242,7 +242,7 @@ describe('gRPC for a three-input pipeline (FP32, BYTES, INT64)', () => {
     );
     expect(predicted.outputs).toEqual(PRICES.map((value) => ({ value })));
     const ids = present(answer.parameters.prediction_ids?.string_param).split(',');
-    const [logged] = gw.query<{ input: string }>(
+    const [logged] = await gw.query<{ input: string }>(
       'SELECT input FROM predictions WHERE id = ?',
       ids[1],
     );
@@ -269,8 +269,8 @@ describe('gRPC for a three-input pipeline (FP32, BYTES, INT64)', () => {
   });
 
   it('a tensor of the wrong datatype is INVALID_ARGUMENT naming the input; no row', async () => {
-    const before = gw.query<{ n: number }>(
-      "SELECT count(*) AS n FROM predictions WHERE model = 'house'",
+    const before = (
+      await gw.query<{ n: number }>("SELECT count(*) AS n FROM predictions WHERE model = 'house'")
     )[0]?.n;
     const error = await callError(
       client.call('ModelInfer', {
@@ -284,8 +284,8 @@ describe('gRPC for a three-input pipeline (FP32, BYTES, INT64)', () => {
     );
     expect(error.code).toBe(status.INVALID_ARGUMENT);
     expect(error.details).toContain('input "city" expects BYTES');
-    const after = gw.query<{ n: number }>(
-      "SELECT count(*) AS n FROM predictions WHERE model = 'house'",
+    const after = (
+      await gw.query<{ n: number }>("SELECT count(*) AS n FROM predictions WHERE model = 'house'")
     )[0]?.n;
     expect(after).toBe(before);
   });

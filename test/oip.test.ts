@@ -85,7 +85,7 @@ describe('Open Inference Protocol v2', () => {
     expect(body.model_version).toBe('v2');
     expect(body.parameters.route).toBe('override');
     expect(
-      gw.query(
+      await gw.query(
         'SELECT version, route FROM predictions WHERE id = ?',
         body.parameters.prediction_ids,
       ),

@@ -76,7 +76,7 @@ describe('prediction log', () => {
       { 'x-user-id': 'alice@example.com', 'x-request-id': 'req-log-test' },
     );
     const body = await readPrediction(res);
-    const rows = gw.query<Record<string, unknown>>(
+    const rows = await gw.query<Record<string, unknown>>(
       'SELECT * FROM predictions WHERE request_id = ? ORDER BY id',
       'req-log-test',
     );
@@ -116,7 +116,7 @@ describe('prediction log', () => {
       if (kept) expect(echoed).toBe(given);
       else expect(echoed).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       await gw.gate.flushLog();
-      const logged = gw.query<{ request_id: string }>(
+      const logged = await gw.query<{ request_id: string }>(
         'SELECT request_id FROM predictions WHERE id = ?',
         predictionId,
       );
@@ -135,12 +135,16 @@ describe('prediction log', () => {
           .predictionId,
       );
     }
-    const hashes = ids.map(
-      (id) =>
-        gw.query<{ user_hash: string | null }>(
-          'SELECT user_hash FROM predictions WHERE id = ?',
-          id,
-        )[0]?.user_hash,
+    const hashes = await Promise.all(
+      ids.map(
+        async (id) =>
+          (
+            await gw.query<{ user_hash: string | null }>(
+              'SELECT user_hash FROM predictions WHERE id = ?',
+              id,
+            )
+          )[0]?.user_hash,
+      ),
     );
     expect(hashes[0]).toBe(hashes[1]);
     expect(hashes[0]).not.toBeNull();
@@ -151,11 +155,11 @@ describe('prediction log', () => {
     const { predictionId } = await readPrediction(
       await gw.post('/predict/iris', { inputs: IRIS_ROW }, { 'x-user-id': 'bob@example.com' }),
     );
-    const [row] = gw.query<{ user_hash: string }>(
+    const [row] = await gw.query<{ user_hash: string }>(
       'SELECT user_hash FROM predictions WHERE id = ?',
       predictionId,
     );
-    const [secret] = gw.query<{ value: string }>(
+    const [secret] = await gw.query<{ value: string }>(
       "SELECT value FROM secrets WHERE name = 'user_hash_key'",
     );
     expect(secret?.value.length).toBeGreaterThanOrEqual(32);
@@ -172,9 +176,11 @@ describe('prediction log', () => {
       const { predictionId } = await readPrediction(
         await gate.post('/predict/iris', { inputs: IRIS_ROW }, { 'x-user-id': 'dave' }),
       );
-      return gate.query<{ user_hash: string }>(
-        'SELECT user_hash FROM predictions WHERE id = ?',
-        predictionId,
+      return (
+        await gate.query<{ user_hash: string }>(
+          'SELECT user_hash FROM predictions WHERE id = ?',
+          predictionId,
+        )
       )[0]?.user_hash;
     };
     const dir = mkdtempSync(join(tmpdir(), 'modelgate-hash-'));
@@ -198,9 +204,11 @@ describe('prediction log', () => {
         await first.post('/predict/iris', { inputs: IRIS_ROW }, { 'x-user-id': 'carol' }),
       );
       expect(
-        first.query<{ user_hash: string }>(
-          'SELECT user_hash FROM predictions WHERE id = ?',
-          predictionId,
+        (
+          await first.query<{ user_hash: string }>(
+            'SELECT user_hash FROM predictions WHERE id = ?',
+            predictionId,
+          )
         )[0]?.user_hash,
       ).toBe(createHmac('sha256', key).update('carol').digest('hex').slice(0, 32));
     } finally {

@@ -14,14 +14,14 @@ const metric = async (gw: TestGateway, name: string, version: string) => {
   return line === undefined ? undefined : Number(line.split(' ').at(-1));
 };
 
-const cachedFlags = (gw: TestGateway, requestIds: string[]) =>
-  gw
-    .query<{ cached: number }>(
+const cachedFlags = async (gw: TestGateway, requestIds: string[]) =>
+  (
+    await gw.query<{ cached: number }>(
       `SELECT cached FROM predictions WHERE request_id IN (${requestIds.map(() => '?').join(',')})
        ORDER BY ts, id`,
       ...requestIds,
     )
-    .map((r) => r.cached);
+  ).map((r) => r.cached);
 
 describe('prediction cache on (MODELGATE_CACHE_ROWS)', () => {
   let gw: TestGateway;
@@ -48,7 +48,7 @@ describe('prediction cache on (MODELGATE_CACHE_ROWS)', () => {
     expect(first.status).toBe(200);
     expect(second.status).toBe(200);
     expect((await readPrediction(second)).outputs).toEqual((await readPrediction(first)).outputs);
-    expect(cachedFlags(gw, ['c-1', 'c-2'])).toEqual([0, 1]);
+    expect(await cachedFlags(gw, ['c-1', 'c-2'])).toEqual([0, 1]);
 
     const batch = await gw.post(
       '/predict/iris',
@@ -56,7 +56,7 @@ describe('prediction cache on (MODELGATE_CACHE_ROWS)', () => {
       { ...v1, 'x-request-id': 'c-3' },
     );
     expect(batch.status).toBe(200);
-    const rows = gw.query<{ cached: number; input: string }>(
+    const rows = await gw.query<{ cached: number; input: string }>(
       "SELECT cached, input FROM predictions WHERE request_id = 'c-3'",
     );
     expect(rows.map((r) => [JSON.parse(r.input).sepal_length, r.cached]).sort()).toEqual([
@@ -103,7 +103,7 @@ describe('prediction cache on (MODELGATE_CACHE_ROWS)', () => {
       (await gw.control('POST', '/control/load', { model: 'iris', version: 'v3' })).status,
     ).toBe(200);
     expect((await v3('r-3')).status).toBe(200);
-    expect(cachedFlags(gw, ['r-1', 'r-2', 'r-3'])).toEqual([0, 1, 0]);
+    expect(await cachedFlags(gw, ['r-1', 'r-2', 'r-3'])).toEqual([0, 1, 0]);
   });
 });
 
@@ -143,7 +143,7 @@ describe('prediction cache across a reload (POST /control/load with "reload": tr
     );
     expect(afterReload).toEqual(fromV1.outputs[0]?.probabilities);
     expect(await ask('re-4')).toEqual(afterReload);
-    expect(cachedFlags(gw, ['re-1', 're-2', 're-3', 're-4'])).toEqual([0, 1, 0, 1]);
+    expect(await cachedFlags(gw, ['re-1', 're-2', 're-3', 're-4'])).toEqual([0, 1, 0, 1]);
   });
 });
 
@@ -165,7 +165,7 @@ describe('prediction cache off (the default)', () => {
       );
       expect(res.status).toBe(200);
     }
-    expect(cachedFlags(gw, ['off-0', 'off-1', 'off-2'])).toEqual([0, 0, 0]);
+    expect(await cachedFlags(gw, ['off-0', 'off-1', 'off-2'])).toEqual([0, 0, 0]);
     expect(await metric(gw, 'modelgate_prediction_cache_hits_total', 'v1')).toBeUndefined();
   });
 });

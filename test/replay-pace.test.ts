@@ -69,7 +69,7 @@ describe('replay pace and cancel', () => {
     expect(job.status).toBe('cancelled');
     expect(job.progress.rows).toBeLessThan(400);
     expect(reportOf(job).rows.read).toBe(job.progress.rows);
-    const [stored] = gw.query<{ n: number }>(
+    const [stored] = await gw.query<{ n: number }>(
       'SELECT count(*) AS n FROM replay_results WHERE replay_id = ?',
       id,
     );
@@ -111,7 +111,7 @@ describe('replay pace and cancel', () => {
     expect(job.status).toBe('failed');
     expect(job.error).toBe('abandoned: (test)');
     expect(reportOf(job).rows.read).toBe(job.progress.rows);
-    const [stored] = gw.query<{ n: number }>(
+    const [stored] = await gw.query<{ n: number }>(
       'SELECT count(*) AS n FROM replay_results WHERE replay_id = ?',
       id,
     );

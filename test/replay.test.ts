@@ -84,9 +84,9 @@ describe('POST /control/replay', () => {
     expect(report.latencyUs.p99).toBeGreaterThanOrEqual(report.latencyUs.p50);
     // Its results are in their own table, and the log did not grow by a row.
     expect(
-      gw.query('SELECT count(*) AS n FROM replay_results WHERE replay_id = ?', job.id),
+      await gw.query('SELECT count(*) AS n FROM replay_results WHERE replay_id = ?', job.id),
     ).toEqual([{ n: 400 }]);
-    expect(gw.query('SELECT count(*) AS n FROM predictions')).toEqual([{ n: 400 }]);
+    expect(await gw.query('SELECT count(*) AS n FROM predictions')).toEqual([{ n: 400 }]);
   });
 
   it('replaying v2 over v1’s rows finds exactly the disagreements the two ONNX files give', async () => {
@@ -118,7 +118,7 @@ describe('POST /control/replay', () => {
     expect(report.rows).toEqual({ read: 400, replayed: 400, failed: 0, skipped: 0 });
     expect(report.agreement.agreed).toBe(400 - expectedDisagreements.length);
 
-    const results = gw.query<{ input: string; served: string; candidate: string }>(
+    const results = await gw.query<{ input: string; served: string; candidate: string }>(
       `SELECT p.input, r.served_label AS served, r.candidate_label AS candidate
        FROM replay_results r JOIN predictions p ON p.id = r.prediction_id
        WHERE r.replay_id = ? AND r.served_label IS NOT r.candidate_label`,
@@ -297,7 +297,7 @@ describe('bad replay requests', () => {
   });
 
   it('malformed JSON is a 400, no job is created', async () => {
-    const before = gw.query<{ n: number }>('SELECT count(*) AS n FROM replays')[0]?.n;
+    const before = (await gw.query<{ n: number }>('SELECT count(*) AS n FROM replays'))[0]?.n;
     const res = await gw.request('/control/replay', {
       method: 'POST',
       headers: {
@@ -307,7 +307,7 @@ describe('bad replay requests', () => {
       body: '{"model":',
     });
     expect(res.status).toBe(400);
-    expect(gw.query<{ n: number }>('SELECT count(*) AS n FROM replays')[0]?.n).toBe(before);
+    expect((await gw.query<{ n: number }>('SELECT count(*) AS n FROM replays'))[0]?.n).toBe(before);
   });
 
   it('needs the control token on every replay route', async () => {
@@ -376,7 +376,8 @@ describe('npm run replay', () => {
 describe('replay and log retention', () => {
   it('retention deletes the log rows a replay read; a replay that finished after the horizon stays, with its results and report', async () => {
     const { replays } = await readReplayList(await gw.control('GET', '/control/replay?model=iris'));
-    const before = gw.query<{ n: number }>('SELECT count(*) AS n FROM replay_results')[0]?.n;
+    const before = (await gw.query<{ n: number }>('SELECT count(*) AS n FROM replay_results'))[0]
+      ?.n;
     expect(before).toBeGreaterThan(0);
     // The horizon just after the last served row: the whole log goes, a batch at a time,
     // while every replay above finished later than that.
@@ -394,8 +395,10 @@ describe('replay and log retention', () => {
     } finally {
       await retention.close();
     }
-    expect(gw.query('SELECT count(*) AS n FROM predictions')).toEqual([{ n: 0 }]);
-    expect(gw.query<{ n: number }>('SELECT count(*) AS n FROM replay_results')[0]?.n).toBe(before);
+    expect(await gw.query('SELECT count(*) AS n FROM predictions')).toEqual([{ n: 0 }]);
+    expect((await gw.query<{ n: number }>('SELECT count(*) AS n FROM replay_results'))[0]?.n).toBe(
+      before,
+    );
     for (const listed of replays) {
       const job = await get(listed.id);
       expect(job.report).toEqual(listed.report);

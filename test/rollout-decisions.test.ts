@@ -96,7 +96,7 @@ describe('rollout decisions over HTTP (non-inferiority on confidence sequences)'
       const view = await readControlView(await gw.control('GET', '/control/iris'));
       expect(view.rollout?.status).toBe('rolled_back');
       expect(view.rollout?.outcome).toContain('accuracy');
-      const [event] = gw.query<{ action: string; detail: string }>(
+      const [event] = await gw.query<{ action: string; detail: string }>(
         "SELECT action, detail FROM deployment_events WHERE model = 'iris' ORDER BY id DESC LIMIT 1",
       );
       expect(event?.action).toBe('rollout_guard_tripped');

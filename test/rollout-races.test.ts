@@ -37,12 +37,12 @@ async function traffic(gw: TestGateway, users: number) {
   }
 }
 
-const actions = (gw: TestGateway) =>
-  gw
-    .query<{ action: string }>(
+const actions = async (gw: TestGateway) =>
+  (
+    await gw.query<{ action: string }>(
       "SELECT action FROM deployment_events WHERE model = 'iris' ORDER BY id",
     )
-    .map((row) => row.action);
+  ).map((row) => row.action);
 
 describe('an abort that lands while a step is being evaluated', () => {
   for (const [outcome, users] of [
@@ -82,7 +82,7 @@ describe('an abort that lands while a step is being evaluated', () => {
         expect(view.rollout?.status).toBe('aborted');
         expect(view.deployment).toMatchObject({ live: 'v1', split: null });
         expect(clock.pendingDelays()).toEqual([]);
-        expect(actions(gw)).toEqual(['init', 'rollout_start', 'rollout_abort']);
+        expect(await actions(gw)).toEqual(['init', 'rollout_start', 'rollout_abort']);
         const served = await readPrediction(
           await gw.post('/predict/iris', { inputs: IRIS_ROW, userId: 'x' }),
         );
@@ -114,7 +114,7 @@ describe('an abort that lands while a step is being evaluated', () => {
       expect(view.rollout?.status).toBe('aborted');
       expect(view.deployment.split).toBeNull();
       expect(clock.pendingDelays()).toEqual([]);
-      expect(actions(gw).at(-1)).toBe('rollout_abort');
+      expect((await actions(gw)).at(-1)).toBe('rollout_abort');
     } finally {
       await gw.close();
     }

@@ -149,7 +149,7 @@ describe('rollout of a regressor guarded by MAE and RMSE (over HTTP)', () => {
     expect(view.rollout?.status).toBe('rolled_back');
     expect(view.deployment.live).toBe('v1');
     expect(view.rollout?.outcome).toContain('MAE difference');
-    const [event] = gw.query<{ action: string; detail: string }>(
+    const [event] = await gw.query<{ action: string; detail: string }>(
       "SELECT action, detail FROM deployment_events WHERE model = 'price' ORDER BY id DESC LIMIT 1",
     );
     expect(event?.action).toBe('rollout_guard_tripped');

@@ -75,7 +75,7 @@ describe('progressive rollout', () => {
         split: null,
       });
       expect(clock.pendingDelays()).toEqual([]);
-      const actions = gw.query<{ action: string; actor: string }>(
+      const actions = await gw.query<{ action: string; actor: string }>(
         "SELECT action, actor FROM deployment_events WHERE model = 'iris' ORDER BY id",
       );
       expect(actions.map((a) => a.action)).toEqual([
@@ -119,7 +119,7 @@ describe('progressive rollout', () => {
       expect(view.rollout?.status).toBe('rolled_back');
       expect(view.rollout?.outcome).toContain('errorRate');
       expect(view.deployment).toMatchObject({ live: 'v1', split: null, pinned: true });
-      const [event] = gw.query<{ action: string; reason: string; detail: string }>(
+      const [event] = await gw.query<{ action: string; reason: string; detail: string }>(
         "SELECT action, reason, detail FROM deployment_events WHERE model = 'iris' ORDER BY id DESC LIMIT 1",
       );
       expect(event?.action).toBe('rollout_guard_tripped');

@@ -91,9 +91,12 @@ describe('npm run score', () => {
     expect(errors[1]?.error).toMatch(/^not JSON/);
     expect(errors[2]?.error).toMatch(/colour: unknown feature/);
 
-    const logged = gate.query<{ id: string; version: string; route: string; request_id: string }>(
-      "SELECT id, version, route, request_id FROM predictions WHERE route = 'batch' ORDER BY id",
-    );
+    const logged = await gate.query<{
+      id: string;
+      version: string;
+      route: string;
+      request_id: string;
+    }>("SELECT id, version, route, request_id FROM predictions WHERE route = 'batch' ORDER BY id");
     expect(logged).toHaveLength(240);
     expect(new Set(logged.map((row) => row.request_id)).size).toBe(1);
     expect(logged[0]?.request_id).toMatch(/^score-/);
@@ -108,8 +111,8 @@ describe('npm run score', () => {
       input,
       'sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n',
     );
-    const before = gate.query<{ n: number }>(
-      "SELECT count(*) AS n FROM predictions WHERE route = 'batch'",
+    const before = (
+      await gate.query<{ n: number }>("SELECT count(*) AS n FROM predictions WHERE route = 'batch'")
     )[0]?.n as number;
     const run = await score(gate, [
       '--model',
@@ -128,13 +131,16 @@ describe('npm run score', () => {
       [3, 'v2', 'virginica'],
     ]);
     expect(readFileSync(`${out}.errors.jsonl`, 'utf8')).toBe('');
-    const after = gate.query<{ n: number }>(
+    const after = await gate.query<{ n: number }>(
       "SELECT count(*) AS n FROM predictions WHERE route = 'batch' AND version = 'v2'",
     );
     expect(after[0]?.n).toBeGreaterThanOrEqual(2);
     expect(
-      gate.query<{ n: number }>("SELECT count(*) AS n FROM predictions WHERE route = 'batch'")[0]
-        ?.n,
+      (
+        await gate.query<{ n: number }>(
+          "SELECT count(*) AS n FROM predictions WHERE route = 'batch'",
+        )
+      )[0]?.n,
     ).toBe(before + 2);
   });
 

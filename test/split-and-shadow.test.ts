@@ -71,7 +71,7 @@ describe('local split', () => {
         route: 'split',
       });
     }
-    const routes = gw.query<{ route: string }>(
+    const routes = await gw.query<{ route: string }>(
       "SELECT DISTINCT route FROM predictions WHERE model = 'iris'",
     );
     expect(routes).toEqual([{ route: 'split' }]);
@@ -151,7 +151,12 @@ describe('shadow', () => {
     // The mirror runs after the response (setImmediate), and its row reaches the log later.
     const rowsOf = async () => {
       await gw.gate.flushLog();
-      return gw.query<{ id: string; version: string; route: string; shadow_of: string | null }>(
+      return await gw.query<{
+        id: string;
+        version: string;
+        route: string;
+        shadow_of: string | null;
+      }>(
         "SELECT id, version, route, shadow_of FROM predictions WHERE request_id = 'shadow-req' ORDER BY version",
       );
     };
@@ -184,7 +189,7 @@ describe('shadow', () => {
     // Mirrors run after their responses: count once the logged number stops moving.
     const shadows = async () => {
       await gw.gate.flushLog();
-      const [row] = gw.query<{ shadows: number }>(
+      const [row] = await gw.query<{ shadows: number }>(
         "SELECT count(*) AS shadows FROM predictions WHERE route = 'shadow' AND request_id LIKE 'share-%'",
       );
       return row?.shadows ?? 0;

@@ -104,7 +104,7 @@ describe('traffic split by a real Unleash server', () => {
         WAIT,
       )
       .toBe(false);
-    const events = gw.query<{ action: string; actor: string }>(
+    const events = await gw.query<{ action: string; actor: string }>(
       "SELECT action, actor FROM deployment_events WHERE model = 'iris' ORDER BY id DESC LIMIT 1",
     );
     expect(events[0]).toEqual({ action: 'unpin', actor: 'unleash' });

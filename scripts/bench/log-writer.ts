@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
+import type { LogWriterPlacement } from '../../src/config.js';
 import type { PredictionRecord } from '../../src/db/predictions.js';
-import { openDatabase } from '../../src/db/sqlite/client.js';
-import { createSqlitePredictionLog } from '../../src/db/sqlite/prediction-log.js';
+import { openSqliteStorage } from '../../src/db/sqlite/storage.js';
+import { threadCpuSeconds } from './servers.js';
 
 export interface LogWriterResult {
   rows: number;
@@ -12,6 +14,9 @@ export interface LogWriterResult {
   rowsPerSecond: number;
   /** Rows per second of this process's CPU time: what the writer costs, whatever else runs. */
   rowsPerCpuSecond: number;
+  /** CPU of the main thread alone per row: what the writer costs the event loop. */
+  mainThreadCpuUsPerRow: number;
+  writer: LogWriterPlacement;
   maxQueueDepth: number;
   rowsInFile: number;
   /** The same rows appended in a tight loop (no event-loop turns): flushes come from the queue bound. */
@@ -52,59 +57,86 @@ export function realisticRows(count: number): PredictionRecord[] {
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+const countRows = (path: string): number => {
+  const db = new Database(path, { readonly: true });
+  const { n } = db.prepare('SELECT count(*) AS n FROM predictions').get() as { n: number };
+  db.close();
+  return n;
+};
+
+/**
+ * Opens a log in `path` and commits `warmUp` through it first, so that starting the writer's
+ * thread (with tsx's loader in it, under `npm run bench`) is not timed.
+ */
+async function openWarmLog(path: string, writer: LogWriterPlacement, warmUp: PredictionRecord) {
+  const options = { flushRows: 500, flushMs: 10, maxQueue: 100_000 };
+  const storage = openSqliteStorage(path, options, { logWriter: writer });
+  storage.predictionLog.append([warmUp]);
+  await storage.predictionLog.flush();
+  return { storage, log: storage.predictionLog, maxQueue: options.maxQueue };
+}
+
 /**
  * Appends one row at a time, as the gateway does, letting the event loop turn
  * after each so the log's own flush (500 rows or 10 ms, via setImmediate) fires
- * as it would under load; then close() commits the tail. Rows are built first:
+ * as it would under load; then flush() commits the tail. Rows are built first:
  * only the writer (and ~3 µs per row of event-loop turns) is timed. Then the same
  * rows in a tight loop that waits for the writer only when the 100,000-row queue is full.
+ * `writer` as MODELGATE_LOG_WRITER: on its thread (the default), the main thread's share
+ * of the CPU is what requests wait behind.
  */
-export async function benchLogWriter(count = 200_000): Promise<LogWriterResult> {
+export async function benchLogWriter(
+  count = 200_000,
+  writer: LogWriterPlacement = 'thread',
+): Promise<LogWriterResult> {
   const dir = mkdtempSync(join(tmpdir(), 'modelgate-bench-log-'));
-  const db = openDatabase(join(dir, 'log.db'));
-  const tight = openDatabase(join(dir, 'tight.db'));
-  const options = { flushRows: 500, flushMs: 10, maxQueue: 100_000 };
   try {
-    const rows = realisticRows(count);
-    const log = createSqlitePredictionLog(db.$client, options);
+    const [warmUp, ...rows] = realisticRows(count + 1) as [PredictionRecord, ...PredictionRecord[]];
+    const { storage, log, maxQueue } = await openWarmLog(join(dir, 'log.db'), writer, warmUp);
     let maxQueueDepth = 0;
     const cpu = process.cpuUsage();
+    const mainCpu = threadCpuSeconds() ?? 0;
     const started = process.hrtime.bigint();
     for (const row of rows) {
+      // The thread writer commits behind the loop: past the bound, wait as a client would.
+      if (log.queueDepth >= maxQueue) await log.flush();
       log.append([row]);
       if (log.queueDepth > maxQueueDepth) maxQueueDepth = log.queueDepth;
       await nextTurn();
     }
-    await log.close();
+    await log.flush();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const mainCpuSeconds = (threadCpuSeconds() ?? Number.NaN) - mainCpu;
     const used = process.cpuUsage(cpu);
     const cpuSeconds = (used.user + used.system) / 1e6;
-    const counted = db.$client.prepare('SELECT count(*) AS n FROM predictions').get() as {
-      n: number;
-    };
+    const rowsWritten = log.rowsWritten - 1;
+    await storage.close();
 
-    const tightLog = createSqlitePredictionLog(tight.$client, options);
+    const tight = await openWarmLog(join(dir, 'tight.db'), writer, warmUp);
+    const tightLog = tight.log;
     const tightStarted = process.hrtime.bigint();
     for (const row of rows) {
       // A full queue answers 503 rather than growing: wait for the writer as the gateway would.
-      if (tightLog.queueDepth >= options.maxQueue) await tightLog.flush();
+      if (tightLog.queueDepth >= maxQueue) await tightLog.flush();
       tightLog.append([row]);
     }
-    await tightLog.close();
+    await tightLog.flush();
     const tightSeconds = Number(process.hrtime.bigint() - tightStarted) / 1e9;
+    const tightRows = tightLog.rowsWritten - 1;
+    await tight.storage.close();
 
     return {
-      rows: log.rowsWritten,
+      writer,
+      rows: rowsWritten,
       seconds,
-      rowsPerSecond: log.rowsWritten / seconds,
-      rowsPerCpuSecond: log.rowsWritten / cpuSeconds,
+      rowsPerSecond: rowsWritten / seconds,
+      rowsPerCpuSecond: rowsWritten / cpuSeconds,
+      mainThreadCpuUsPerRow: (mainCpuSeconds * 1e6) / rowsWritten,
       maxQueueDepth,
-      rowsInFile: counted.n,
-      tightLoopRowsPerSecond: tightLog.rowsWritten / tightSeconds,
+      rowsInFile: countRows(join(dir, 'log.db')) - 1, // less the warm-up row
+      tightLoopRowsPerSecond: tightRows / tightSeconds,
     };
   } finally {
-    db.$client.close();
-    tight.$client.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -405,9 +405,10 @@ const runSummary = (run: AtC64) =>
   `${run.rps.toFixed(0)} req/s, p99 ${run.p99Ms.toFixed(1)} ms, ${run.cpuUsPerRequest.toFixed(0)} µs CPU/req${run.source}`;
 
 export const logWriterLine = (log: LogWriterResult) =>
-  `prediction log writer: ${n(log.rows)} rows appended one at a time, an event-loop turn after each, ` +
+  `prediction log writer (${log.writer}): ${n(log.rows)} rows appended one at a time, an event-loop turn after each, ` +
   `in ${log.seconds.toFixed(2)} s = ${n(log.rowsPerSecond)} rows/s ` +
-  `(${n(log.rowsPerCpuSecond)} rows per CPU-second = ${(1e6 / log.rowsPerCpuSecond).toFixed(2)} µs CPU per row; max queue ${log.maxQueueDepth}; ` +
+  `(${n(log.rowsPerCpuSecond)} rows per CPU-second = ${(1e6 / log.rowsPerCpuSecond).toFixed(2)} µs CPU per row, ` +
+  `${log.mainThreadCpuUsPerRow.toFixed(2)} µs of it on the main thread; max queue ${log.maxQueueDepth}; ` +
   `${n(log.rowsInFile)} rows in the file); tight loop without turns: ${n(log.tightLoopRowsPerSecond)} rows/s`;
 
 export function textReport(result: BenchResult): string {

@@ -87,6 +87,19 @@ export function cpuTimes(pid: number): CpuTimes | undefined {
   }
 }
 
+/** User + system CPU time the calling thread has used so far, in seconds; undefined off Linux. */
+export function threadCpuSeconds(): number | undefined {
+  try {
+    const times = parseProcStatCpu(
+      readFileSync('/proc/thread-self/stat', 'utf8'),
+      TICKS_PER_SECOND,
+    );
+    return times.userS + times.systemS;
+  } catch {
+    return undefined;
+  }
+}
+
 /** User + system CPU time a process has used so far, in seconds. */
 export function cpuSeconds(pid: number): number | undefined {
   const times = cpuTimes(pid);

@@ -65,7 +65,7 @@ export async function openStorage(
         onWarn: (message, error) => logger.warn({ err: error }, message),
         ...(options.tool ? { lead: false } : {}),
       })
-    : openSqliteStorage(config.dbPath, log);
+    : openSqliteStorage(config.dbPath, log, { logWriter: config.logWriter });
 
   // A tool (score, export) beside a running gateway leaves the spill files to the gateway.
   if (!options.tool) await replaySpills(config, storage, logger);

@@ -24,8 +24,8 @@ export interface TestGateway {
   request(path: string, init?: RequestInit): Promise<Response>;
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
   control(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<Response>;
-  /** Flushes the log and returns a read-only connection to the same SQLite file. */
-  query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[];
+  /** Flushes the log, then reads the SQLite file through a read-only connection of its own. */
+  query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -106,9 +106,9 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
         headers: { 'content-type': 'application/json', authorization: `Bearer ${CONTROL_TOKEN}` },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       }),
-    query(sql, ...params) {
-      // The SQLite log commits synchronously inside flush(); the promise adds nothing here.
-      void gate.flushLog();
+    async query(sql, ...params) {
+      // The log's thread commits behind the event loop: what was answered is read once flushed.
+      await gate.flushLog();
       reader ??= new Database(dbPath, { readonly: true });
       return reader.prepare(sql).all(...params) as never;
     },

@@ -5,6 +5,7 @@ import type { DeploymentEvent, DeploymentState } from '../deployment-state.js';
 import type { DeploymentStore } from '../deployments.js';
 import type { RolloutRecord } from '../rollouts.js';
 import type { Db } from './client.js';
+import { writeTransaction } from './connection.js';
 import { upsertRollout } from './rollout-store.js';
 import { deploymentEvents, deployments } from './schema.js';
 
@@ -33,7 +34,8 @@ export function createSqliteDeploymentStore(db: Db): DeploymentStore {
     .limit(sql.placeholder('limit'))
     .prepare();
 
-  const persist = db.$client.transaction(
+  const persist = writeTransaction(
+    db.$client,
     (next: DeploymentState, event: DeploymentEvent, rollout: RolloutRecord | undefined) => {
       const stored = revisionOf.get({ model: next.model });
       const expected = next.revision - 1;

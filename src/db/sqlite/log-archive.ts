@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { LogArchive, PredictionWithFeedback } from '../log-archive.js';
 import { MINUTE_MS } from '../stats-queries.js';
+import { writeTransaction } from './connection.js';
 import { createSqliteExportLines } from './export-lines.js';
 
 // Read as arrays (.raw()) and made into objects in JS below: better-sqlite3 builds a
@@ -98,7 +99,7 @@ export function createSqliteLogArchive(sqlite: Database.Database): LogArchive {
   const rollupSeries = sqlite.prepare(ROLLUP_SERIES);
   const deleteRollup = sqlite.prepare(DELETE_ROLLUP);
 
-  const deleteBatch = sqlite.transaction((before: number, limit: number): number => {
+  const deleteBatch = writeTransaction(sqlite, (before: number, limit: number): number => {
     let left = limit;
     let mostFromOneSeries = 0;
     for (const model of models.all() as string[]) {

@@ -8,6 +8,7 @@ import {
   replayResultValues,
 } from '../replays.js';
 import type { Db } from './client.js';
+import { writeTransaction } from './connection.js';
 import { replayResults, replays } from './schema.js';
 
 export function createSqliteReplayStore(db: Db): ReplayStore {
@@ -18,7 +19,7 @@ export function createSqliteReplayStore(db: Db): ReplayStore {
        served_value, candidate_label, candidate_value, latency_us, status, error)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const insertResults = db.$client.transaction((rows: readonly ReplayResultRecord[]) => {
+  const insertResults = writeTransaction(db.$client, (rows: readonly ReplayResultRecord[]) => {
     for (const row of rows) insertResult.run(replayResultValues(row));
   });
   // Retention: the oldest finished job past the horizon, then its results a batch at a
@@ -32,7 +33,7 @@ export function createSqliteReplayStore(db: Db): ReplayStore {
        (SELECT rowid FROM replay_results WHERE replay_id = ? LIMIT ?)`,
   );
   const deleteJob = db.$client.prepare('DELETE FROM replays WHERE id = ?');
-  const deleteFinished = db.$client.transaction((before: number, limit: number) => {
+  const deleteFinished = writeTransaction(db.$client, (before: number, limit: number) => {
     let deleted = 0;
     while (deleted < limit) {
       const job = oldestFinished.get(before) as { id: string } | undefined;

@@ -1,19 +1,30 @@
+import type { LogWriterPlacement } from '../../config.js';
 import type { PredictionLogOptions } from '../predictions.js';
-import type { LogObserver } from '../queued-log.js';
+import { createQueuedLog, type LogObserver } from '../queued-log.js';
 import type { Storage } from '../storage.js';
 import { openDatabase } from './client.js';
 import { createSqliteDeploymentStore } from './deployment-store.js';
 import { sqliteUnavailable } from './errors.js';
 import { createSqliteFeedbackStore } from './feedback-store.js';
+import { inlineLogWriter } from './inline-log-writer.js';
 import { createSqliteLogArchive } from './log-archive.js';
-import { createSqlitePredictionLog } from './prediction-log.js';
+import { startThreadLogWriter } from './log-thread.js';
 import { createSqliteReplayStore } from './replay-store.js';
 import { createSqliteRolloutStore } from './rollout-store.js';
 import { createSqliteSecretStore } from './secret-store.js';
 import { createSqliteStatsQueries } from './stats-queries.js';
 
+export interface SqliteStorageOptions {
+  /** Default `thread`; a `:memory:` database is written inline whatever this says. */
+  logWriter?: LogWriterPlacement;
+}
+
 /** One SQLite file (WAL, migrations applied): everything one machine needs, no other service. */
-export function openSqliteStorage(path: string, logOptions: PredictionLogOptions): Storage {
+export function openSqliteStorage(
+  path: string,
+  logOptions: PredictionLogOptions,
+  options: SqliteStorageOptions = {},
+): Storage {
   const db = openDatabase(path);
   // The log is the one path that writes on its own, so its last attempt is the file's health.
   let failure: string | null = null;
@@ -30,7 +41,15 @@ export function openSqliteStorage(path: string, logOptions: PredictionLogOptions
       refusing = true;
     },
   };
-  const predictionLog = createSqlitePredictionLog(db.$client, { ...logOptions, observer });
+  // Started after openDatabase: the thread's connection finds the migrations applied.
+  const thread =
+    (options.logWriter ?? 'thread') === 'thread' && path !== ':memory:'
+      ? startThreadLogWriter(path)
+      : undefined;
+  const predictionLog = createQueuedLog(thread ?? inlineLogWriter(db.$client), {
+    ...logOptions,
+    observer,
+  });
   return {
     kind: 'sqlite',
     deployments: createSqliteDeploymentStore(db),
@@ -56,6 +75,7 @@ export function openSqliteStorage(path: string, logOptions: PredictionLogOptions
     },
     async close(deadline) {
       const unwritten = await predictionLog.close(deadline);
+      await thread?.stop();
       db.$client.close();
       return unwritten;
     },

@@ -1,8 +1,13 @@
+/**
+ * The prediction log's SQLite commit: one transaction of multi-row INSERTs plus the latency
+ * rollup. The one copy, run by the inline writer on the event loop (a `:memory:` database)
+ * and by the log writer's thread (log-worker.ts) on a file.
+ */
 import type Database from 'better-sqlite3';
 import { latencyBucketOf } from '../latency-buckets.js';
-import type { PredictionLog, PredictionRecord } from '../predictions.js';
-import { createQueuedLog, type QueuedLogOptions } from '../queued-log.js';
+import type { PredictionRecord } from '../predictions.js';
 import { MINUTE_MS } from '../stats-queries.js';
+import { writeTransaction } from './connection.js';
 
 const COLUMNS = `(id, ts, model, version, route, user_hash, request_id, input, output, label, score,
    latency_us, status, error, shadow_of, cached)`;
@@ -22,8 +27,11 @@ const ADD_TO_ROLLUP = `INSERT INTO latency_rollup (model, version, minute, bucke
   ON CONFLICT (model, version, minute, bucket) DO UPDATE SET count = count + excluded.count`;
 const ROWID_OF = 'SELECT rowid FROM predictions WHERE id = ?';
 
-/** Rows per SQLite transaction: a few milliseconds of the event loop each. */
-const ROWS_PER_WRITE = 2_000;
+/**
+ * Commits `rows` in one transaction, skipping ids already logged; returns the positions in
+ * `rows` of those SQLite would not take at all (a NOT NULL field missing), in order.
+ */
+export type LogInsert = (rows: readonly PredictionRecord[]) => number[];
 
 /** Writes row `r`'s columns into `params` from `at` on (positional: no object per row). */
 function bindRow(params: unknown[], at: number, r: PredictionRecord): void {
@@ -45,10 +53,8 @@ function bindRow(params: unknown[], at: number, r: PredictionRecord): void {
   params[at + 15] = r.cached === true ? 1 : 0;
 }
 
-export function createSqlitePredictionLog(
-  sqlite: Database.Database,
-  options: QueuedLogOptions,
-): PredictionLog {
+/** Prepares the statements on `sqlite` (migrated already) and returns its commit. */
+export function prepareLogInsert(sqlite: Database.Database): LogInsert {
   const insertMany = sqlite.prepare(insertSql(ROWS_PER_STATEMENT));
   const insertOne = sqlite.prepare(insertSql(1));
   const rowidOf = sqlite.prepare(ROWID_OF).pluck();
@@ -58,14 +64,14 @@ export function createSqlitePredictionLog(
 
   /**
    * Inserts rows[from, from + count) with `statement`, appending to `inserted` the rows that
-   * were new and to `rejected` those SQLite would not take. INSERT OR IGNORE skips ids already
-   * logged (a replayed spill file), a second copy of an id within the statement, and rows that
-   * break a NOT NULL rule (a damaged spill line); when every row went in (always, outside a
-   * replay) that is the whole slice. Otherwise rows are told apart by rowid: SQLite gives each
-   * inserted row the table's largest rowid plus one, so one statement's new rows hold the
-   * `changes` rowids ending at lastInsertRowid. A row whose id is not in the table at all was
-   * rejected; a row whose id is, inside that range, is new, once (a repeated id only the first
-   * time).
+   * were new and to `rejected` the positions of those SQLite would not take. INSERT OR IGNORE
+   * skips ids already logged (a replayed spill file, a retried commit), a second copy of an id
+   * within the statement, and rows that break a NOT NULL rule (a damaged spill line); when
+   * every row went in (always, outside a replay) that is the whole slice. Otherwise rows are
+   * told apart by rowid: SQLite gives each inserted row the table's largest rowid plus one,
+   * so one statement's new rows hold the `changes` rowids ending at lastInsertRowid. A row
+   * whose id is not in the table at all was rejected; a row whose id is, inside that range,
+   * is new, once (a repeated id only the first time).
    */
   const insertSlice = (
     statement: Database.Statement,
@@ -74,7 +80,7 @@ export function createSqlitePredictionLog(
     from: number,
     count: number,
     inserted: PredictionRecord[],
-    rejected: PredictionRecord[],
+    rejected: number[],
   ): void => {
     for (let i = 0; i < count; i++)
       bindRow(params, i * COLUMN_COUNT, rows[from + i] as PredictionRecord);
@@ -89,7 +95,7 @@ export function createSqlitePredictionLog(
     for (let i = from; i < from + count; i++) {
       const r = rows[i] as PredictionRecord;
       const rowid = rowidOf.get(r.id) as number | bigint | undefined;
-      if (rowid === undefined) rejected.push(r);
+      if (rowid === undefined) rejected.push(i);
       else if (changes > 0 && BigInt(rowid) >= first && BigInt(rowid) <= last) {
         if (!counted.has(r.id)) inserted.push(r);
         counted.add(r.id);
@@ -97,9 +103,9 @@ export function createSqlitePredictionLog(
     }
   };
 
-  const insertAll = sqlite.transaction((rows: readonly PredictionRecord[]) => {
+  return writeTransaction(sqlite, (rows: readonly PredictionRecord[]): number[] => {
     const inserted: PredictionRecord[] = [];
-    const rejected: PredictionRecord[] = [];
+    const rejected: number[] = [];
     let at = 0;
     for (; at + ROWS_PER_STATEMENT <= rows.length; at += ROWS_PER_STATEMENT) {
       insertSlice(insertMany, manyParams, rows, at, ROWS_PER_STATEMENT, inserted, rejected);
@@ -114,9 +120,6 @@ export function createSqlitePredictionLog(
     }
     return rejected;
   });
-  // Synchronous, on the event loop: a lock held elsewhere fails fast (short busy_timeout,
-  // see client.ts) and the queue retries later, instead of freezing every request.
-  return createQueuedLog({ write: insertAll, maxRows: ROWS_PER_WRITE }, options);
 }
 
 /** Served, successful rows of a flush counted per (model, version, minute, latency bucket). */
