@@ -133,77 +133,85 @@ describe('a replay of rows partly logged already (a spill file written twice)', 
   });
 });
 
-describe('rows within one 16-row statement that the log cannot take as they are', () => {
-  const sixteen = (): PredictionRecord[] =>
-    rows.slice(0, 16).map((r) => ({ ...r, status: 'ok', shadowOf: null, route: 'split' }));
-  const withLog = async (
-    test: (log: Storage['predictionLog'], db: Database.Database) => Promise<void>,
-  ) => {
-    const logDir = mkdtempSync(join(tmpdir(), 'modelgate-rollup-odd-'));
-    const rejected: PredictionRecord[][] = [];
-    const log = openSqliteStorage(join(logDir, 'log.db'), {
-      flushRows: 500,
-      flushMs: 10,
-      maxQueue: 10_000,
-      onRowsRejected: (rows) => rejected.push([...rows]),
-    });
-    const db = new Database(join(logDir, 'log.db'), { readonly: true });
-    try {
-      await test(log.predictionLog, db);
-    } finally {
-      db.close();
-      // A short deadline: a queue that cannot drain hands its rows back instead of retrying 30 s.
-      await log.close(Date.now() + 1_000);
-      rmSync(logDir, { recursive: true, force: true });
-    }
-    return rejected;
-  };
-  const logged = (db: Database.Database) =>
-    (db.prepare('SELECT count(*) AS n FROM predictions').get() as { n: number }).n;
-  const inRollup = (db: Database.Database) =>
-    (db.prepare('SELECT coalesce(sum(count), 0) AS n FROM latency_rollup').get() as { n: number })
-      .n;
+// Both writers: the rows rejected come back from the thread by position, inline as rows.
+describe.each(['thread', 'inline'] as const)(
+  'rows within one 16-row statement that the log cannot take as they are (%s writer)',
+  (logWriter) => {
+    const sixteen = (): PredictionRecord[] =>
+      rows.slice(0, 16).map((r) => ({ ...r, status: 'ok', shadowOf: null, route: 'split' }));
+    const withLog = async (
+      test: (log: Storage['predictionLog'], db: Database.Database) => Promise<void>,
+    ) => {
+      const logDir = mkdtempSync(join(tmpdir(), 'modelgate-rollup-odd-'));
+      const rejected: PredictionRecord[][] = [];
+      const log = openSqliteStorage(
+        join(logDir, 'log.db'),
+        {
+          flushRows: 500,
+          flushMs: 10,
+          maxQueue: 10_000,
+          onRowsRejected: (rows) => rejected.push([...rows]),
+        },
+        { logWriter },
+      );
+      const db = new Database(join(logDir, 'log.db'), { readonly: true });
+      try {
+        await test(log.predictionLog, db);
+      } finally {
+        db.close();
+        // A short deadline: a queue that cannot drain hands its rows back instead of retrying 30 s.
+        await log.close(Date.now() + 1_000);
+        rmSync(logDir, { recursive: true, force: true });
+      }
+      return rejected;
+    };
+    const logged = (db: Database.Database) =>
+      (db.prepare('SELECT count(*) AS n FROM predictions').get() as { n: number }).n;
+    const inRollup = (db: Database.Database) =>
+      (db.prepare('SELECT coalesce(sum(count), 0) AS n FROM latency_rollup').get() as { n: number })
+        .n;
 
-  it('the same id twice in one statement is logged once and counted once in the rollup', async () => {
-    await withLog(async (log, db) => {
-      const group = sixteen();
-      group[15] = { ...(group[0] as PredictionRecord) };
-      await log.replay(group);
-      expect(logged(db)).toBe(15);
-      expect(inRollup(db)).toBe(15);
-      expect(log.rowsRejected).toBe(0);
+    it('the same id twice in one statement is logged once and counted once in the rollup', async () => {
+      await withLog(async (log, db) => {
+        const group = sixteen();
+        group[15] = { ...(group[0] as PredictionRecord) };
+        await log.replay(group);
+        expect(logged(db)).toBe(15);
+        expect(inRollup(db)).toBe(15);
+        expect(log.rowsRejected).toBe(0);
+      });
     });
-  });
 
-  it('a spill line missing a required field is rejected and counted out loud; the 15 others are logged', async () => {
-    let bad: PredictionRecord | undefined;
-    const rejected = await withLog(async (log, db) => {
-      const group = sixteen();
-      bad = { ...(group[7] as PredictionRecord), requestId: undefined as unknown as string };
-      group[7] = bad;
-      await log.replay(group);
-      expect(logged(db)).toBe(15);
-      expect(inRollup(db)).toBe(15);
-      expect(log.rowsRejected).toBe(1);
+    it('a spill line missing a required field is rejected and counted out loud; the 15 others are logged', async () => {
+      let bad: PredictionRecord | undefined;
+      const rejected = await withLog(async (log, db) => {
+        const group = sixteen();
+        bad = { ...(group[7] as PredictionRecord), requestId: undefined as unknown as string };
+        group[7] = bad;
+        await log.replay(group);
+        expect(logged(db)).toBe(15);
+        expect(inRollup(db)).toBe(15);
+        expect(log.rowsRejected).toBe(1);
+      });
+      expect(rejected).toEqual([[bad]]);
     });
-    expect(rejected).toEqual([[bad]]);
-  });
 
-  it('such a row in the live queue does not hold the queue: the rest is written, the row counted', async () => {
-    const rejected = await withLog(async (log, db) => {
-      const group = sixteen();
-      group[3] = { ...(group[3] as PredictionRecord), input: null as unknown as string };
-      log.append(group);
-      await log.flush();
-      expect(log.queueDepth).toBe(0);
-      expect(logged(db)).toBe(15);
-      expect(inRollup(db)).toBe(15);
-      expect(log.rowsRejected).toBe(1);
-      expect(log.rowsWritten).toBe(15);
+    it('such a row in the live queue does not hold the queue: the rest is written, the row counted', async () => {
+      const rejected = await withLog(async (log, db) => {
+        const group = sixteen();
+        group[3] = { ...(group[3] as PredictionRecord), input: null as unknown as string };
+        log.append(group);
+        await log.flush();
+        expect(log.queueDepth).toBe(0);
+        expect(logged(db)).toBe(15);
+        expect(inRollup(db)).toBe(15);
+        expect(log.rowsRejected).toBe(1);
+        expect(log.rowsWritten).toBe(15);
+      });
+      expect(rejected.flat().map((r) => r.id)).toEqual(['p-3']);
     });
-    expect(rejected.flat().map((r) => r.id)).toEqual(['p-3']);
-  });
-});
+  },
+);
 
 describe('a spill file with a line the database rejects, at start', () => {
   it('starts, writes the other lines, deletes the file and logs the rejected row as an error', async () => {
