@@ -114,7 +114,10 @@ describe('prediction log', () => {
       const echoed = res.headers.get('x-request-id');
       const { predictionId } = await readPrediction(res);
       if (kept) expect(echoed).toBe(given);
-      else expect(echoed).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      else
+        expect(echoed).toMatch(
+          /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+        );
       await gw.gate.flushLog();
       const logged = await gw.query<{ request_id: string }>(
         'SELECT request_id FROM predictions WHERE id = ?',
