@@ -91,7 +91,7 @@ describe('repeated request headers are read as the Fetch API reads them (every l
     );
     expect(single.status).toBe(200);
     await gw.gate.flushLog();
-    const hashes = gw.query<{ request_id: string; user_hash: string }>(
+    const hashes = await gw.query<{ request_id: string; user_hash: string }>(
       "SELECT request_id, user_hash FROM predictions WHERE request_id IN ('joined-key', 'single-key') ORDER BY request_id",
     );
     expect(hashes).toHaveLength(2);
