@@ -204,6 +204,27 @@ describe('the main connection beside the log writer thread', () => {
   }, 180_000);
 });
 
+describe('a log writer thread that falls behind', () => {
+  it('slows the answers instead of filling the queue: large batches at full speed, never 503, every row logged', async () => {
+    const dbPath = join(tempDir('modelgate-log-room-'), 'modelgate.db');
+    // A queue of 4,000 rows: predictions wait past 1,000 (two flushes of 500), and 503
+    // would start at 4,000, eight batches of 500 rows behind the writer.
+    const gateway = await startChildGateway({
+      MODELGATE_DB: dbPath,
+      MODELGATE_LOG_WRITER: 'thread',
+      MODELGATE_LOG_MAX_QUEUE: '4000',
+    });
+    const load = streamPredictions(gateway.url, 6, 500);
+    await expect.poll(() => load.result.ids.length, { timeout: 60_000 }).toBeGreaterThan(60_000);
+    const { ids, failed } = await load.stop();
+    expect(failed).toEqual([]);
+    expect(await gateway.stop('SIGTERM', 'node')).toBe(0);
+    expect(readOnly<{ n: number }>(dbPath, 'SELECT count(*) AS n FROM predictions')).toEqual([
+      { n: ids.length },
+    ]);
+  }, 180_000);
+});
+
 describe('a process that closes its storage', () => {
   it('exits by itself with every row written: the writer thread does not keep it alive', async () => {
     const dbPath = join(tempDir('modelgate-log-exit-'), 'modelgate.db');

@@ -47,6 +47,15 @@ export interface PredictionLog {
    */
   flush(): Promise<void>;
   /**
+   * Back-pressure: undefined while the queue is at most `roomRows` deep (always, normally),
+   * else a promise that resolves once a commit brings it back under, or a write fails.
+   * A prediction awaits it before answering, so a writer that falls behind (rows of large
+   * batches arriving faster than it commits) slows the answers instead of filling the
+   * queue to `maxQueue` and its 503s. A failing database is not waited for: then rows
+   * queue up to `maxQueue` as before.
+   */
+  room(): Promise<void> | undefined;
+  /**
    * Stops accepting and writes every queued row, retrying with backoff until `deadline`
    * (epoch ms; default 30 s from now). Resolves with the rows it could not write by then
    * (none, normally).

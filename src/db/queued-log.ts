@@ -61,6 +61,9 @@ export function createQueuedLog(writer: LogWriter, options: QueuedLogOptions): P
   /** Of `rejected`, those from the queue (not from replay): not in rowsWritten. */
   let rejectedFromQueue = 0;
   let waiters: Waiter[] = [];
+  /** Predictions waiting for the queue to fall back under `roomRows` (see PredictionLog.room). */
+  let roomWaiters: Array<() => void> = [];
+  const roomRows = roomRowsFor(options);
   let inFlight: Promise<boolean> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let immediate: NodeJS.Immediate | undefined;
@@ -72,6 +75,15 @@ export function createQueuedLog(writer: LogWriter, options: QueuedLogOptions): P
   let abandoned = false;
 
   const depth = () => queue.length + writing.length;
+
+  /** Answers the waiting predictions once there is room again, or once waiting is pointless. */
+  const releaseRoom = (): void => {
+    if (roomWaiters.length === 0) return;
+    if (depth() > roomRows && failures === 0 && !closed) return;
+    const released = roomWaiters;
+    roomWaiters = [];
+    for (const resolve of released) resolve();
+  };
 
   const countRejected = (rows: RejectedRows): void => {
     if (!rows || rows.length === 0) return;
@@ -113,6 +125,7 @@ export function createQueuedLog(writer: LogWriter, options: QueuedLogOptions): P
         { cause: error },
       );
       for (const waiter of failed) waiter.reject(unavailable);
+      releaseRoom();
       return false;
     }
     writing = [];
@@ -129,6 +142,7 @@ export function createQueuedLog(writer: LogWriter, options: QueuedLogOptions): P
     const done = waiters.filter((w) => w.rows <= committed);
     waiters = waiters.filter((w) => w.rows > committed);
     for (const waiter of done) waiter.resolve();
+    releaseRoom();
     return true;
   };
 
@@ -221,10 +235,15 @@ export function createQueuedLog(writer: LogWriter, options: QueuedLogOptions): P
       return rejected;
     },
     flush: flushAccepted,
+    room() {
+      if (depth() <= roomRows || failures > 0 || closed) return undefined;
+      return new Promise<void>((resolve) => roomWaiters.push(resolve));
+    },
     async close(deadline = Date.now() + DEFAULT_DRAIN_MS) {
       if (closed) return [];
       closed = true;
       clearTimers();
+      releaseRoom();
       let timeout: NodeJS.Timeout | undefined;
       // A write that hangs (a database that stopped answering) must not hold the
       // process past its deadline: its rows are handed back too. Replaying them is
@@ -247,6 +266,16 @@ export function createQueuedLog(writer: LogWriter, options: QueuedLogOptions): P
       }
     },
   };
+}
+
+/**
+ * How deep the queue may grow before predictions wait for it: a tenth of `maxQueue`
+ * (10,000 rows by default, ~0.1 s of a log writer's commits), and never under two
+ * flushes, so ordinary traffic never waits. When that would pass `maxQueue` itself
+ * (a small test queue) predictions never wait and the 503 rule alone applies.
+ */
+export function roomRowsFor(options: Pick<PredictionLogOptions, 'flushRows' | 'maxQueue'>): number {
+  return Math.max(options.flushRows * 2, Math.floor(options.maxQueue / 10));
 }
 
 function messageOf(error: unknown): string {

@@ -163,6 +163,10 @@ export function createPredictor(deps: PredictorDeps): Predictor {
     }
     // Failed rows are logged too: the error rate per version is part of every comparison.
     deps.predictionLog.append(records);
+    // A log writer that has fallen far behind slows the answer rather than the queue
+    // growing to its 503 limit (normally undefined: no await, no extra turn).
+    const room = deps.predictionLog.room();
+    if (room) await room;
     deps.metrics.predictionLatency.observe(labels, latencyUs / 1e6);
     if (failure || !scores) {
       deps.metrics.predictionErrors.inc(labels, rows.rows);
