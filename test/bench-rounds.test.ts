@@ -10,10 +10,10 @@ import {
   type ServerRun,
 } from '../scripts/bench/report.js';
 import {
+  balancedOrder,
   floorShares,
   median,
   type RoundsResult,
-  rotated,
   summarizeRounds,
 } from '../scripts/bench/rounds.js';
 import type { ModelKey, ServerKind } from '../scripts/bench/scenarios.js';
@@ -99,6 +99,33 @@ const drifting = (p99Ratios = [0.8, 0.9, 1.2, 0.7, 0.95]) =>
     ),
   ]);
 
+const ordersOf = <T>(servers: T[], rounds: number) =>
+  Array.from({ length: rounds }, (_, round) => balancedOrder(servers, round));
+
+/** How often each server ran right after each other one within a round, every ordered pair listed. */
+function predecessorCounts<T>(orders: T[][]): Map<string, number> {
+  const servers = orders[0] ?? [];
+  const counts = new Map<string, number>();
+  for (const before of servers) {
+    for (const after of servers) if (before !== after) counts.set(`${before}→${after}`, 0);
+  }
+  for (const order of orders) {
+    for (let i = 1; i < order.length; i++) {
+      const pair = `${order[i - 1]}→${order[i]}`;
+      counts.set(pair, (counts.get(pair) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
+/** How often each server ran at each position, server by server. */
+const positionCounts = <T>(orders: T[][]) =>
+  (orders[0] ?? []).flatMap((server) =>
+    (orders[0] ?? []).map(
+      (_, position) => orders.filter((order) => order[position] === server).length,
+    ),
+  );
+
 const flips: FlipResult = {
   steady: load(10_000, 20),
   during: load(10_000, 21),
@@ -109,16 +136,41 @@ const flips: FlipResult = {
 };
 
 describe('bench rounds: order, medians and ratios taken within a round', () => {
-  it('rotates the order so every server takes every position once in as many rounds', () => {
-    const servers = ['floor', 'bare', 'off', 'on'];
-    const orders = servers.map((_, round) => rotated(servers, round));
-    expect(orders[0]).toEqual(['floor', 'bare', 'off', 'on']);
-    expect(orders[1]).toEqual(['bare', 'off', 'on', 'floor']);
-    for (let position = 0; position < servers.length; position++) {
-      expect(new Set(orders.map((order) => order[position]))).toEqual(new Set(servers));
+  it('orders each round so each server follows each other equally often over a whole design (Williams)', () => {
+    // The four iris servers of the default rounds: over 4 rounds each of the 12 ordered pairs
+    // is adjacent once and each server takes each position once.
+    const iris = ['floor', 'bare', 'off', 'on'];
+    const irisOrders = ordersOf(iris, 4);
+    expect(irisOrders[0]).toEqual(['floor', 'bare', 'on', 'off']);
+    expect([...predecessorCounts(irisOrders).values()]).toEqual(Array(12).fill(1));
+    expect(positionCounts(irisOrders)).toEqual(Array(16).fill(1));
+    // The default 5 rounds: the fifth repeats the first, so bare follows the floor twice at
+    // most (a fixed order rotated by one each round had it follow the floor in 4 of 5).
+    const five = predecessorCounts(ordersOf(iris, 5));
+    expect(Math.max(...five.values())).toBe(2);
+    expect(Math.min(...five.values())).toBe(1);
+    // Eight servers: each of the 56 ordered pairs once in 8 rounds.
+    const eight = predecessorCounts(ordersOf([0, 1, 2, 3, 4, 5, 6, 7], 8));
+    expect([...eight.values()]).toEqual(Array(56).fill(1));
+    // An odd count: each order and its reverse, each of the 20 pairs twice over 10 rounds.
+    const odd = ordersOf(['a', 'b', 'c', 'd', 'e'], 10);
+    expect(odd[1]).toEqual([...(odd[0] ?? [])].reverse());
+    expect([...predecessorCounts(odd).values()]).toEqual(Array(20).fill(2));
+    expect(positionCounts(odd)).toEqual(Array(25).fill(2));
+    expect(balancedOrder([], 3)).toEqual([]);
+  });
+
+  it('keeps every partial design within one follow of even (two for an odd count)', () => {
+    for (let n = 2; n <= 9; n++) {
+      const servers = Array.from({ length: n }, (_, i) => i);
+      const period = n % 2 === 0 ? n : 2 * n;
+      for (let rounds = 1; rounds <= 3 * period; rounds++) {
+        const counts = [...predecessorCounts(ordersOf(servers, rounds)).values()];
+        const gap = Math.max(...counts) - Math.min(...counts);
+        expect(gap, `${n} servers, ${rounds} rounds`).toBeLessThanOrEqual(n % 2 === 0 ? 1 : 2);
+        if (rounds % period === 0) expect(gap, `${n} servers, ${rounds} rounds`).toBe(0);
+      }
     }
-    expect(rotated(servers, 5)).toEqual(orders[1]);
-    expect(rotated([], 3)).toEqual([]);
   });
 
   it('takes the middle value, the mean of the middle two for an even count, NaN if any is NaN', () => {

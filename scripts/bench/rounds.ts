@@ -1,5 +1,5 @@
 /**
- * Interleaved rounds: every server runs once per round, in an order rotated each round, and a
+ * Interleaved rounds: every server runs once per round, in a balanced order (balancedOrder), and a
  * ratio is taken within each round (that round's req/s over the same round's bare req/s) before
  * the median over rounds. This machine's speed drifts by tens of percent within minutes; a ratio
  * of two runs minutes apart measures that drift as much as the code, while two runs in the same
@@ -18,11 +18,34 @@ export interface RoundsResult {
   servers: ServerResult[];
 }
 
-/** The order of round `round`: `items` rotated left by `round`, so each takes every position in turn. */
-export function rotated<T>(items: readonly T[], round: number): T[] {
-  if (items.length === 0) return [];
-  const shift = round % items.length;
-  return [...items.slice(shift), ...items.slice(0, shift)];
+/**
+ * Williams' base order of n items, 0, 1, n−1, 2, n−2, 3, …: its steps +1, −2, +3, −4, … are all
+ * different mod n when n is even.
+ */
+const williamsBase = (n: number) =>
+  Array.from({ length: n }, (_, j) => (j % 2 === 1 ? (j + 1) / 2 : (n - j / 2) % n));
+
+/**
+ * The order of round `round`, balanced for carry-over (Williams 1949): whatever a server leaves
+ * behind (a warm or hot core, garbage, a log still flushing) falls on the server after it, so
+ * each server should follow each other server equally often, as well as take every position.
+ * Rotating one fixed order does not do that: the same server follows the same one every round
+ * but one. Here round r shifts Williams' base order by r (mod n): for an even number n of
+ * servers its steps are all different, so over n rounds each ordered pair is adjacent exactly
+ * once and each server takes each position once. For an odd n no shifted order does that, so
+ * round 2k runs the base order shifted by k and round 2k+1 the same order reversed: over 2n
+ * rounds each ordered pair is adjacent exactly twice and each server takes each position
+ * twice. A round count that is not a whole number of those periods leaves the last rounds a
+ * partial one, where a pair can follow once more than another (twice more for an odd n); the
+ * last server of a round is followed by the first of the next, which the design leaves out.
+ */
+export function balancedOrder<T>(items: readonly T[], round: number): T[] {
+  const n = items.length;
+  if (n === 0) return [];
+  const even = n % 2 === 0;
+  const shift = (even ? round : Math.floor(round / 2)) % n;
+  const order = williamsBase(n).map((index) => items[(index + shift) % n] as T);
+  return !even && round % 2 === 1 ? order.reverse() : order;
 }
 
 /** The middle value; for an even count the mean of the two middle values. NaN if any is NaN. */

@@ -6,7 +6,7 @@ import {
   startScenario,
 } from './measure.js';
 import type { ServerResult, ServerRun } from './report.js';
-import { type RoundsResult, rotated } from './rounds.js';
+import { balancedOrder, type RoundsResult } from './rounds.js';
 import type { Scenario } from './scenarios.js';
 import type { ServerHandle } from './servers.js';
 
@@ -26,11 +26,11 @@ export const serverResult = (scenario: Scenario, runs: ServerRun[]): ServerResul
 
 /**
  * `rounds` rounds at `connections`: each round measures every server once for the bench's
- * duration, in `running`'s order rotated by the round's number. The servers are started once
+ * duration, in a carry-over balanced order (balancedOrder). The servers are started once
  * by the caller and stay up (an idle server spends no CPU): restarting them every round would
  * cost a start and a warm-up per server per round, several minutes at the defaults, and a fresh
  * process would measure its first seconds of JIT each time. Only the modelgate logs grow from
- * round to round, by a few hundred thousand rows, and the rotation spreads that over positions.
+ * round to round, by a few hundred thousand rows, and the order spreads that over positions.
  */
 export async function runRounds(
   bench: BenchContext,
@@ -41,7 +41,7 @@ export async function runRounds(
   const runs = new Map<string, ServerRun[]>(running.map(({ scenario }) => [scenario.id, []]));
   const orders: string[][] = [];
   for (let round = 0; round < rounds; round++) {
-    const order = rotated(running, round);
+    const order = balancedOrder(running, round);
     orders.push(order.map(({ scenario }) => scenario.id));
     bench.progress(`round ${round + 1} of ${rounds} at c=${connections}`);
     for (const { scenario, server } of order) {

@@ -18,7 +18,7 @@
  * (~12 µs a run) and on a seeded heavy MLP (~0.5 ms a run). Then c=64 in interleaved rounds
  * (run-rounds.ts): the Hono floor without a model, iris bare, modelgate batch off and
  * defaults (with --heavy-rounds the heavy model's bare and defaults too), each round every
- * server once, the order rotated each round; ratios to bare are taken within a round and the
+ * server once, in an order balanced for carry-over; ratios to bare are taken within a round and the
  * median over rounds decides the targets. Then 50 flips under c=64 load; then the Open
  * Inference Protocol over REST and over gRPC at c=64 (one Node client process each); then the
  * prediction log writer and a comparison over 1,000,000 logged rows, with SQLite and
