@@ -4,6 +4,7 @@ import type { LoadResult } from '../scripts/bench/load.js';
 import {
   evaluateTargets,
   floorLine,
+  placementLine,
   ratioTargets,
   roundsTable,
   type ServerResult,
@@ -16,7 +17,7 @@ import {
   type RoundsResult,
   summarizeRounds,
 } from '../scripts/bench/rounds.js';
-import type { ModelKey, ServerKind } from '../scripts/bench/scenarios.js';
+import { inRounds, type ModelKey, type ServerKind, scenarios } from '../scripts/bench/scenarios.js';
 
 const load = (rps: number, p99Ms: number, connections = 64): LoadResult => ({
   connections,
@@ -149,7 +150,8 @@ describe('bench rounds: order, medians and ratios taken within a round', () => {
     const five = predecessorCounts(ordersOf(iris, 5));
     expect(Math.max(...five.values())).toBe(2);
     expect(Math.min(...five.values())).toBe(1);
-    // Eight servers: each of the 56 ordered pairs once in 8 rounds.
+    // --heavy-rounds: the floor, three iris and four heavy servers, each of the 56 ordered pairs
+    // once in 8 rounds.
     const eight = predecessorCounts(ordersOf([0, 1, 2, 3, 4, 5, 6, 7], 8));
     expect([...eight.values()]).toEqual(Array(56).fill(1));
     // An odd count: each order and its reverse, each of the 20 pairs twice over 10 rounds.
@@ -270,5 +272,91 @@ describe('bench rounds: order, medians and ratios taken within a round', () => {
     expect(rows[3]).toBe(
       '| iris/batch-on | 200 | 200–200 | 2.50 | 10.00 | 2.00 | 2.00–2.00 | 1.00 | – | – | – | 4001 (!) |',
     );
+  });
+
+  it("puts a model's servers in the rounds all together or not at all, the heavy model's four with --heavy-rounds", () => {
+    const all = scenarios('/models', '/models/heavy/v1');
+    const inRoundsOf = (heavyRounds: boolean) =>
+      all.filter((scenario) => inRounds(scenario, heavyRounds)).map((scenario) => scenario.id);
+    expect(inRoundsOf(false)).toEqual([
+      'iris/floor',
+      'iris/bare',
+      'iris/batch-off',
+      'iris/batch-on',
+    ]);
+    expect(inRoundsOf(true)).toEqual([
+      ...inRoundsOf(false),
+      'heavy/bare',
+      'heavy/inline',
+      'heavy/intra-op-2',
+      'heavy/modelgate',
+    ]);
+    for (const heavyRounds of [false, true]) {
+      for (const model of ['iris', 'heavy'] as const) {
+        const verdicts = all
+          .filter((scenario) => scenario.model === model)
+          .map((scenario) => inRounds(scenario, heavyRounds));
+        expect(new Set(verdicts).size, `${model}, --heavy-rounds ${heavyRounds}`).toBe(1);
+      }
+    }
+  });
+
+  it('sets the worker thread against intra-op threads from the same rounds, or from single runs, never one of each', () => {
+    // Worker over intra-op per round 1.2, 0.9, 1.1, 1.3, 0.8: median 1.10 on a machine whose
+    // speed swings by 2× between rounds (the medians of req/s taken apart give 4,800 / 4,500 = 1.07).
+    const heavyBare = [1_000, 500, 900, 400, 1_200];
+    const workerOverIntraOp = [1.2, 0.9, 1.1, 1.3, 0.8];
+    const heavy = roundsOf([
+      server(
+        'heavy/bare',
+        'bare',
+        heavyBare.map((rps) => run(rps, 900)),
+        'heavy',
+      ),
+      server(
+        'heavy/inline',
+        'modelgate',
+        heavyBare.map((rps) => run(rps * 4, 80)),
+        'heavy',
+      ),
+      server(
+        'heavy/intra-op-2',
+        'modelgate',
+        heavyBare.map((rps) => run(rps * 5, 60, { user: 240, system: 20 })),
+        'heavy',
+      ),
+      server(
+        'heavy/modelgate',
+        'modelgate',
+        heavyBare.map((rps, round) => run(rps * 5 * (workerOverIntraOp[round] as number), 50)),
+        'heavy',
+      ),
+    ]);
+    // A single c=64 run of intra-op from before the rounds (twice as fast) does not enter.
+    const single = [server('heavy/intra-op-2', 'modelgate', [run(12_000, 40)], 'heavy')];
+    const line = placementLine(single, heavy);
+    expect(line).toContain('medians of the same 5 rounds');
+    expect(line).toContain(
+      'inline with 2 intra-op threads 4500 req/s, p99 60.0 ms, 260 µs CPU/req',
+    );
+    expect(line).toContain(
+      'worker/intra-op req/s median of 5 per-round ratios 1.10× (min 0.80×, max 1.30×)',
+    );
+    expect(line).toContain('the worker thread wins');
+    // × bare of the servers beside the defaults comes from the same rounds' bare.
+    const rows = roundsTable(heavy, true).split('\n');
+    expect(rows.find((row) => row.startsWith('| heavy/inline |'))).toContain(
+      '| 4.00 | 4.00–4.00 |',
+    );
+
+    // The worker only in the rounds, intra-op only in a single run: no line at all.
+    const workerOnly = roundsOf(heavy.servers.filter((s) => s.id !== 'heavy/intra-op-2'));
+    expect(placementLine(single, workerOnly)).toBeNull();
+
+    // Both from single runs, when the heavy model is outside the rounds.
+    const singles = [...single, server('heavy/modelgate', 'modelgate', [run(10_800, 45)], 'heavy')];
+    const fromSingles = placementLine(singles, drifting());
+    expect(fromSingles).toContain('one run each');
+    expect(fromSingles).toContain('worker/intra-op req/s 0.90×: 2 intra-op threads inline wins');
   });
 });

@@ -7,6 +7,7 @@ import {
   floorShares,
   type RoundSummary,
   type RoundsResult,
+  roundRatio,
   type Spread,
   summarizeRounds,
 } from './rounds.js';
@@ -362,47 +363,62 @@ const flipsLine = (flips: FlipResult) =>
   `req/s ${flips.during.rps.toFixed(0)} during vs ${flips.steady.rps.toFixed(0)} and ${flips.steadyAfter.rps.toFixed(0)}); ` +
   `${flips.during.non2xx + flips.during.errors + flips.during.timeouts} failed requests, ` +
   `${flips.flipsFailed} failed flips, slowest flip ${flips.flipMaxMs.toFixed(1)} ms`;
-/** A server at c=64: its single run, or for a server in the rounds the rounds' medians. */
-interface AtC64 {
-  rps: number;
-  p99Ms: number;
-  cpuUsPerRequest: number;
-  /** " (median of 5 rounds)" when from the rounds. */
-  source: string;
-}
+const WORKER = 'heavy/modelgate';
+const INTRA_OP = 'heavy/intra-op-2';
 
-function atC64(result: BenchResult, id: string): AtC64 | undefined {
-  const run = runAt(
-    result.servers.find((server) => server.id === id),
+const placementText = (
+  worker: string,
+  intraOp: string,
+  ratio: number,
+  ratioText: string,
+  where: string,
+) =>
+  `heavy model at c=64, both cores, ${where}: worker thread ${worker} vs inline with 2 intra-op threads ${intraOp}; ` +
+  `worker/intra-op req/s ${ratioText}: ${ratio >= 1 ? 'the worker thread' : '2 intra-op threads inline'} wins`;
+
+const figures = (rps: number, p99Ms: number, cpuUsPerRequest: number) =>
+  `${fixed(rps, 0)} req/s, p99 ${fixed(p99Ms, 1)} ms, ${fixed(cpuUsPerRequest, 0)} µs CPU/req`;
+
+/**
+ * Issue 20 (3): the heavy model's two ways to use both cores, side by side at c=64: from the
+ * rounds when both ran in them (medians, and the median of the per-round ratio), else from one
+ * single run of each; null when either is missing from both, so a median over the rounds is
+ * never set beside a single run.
+ */
+export function placementLine(servers: ServerResult[], rounds: RoundsResult | null): string | null {
+  const ratio = rounds ? roundRatio(rounds, WORKER, INTRA_OP) : null;
+  if (rounds && ratio) {
+    const summaries = summarizeRounds(rounds);
+    const worker = summaries.find((summary) => summary.id === WORKER);
+    const intraOp = summaries.find((summary) => summary.id === INTRA_OP);
+    if (!worker || !intraOp) return null;
+    const of = (s: RoundSummary) => figures(s.rps.median, s.p99Ms, s.cpuUsPerRequest);
+    return placementText(
+      of(worker),
+      of(intraOp),
+      ratio.median,
+      `median of ${rounds.rounds} per-round ratios ${ratioSpread(ratio)}`,
+      `medians of the same ${rounds.rounds} rounds`,
+    );
+  }
+  const worker = runAt(
+    servers.find((server) => server.id === WORKER),
     64,
   );
-  if (run) return { ...run, source: '' };
-  const summary = result.rounds
-    ? summarizeRounds(result.rounds).find((candidate) => candidate.id === id)
-    : undefined;
-  return summary
-    ? {
-        rps: summary.rps.median,
-        p99Ms: summary.p99Ms,
-        cpuUsPerRequest: summary.cpuUsPerRequest,
-        source: ` (median of ${summary.rounds} rounds)`,
-      }
-    : undefined;
-}
-
-/** Issue 20 (3): the heavy model's two ways to use both cores, side by side at c=64. */
-function placementLine(result: BenchResult): string | null {
-  const worker = atC64(result, 'heavy/modelgate');
-  const intraOp = atC64(result, 'heavy/intra-op-2');
+  const intraOp = runAt(
+    servers.find((server) => server.id === INTRA_OP),
+    64,
+  );
   if (!worker || !intraOp) return null;
-  const winner = worker.rps >= intraOp.rps ? 'the worker thread' : '2 intra-op threads inline';
-  return (
-    `heavy model at c=64, both cores: worker thread ${runSummary(worker)} vs inline with 2 intra-op threads ${runSummary(intraOp)}; ` +
-    `worker/intra-op ${(worker.rps / intraOp.rps).toFixed(2)}× req/s: ${winner} wins`
+  const of = (run: ServerRun) => figures(run.rps, run.p99Ms, run.cpuUsPerRequest);
+  return placementText(
+    of(worker),
+    of(intraOp),
+    worker.rps / intraOp.rps,
+    `${(worker.rps / intraOp.rps).toFixed(2)}×`,
+    'one run each',
   );
 }
-const runSummary = (run: AtC64) =>
-  `${run.rps.toFixed(0)} req/s, p99 ${run.p99Ms.toFixed(1)} ms, ${run.cpuUsPerRequest.toFixed(0)} µs CPU/req${run.source}`;
 
 export const logWriterLine = (log: LogWriterResult) =>
   `prediction log writer (${log.writer}): ${n(log.rows)} rows appended one at a time, an event-loop turn after each, ` +
@@ -412,7 +428,7 @@ export const logWriterLine = (log: LogWriterResult) =>
   `${n(log.rowsInFile)} rows in the file); tight loop without turns: ${n(log.tightLoopRowsPerSecond)} rows/s`;
 
 export function textReport(result: BenchResult): string {
-  const placement = placementLine(result);
+  const placement = placementLine(result.servers, result.rounds);
   const out = [
     `modelgate bench ${result.date} · ${result.machine.cores} cores · ${result.machine.cpu} · Node ${result.machine.node} · ${result.durationS} s per run · load from ${result.loadGenerator} · load average ${loadText(result)}`,
     '',
@@ -440,7 +456,7 @@ export const BEGIN = '<!-- bench:begin (npm run bench -- --write replaces this b
 export const END = '<!-- bench:end -->';
 
 export function markdownBlock(result: BenchResult): string {
-  const placement = placementLine(result);
+  const placement = placementLine(result.servers, result.rounds);
   const lines = [
     BEGIN,
     `## Latest run: ${result.date}`,
@@ -471,7 +487,7 @@ export function markdownBlock(result: BenchResult): string {
     '### Reading the table',
     '',
     "- `bare`: Hono + @hono/node-server + one ONNX Runtime run per request (scripts/bench/bare-server.ts), nothing else; `× bare` compares with the bare handler of the same model at the same concurrency. `hono floor (no model)`: Hono + @hono/node-server reading the same JSON body and answering a fixed JSON of the same shape (scripts/bench/floor-server.ts): what HTTP itself costs. It reads the body as `bare` does (`c.req.json()`, through a WHATWG Request); modelgate reads bodies off Node's IncomingMessage, so its CPU per request can fall below the floor's.",
-    "- Single runs (the first table) go one server after another: c=1 and 16 for every server, c=64 for those not in the rounds. The c=64 comparisons behind the targets (the floor and the iris servers; the heavy model's bare and defaults too with `--heavy-rounds`) run in `--rounds` interleaved rounds (the second table): the servers are started once and stay up, idle between their runs, and each round runs every one of them for the same duration. What a server leaves behind (a hot core, garbage, a log still flushing) falls on the next one, so the order is balanced (a Williams design): with an even number of servers, each follows each other once and takes each position once in as many rounds; with an odd number, each order is followed by its reverse, and the same holds twice over twice as many rounds. A round count that is not a whole design (5 rounds of 4 servers) repeats the start of one: a server can follow another once more than the rest. The machine's speed drifts by tens of percent within minutes, so a ratio is taken within a round (that round's req/s, or p99, over the same round's bare) and the table gives the median of the per-round ratios with their min–max, beside each server's medians over the rounds and its rows logged summed over them; the targets are judged on the median per-round ratios. The floor line gives the floor's CPU per request as a share of each server's, the median of the per-round shares.",
+    "- Single runs (the first table) go one server after another: c=1 and 16 for every server, c=64 for those not in the rounds. The c=64 comparisons behind the targets (the floor and the iris servers; with `--heavy-rounds` the heavy model's four servers too: a model's c=64 figures come all from the rounds or all from single runs, so no comparison sets a median over the rounds beside a run taken minutes earlier) run in `--rounds` interleaved rounds (the second table): the servers are started once and stay up, idle between their runs, and each round runs every one of them for the same duration. What a server leaves behind (a hot core, garbage, a log still flushing) falls on the next one, so the order is balanced (a Williams design): with an even number of servers, each follows each other once and takes each position once in as many rounds; with an odd number, each order is followed by its reverse, and the same holds twice over twice as many rounds. A round count that is not a whole design (5 rounds of 4 servers) repeats the start of one: a server can follow another once more than the rest. The machine's speed drifts by tens of percent within minutes, so a ratio is taken within a round (that round's req/s, or p99, over the same round's bare) and the table gives the median of the per-round ratios with their min–max, beside each server's medians over the rounds and its rows logged summed over them; the targets are judged on the median per-round ratios. The floor line gives the floor's CPU per request as a share of each server's, the median of the per-round shares. The heavy model's line, worker thread against 2 intra-op threads, takes both sides from the same place: with `--heavy-rounds` their medians and the median of the per-round ratio, else one c=64 run of each.",
     '- `iris`: the bundled iris v1 (~12 µs a run: the figures measure HTTP, routing and the log). `heavy`: a seeded MLP 30→2048→2048→10 generated at bench time (scripts/bench/heavy-model.ts, ~0.5 ms a single-row run).',
     '- `modelgate (defaults)`: `node dist/main.js` (the build, as `npm start` runs it) with no settings: batching on (one event-loop turn) and `MODELGATE_INFERENCE_WORKER=auto` (the heavy model runs on a worker thread, iris inline). `batch off`: `MODELGATE_BATCH_WINDOW_US=0`. `worker off`: `MODELGATE_INFERENCE_WORKER=off`. `inline, 2 intra-op threads`: `MODELGATE_INFERENCE_WORKER=off MODELGATE_INTRA_OP_THREADS=2`.',
     "- wrk: req/s is requests over wrk's measured duration; p50/p99 from wrk's latency histogram. autocannon (fallback): mean of per-second samples, p50/p99 over every 2xx.",

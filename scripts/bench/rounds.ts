@@ -94,26 +94,34 @@ export interface RoundSummary {
 const bareOf = (result: RoundsResult, server: ServerResult) =>
   result.servers.find((other) => other.kind === 'bare' && other.model === server.model);
 
-/** `value(server's run) / value(bare's run)` round by round; [] without a bare of its model. */
-function perRound(
-  result: RoundsResult,
+/** `value(server's run) / value(base's run)` round by round. */
+const perRound = (
   server: ServerResult,
+  base: ServerResult,
   value: (run: ServerResult['runs'][number]) => number,
-): number[] {
-  const bare = bareOf(result, server);
-  if (!bare || bare === server) return [];
-  return server.runs.flatMap((run, round) => {
-    const base = bare.runs[round];
-    return base ? [value(run) / value(base)] : [];
+): number[] =>
+  server.runs.flatMap((run, round) => {
+    const baseRun = base.runs[round];
+    return baseRun ? [value(run) / value(baseRun)] : [];
   });
+
+/** Each round's req/s of `id` over the same round's req/s of `baseId`; null unless both ran. */
+export function roundRatio(result: RoundsResult, id: string, baseId: string): Spread | null {
+  const server = result.servers.find((candidate) => candidate.id === id);
+  const base = result.servers.find((candidate) => candidate.id === baseId);
+  const ratios = server && base ? perRound(server, base, (run) => run.rps) : [];
+  return ratios.length > 0 ? spread(ratios) : null;
 }
 
 export function summarizeRounds(result: RoundsResult): RoundSummary[] {
   return result.servers.map((server) => {
     const of = (pick: (run: ServerResult['runs'][number]) => number) =>
       median(server.runs.map(pick));
-    const ratios = perRound(result, server, (run) => run.rps);
-    const p99Ratios = perRound(result, server, (run) => run.p99Ms);
+    const bare = bareOf(result, server);
+    const toBare = (value: (run: ServerResult['runs'][number]) => number) =>
+      bare && bare !== server ? perRound(server, bare, value) : [];
+    const ratios = toBare((run) => run.rps);
+    const p99Ratios = toBare((run) => run.p99Ms);
     const logged = server.runs.map((run) => run.rowsWritten);
     return {
       id: server.id,

@@ -17,7 +17,7 @@
  * those not in the rounds): the bare Hono + ONNX Runtime handler and modelgate on iris
  * (~12 µs a run) and on a seeded heavy MLP (~0.5 ms a run). Then c=64 in interleaved rounds
  * (run-rounds.ts): the Hono floor without a model, iris bare, modelgate batch off and
- * defaults (with --heavy-rounds the heavy model's bare and defaults too), each round every
+ * defaults (with --heavy-rounds the heavy model's four servers too), each round every
  * server once, in an order balanced for carry-over; ratios to bare are taken within a round and the
  * median over rounds decides the targets. Then 50 flips under c=64 load; then the Open
  * Inference Protocol over REST and over gRPC at c=64 (one Node client process each); then the
@@ -46,6 +46,7 @@ import {
   type BenchResult,
   evaluateTargets,
   logWriterLine,
+  placementLine,
   ratioTargets,
   roundsReport,
   type ServerResult,
@@ -56,7 +57,7 @@ import {
 } from './report.js';
 import type { RoundsResult } from './rounds.js';
 import { runRounds, serverResult, withServers } from './run-rounds.js';
-import { HEAVY_ROUND_IDS, IRIS_ROUND_IDS, type Scenario, scenarios } from './scenarios.js';
+import { inRounds, type Scenario, scenarios } from './scenarios.js';
 import { repoRoot, type ServerHandle } from './servers.js';
 import { driveWrk, wrkAvailable } from './wrk.js';
 
@@ -79,7 +80,7 @@ const { values: args } = parseArgs({
     rows: { type: 'string' },
     /** Interleaved c=64 rounds (odd: the median is one round's figure). */
     rounds: { type: 'string', default: '5' },
-    /** The heavy model's bare handler and defaults in the rounds too (2 × rounds × duration s more). */
+    /** The heavy model's four servers in the rounds too (4 × rounds × duration s more). */
     'heavy-rounds': { type: 'boolean', default: false },
   },
 });
@@ -91,7 +92,7 @@ const rounds = Number(args.rounds);
 if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) {
   throw new Error(`--rounds: expected a whole number 1..50, got "${args.rounds}"`);
 }
-const roundIds = [...IRIS_ROUND_IDS, ...(args['heavy-rounds'] ? HEAVY_ROUND_IDS : [])];
+const heavyRounds = args['heavy-rounds'] as boolean;
 if (!['auto', 'wrk', 'autocannon'].includes(args.load as string)) {
   throw new Error(`--load: expected wrk, autocannon or auto, got "${args.load}"`);
 }
@@ -128,8 +129,8 @@ async function singleRuns(
 async function benchServers(
   all: Scenario[],
 ): Promise<{ servers: ServerResult[]; rounds: RoundsResult }> {
-  const inRounds = all.filter((scenario) => roundIds.includes(scenario.id));
-  return withServers(bench, inRounds, async (running) => {
+  const roundScenarios = all.filter((scenario) => inRounds(scenario, heavyRounds));
+  return withServers(bench, roundScenarios, async (running) => {
     const servers: ServerResult[] = [];
     for (const scenario of all) {
       if (scenario.kind === 'floor') continue;
@@ -179,23 +180,25 @@ async function onlyRatios(): Promise<void> {
   const heavyModelsDir = mkdtempSync(join(tmpdir(), 'modelgate-heavy-'));
   try {
     // The heavy model is generated only when it is served.
-    const heavyVersionDir = args['heavy-rounds']
+    const heavyVersionDir = heavyRounds
       ? writeHeavyModel(heavyModelsDir)
       : join(heavyModelsDir, 'heavy', 'v1');
-    const inRounds = scenarios(heavyModelsDir, heavyVersionDir).filter((scenario) =>
-      roundIds.includes(scenario.id),
+    const roundScenarios = scenarios(heavyModelsDir, heavyVersionDir).filter((scenario) =>
+      inRounds(scenario, heavyRounds),
     );
-    const result = await withServers(bench, inRounds, (running) =>
+    const result = await withServers(bench, roundScenarios, (running) =>
       runRounds(bench, running, rounds),
     );
     const problems = runProblems(result.servers, (_, index) => `round ${index + 1}`);
     if (args.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     } else {
+      const placement = placementLine([], result);
       const lines = [
         '',
         `load from ${loadGenerator} · load average ${(loadavg()[0] ?? 0).toFixed(1)}`,
         ...roundsReport(result, false),
+        ...(placement ? ['', placement] : []),
         '',
         'targets:',
         ...ratioTargets([], result).map((target) => targetLine(target, false)),
@@ -337,7 +340,7 @@ async function main(): Promise<void> {
         platform: `${process.platform} ${process.arch}`,
       },
       loadAverage: { start: loadStart, end: loadavg()[0] ?? 0 },
-      command: `npm run bench -- --duration ${durationS} --rounds ${rounds}${args['heavy-rounds'] ? ' --heavy-rounds' : ''}${args['servers-only'] ? ' --servers-only' : ''}`,
+      command: `npm run bench -- --duration ${durationS} --rounds ${rounds}${heavyRounds ? ' --heavy-rounds' : ''}${args['servers-only'] ? ' --servers-only' : ''}`,
       loadGenerator,
       durationS,
       servers,

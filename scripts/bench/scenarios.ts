@@ -142,10 +142,13 @@ export function scenarios(heavyModelsDir: string, heavyVersionDir: string): Scen
 }
 
 /**
- * The c=64 comparisons run as interleaved rounds (run.ts): the iris targets sit near their lines,
- * so the machine's drift between runs minutes apart would decide them. The heavy model joins
- * with --heavy-rounds: its target is far from its line, and two more servers per round cost
- * 2 × rounds × duration seconds.
+ * Whether a server gets its c=64 figures in the interleaved rounds (run.ts) rather than from a
+ * single run. A model's servers go in all together or not at all: every c=64 comparison (× bare,
+ * the targets, the heavy model's worker against intra-op threads) then has both sides from the
+ * same rounds or both from single runs, never a median over the rounds beside one run taken
+ * minutes earlier. iris always: its targets sit near their lines, so the machine's drift between
+ * runs minutes apart would decide them. The heavy model with --heavy-rounds only: its target is
+ * far from its line, and its four servers cost 4 × rounds × duration seconds more.
  */
-export const IRIS_ROUND_IDS = ['iris/floor', 'iris/bare', 'iris/batch-off', 'iris/batch-on'];
-export const HEAVY_ROUND_IDS = ['heavy/bare', 'heavy/modelgate'];
+export const inRounds = (scenario: Scenario, heavyRounds: boolean): boolean =>
+  scenario.model === 'iris' || (heavyRounds && scenario.model === 'heavy');
