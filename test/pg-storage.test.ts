@@ -480,6 +480,81 @@ describe('stats queries', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it("a window that starts between a regressor's served rows and their shadows gives the pairs' errors on both", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelgate-pg-vs-sqlite-edge-'));
+    const lite = openSqliteStorage(join(dir, 'modelgate.db'), LOG);
+    try {
+      const model = 'edge';
+      const t0 = 1_700_000_000_000;
+      // A regressor's value, v2's mirrored one 10 ms later (the mirror runs after the
+      // response), and the feedback value; in eighths, so every sum is exact. On the first
+      // row both versions are 1.5 off: d = 0, which the counts of differing pairs leave out.
+      const sent = [
+        [10, 13, 11.5],
+        [20, 17, 18],
+        [30, 30.5, 29.25],
+      ] as const;
+      const rows: PredictionRecord[] = [];
+      const values: Array<[string, number]> = [];
+      for (const [i, [served, shadow, truth]] of sent.entries()) {
+        const row = record(model, { ts: t0 + i, label: null, score: served, output: null });
+        rows.push(
+          row,
+          record(model, {
+            ts: t0 + i + 10,
+            version: 'v2',
+            route: 'shadow',
+            label: null,
+            score: shadow,
+            output: null,
+            shadowOf: row.id,
+          }),
+        );
+        values.push([row.id, truth]);
+      }
+      for (const storage of [a, lite]) {
+        storage.predictionLog.append(rows);
+        await storage.predictionLog.flush();
+        for (const [id, value] of values) await storage.feedback.record(id, { value }, t0 + 20);
+      }
+      // After every served row, before every shadow: the window holds no regressor's served row.
+      const window = { model, since: t0 + 5, until: t0 + 60_000 };
+      const [fromPg, fromLite] = await Promise.all(
+        [a, lite].map((storage) => storage.queries.compareRows(window)),
+      );
+      const absolute = sent.map(([p, s, y]) => Math.abs(s - y) - Math.abs(p - y));
+      const squared = sent.map(([p, s, y]) => (s - y) ** 2 - (p - y) ** 2);
+      const sum = (xs: readonly number[]) => xs.reduce((x, y) => x + y, 0);
+      const range = (xs: readonly number[]) => Math.max(...xs) - Math.min(...xs);
+      const expected = {
+        served: 'v1',
+        shadow: 'v2',
+        pairs: 3,
+        regressorPairs: 3,
+        same: 0,
+        labelled: 0,
+        valued: 3,
+        servedAbsSum: sum(sent.map(([p, , y]) => Math.abs(p - y))),
+        servedSqSum: sum(sent.map(([p, , y]) => (p - y) ** 2)),
+        absDiffSum: sum(absolute),
+        absDiffSqSum: sum(absolute.map((d) => d * d)),
+        absDiffRange: range(absolute),
+        absDiffNonzero: absolute.filter((d) => d !== 0).length,
+        sqDiffSum: sum(squared),
+        sqDiffSqSum: sum(squared.map((d) => d * d)),
+        sqDiffRange: range(squared),
+        sqDiffNonzero: squared.filter((d) => d !== 0).length,
+      };
+      expect([expected.absDiffNonzero, expected.sqDiffNonzero]).toEqual([2, 2]);
+      for (const rowsOf of [fromPg, fromLite]) {
+        expect(rowsOf?.predictedValues).toEqual([]);
+        expect(rowsOf?.shadowPairs).toEqual([expect.objectContaining(expected)]);
+      }
+    } finally {
+      await lite.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 type DeploymentAction = DeploymentEvent['action'];

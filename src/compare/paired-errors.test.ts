@@ -27,15 +27,18 @@ function pairOf(
     shadowRight: 0,
     servedOnly: 0,
     shadowOnly: 0,
+    regressorPairs: 100,
     valued: served.length,
     servedAbsSum: sum(served.map(Math.abs)),
     servedSqSum: sum(served.map((e) => e * e)),
     absDiffSum: sum(absolute),
     absDiffSqSum: sum(absolute.map((d) => d * d)),
     absDiffRange: range(absolute),
+    absDiffNonzero: absolute.filter((d) => d !== 0).length,
     sqDiffSum: sum(squared),
     sqDiffSqSum: sum(squared.map((d) => d * d)),
     sqDiffRange: range(squared),
+    sqDiffNonzero: squared.filter((d) => d !== 0).length,
     ...overrides,
   };
 }

@@ -9,6 +9,7 @@ import type { ServedInput, ServedRow } from '../served-rows.js';
 import {
   type CompareRows,
   MINUTE_MS,
+  REGRESSOR_SHADOW_PAIR,
   SPLIT_CHANGING_ACTIONS,
   type StatsQueries,
   VALUED_SHADOW_PAIR,
@@ -84,7 +85,7 @@ const SPLIT_CHANGED_AT = `SELECT max(ts)::float8 AS ts FROM deployment_events
 const SHADOW_PAIRS = `WITH e AS (
     SELECT p.version AS served, s.version AS shadow,
       p.label AS "servedLabel", s.label AS "shadowLabel", f.label AS truth,
-      ${VALUED_SHADOW_PAIR} AS valued,
+      ${REGRESSOR_SHADOW_PAIR} AS regressor, ${VALUED_SHADOW_PAIR} AS valued,
       p.score - f.value AS "servedError", s.score - f.value AS "shadowError"
     FROM predictions s JOIN predictions p ON p.id = s.shadow_of
     LEFT JOIN feedback f ON f.prediction_id = p.id
@@ -103,6 +104,7 @@ const SHADOW_PAIRS = `WITH e AS (
       THEN 1 ELSE 0 END), 0)::int AS "servedOnly",
     coalesce(sum(CASE WHEN "shadowLabel" = truth AND "servedLabel" IS DISTINCT FROM truth
       THEN 1 ELSE 0 END), 0)::int AS "shadowOnly",
+    (count(*) FILTER (WHERE regressor))::int AS "regressorPairs",
     (count(*) FILTER (WHERE valued))::int AS valued,
     coalesce(sum(abs("servedError")) FILTER (WHERE valued), 0)::float8 AS "servedAbsSum",
     coalesce(sum("servedError" * "servedError") FILTER (WHERE valued), 0)::float8 AS "servedSqSum",
@@ -110,10 +112,12 @@ const SHADOW_PAIRS = `WITH e AS (
     coalesce(sum("absDiff" * "absDiff") FILTER (WHERE valued), 0)::float8 AS "absDiffSqSum",
     coalesce(max("absDiff") FILTER (WHERE valued) - min("absDiff") FILTER (WHERE valued), 0)::float8
       AS "absDiffRange",
+    (count(*) FILTER (WHERE valued AND "absDiff" <> 0))::int AS "absDiffNonzero",
     coalesce(sum("sqDiff") FILTER (WHERE valued), 0)::float8 AS "sqDiffSum",
     coalesce(sum("sqDiff" * "sqDiff") FILTER (WHERE valued), 0)::float8 AS "sqDiffSqSum",
     coalesce(max("sqDiff") FILTER (WHERE valued) - min("sqDiff") FILTER (WHERE valued), 0)::float8
-      AS "sqDiffRange"
+      AS "sqDiffRange",
+    (count(*) FILTER (WHERE valued AND "sqDiff" <> 0))::int AS "sqDiffNonzero"
   FROM d GROUP BY served, shadow`;
 // ts and the divisor are bigints, so / is integer division: floor for the positive ts here.
 const TRAFFIC = `SELECT version, (ts / ${MINUTE_MS})::float8 AS minute, count(*)::int AS n

@@ -13,6 +13,7 @@ import {
   type CompareRows,
   type CompareRowsQuery,
   MINUTE_MS,
+  REGRESSOR_SHADOW_PAIR,
   SPLIT_CHANGING_ACTIONS,
   type StatsQueries,
   VALUED_SHADOW_PAIR,
@@ -21,7 +22,7 @@ import {
 const SERVED = 'model = @model AND ts >= @since AND ts < @until AND shadow_of IS NULL';
 
 type LabelledShadowPair = Omit<CompareRows['shadowPairs'][number], keyof typeof NO_VALUED_PAIRS>;
-/** A classifier's shadow pairs: none judged on a feedback value. */
+/** Shadow pairs none of which is a regressor's: none judged on a feedback value. */
 const NO_VALUED_PAIRS = {
   valued: 0,
   servedAbsSum: 0,
@@ -29,9 +30,11 @@ const NO_VALUED_PAIRS = {
   absDiffSum: 0,
   absDiffSqSum: 0,
   absDiffRange: 0,
+  absDiffNonzero: 0,
   sqDiffSum: 0,
   sqDiffSqSum: 0,
   sqDiffRange: 0,
+  sqDiffNonzero: 0,
 } satisfies Partial<CompareRows['shadowPairs'][number]>;
 
 /**
@@ -121,7 +124,8 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
        LEFT JOIN feedback f ON f.prediction_id = p.id
        WHERE s.model = @model AND s.ts >= @since AND s.ts < @until AND s.shadow_of IS NOT NULL
          AND s.status = 'ok' AND p.status = 'ok'`;
-  const labelAgreement = `count(*) AS pairs,
+  const pairCounts = `count(*) AS pairs,
+            coalesce(sum(regressor), 0) AS regressorPairs,
             coalesce(sum(servedLabel = shadowLabel), 0) AS same,
             count(truth) AS labelled,
             coalesce(sum(servedLabel = truth), 0) AS servedRight,
@@ -131,9 +135,10 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
   const shadowPairs = sqlite.prepare(
     `WITH e AS (
        SELECT p.version AS served, s.version AS shadow,
-              p.label AS servedLabel, s.label AS shadowLabel, f.label AS truth
+              p.label AS servedLabel, s.label AS shadowLabel, f.label AS truth,
+              ${REGRESSOR_SHADOW_PAIR} AS regressor
        ${shadowPairRows})
-     SELECT served, shadow, ${labelAgreement} FROM e GROUP BY served, shadow`,
+     SELECT served, shadow, ${pairCounts} FROM e GROUP BY served, shadow`,
   );
   // A regressor's pairs also sum their errors: n, Σd, Σd² in one pass (they cancel only when
   // the mean difference dwarfs its spread). LIMIT -1 keeps e from being flattened into the
@@ -144,7 +149,7 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
     `WITH e AS (
        SELECT p.version AS served, s.version AS shadow,
               p.label AS servedLabel, s.label AS shadowLabel, f.label AS truth,
-              ${VALUED_SHADOW_PAIR} AS valued,
+              ${REGRESSOR_SHADOW_PAIR} AS regressor, ${VALUED_SHADOW_PAIR} AS valued,
               p.score - f.value AS servedError, s.score - f.value AS shadowError
        ${shadowPairRows}
        LIMIT -1),
@@ -152,7 +157,7 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
        SELECT *, abs(shadowError) - abs(servedError) AS absDiff,
               shadowError * shadowError - servedError * servedError AS sqDiff
        FROM e)
-     SELECT served, shadow, ${labelAgreement},
+     SELECT served, shadow, ${pairCounts},
             count(*) FILTER (WHERE valued) AS valued,
             coalesce(sum(abs(servedError)) FILTER (WHERE valued), 0) AS servedAbsSum,
             coalesce(sum(servedError * servedError) FILTER (WHERE valued), 0) AS servedSqSum,
@@ -160,10 +165,12 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
             coalesce(sum(absDiff * absDiff) FILTER (WHERE valued), 0) AS absDiffSqSum,
             coalesce(max(absDiff) FILTER (WHERE valued) - min(absDiff) FILTER (WHERE valued), 0)
               AS absDiffRange,
+            count(*) FILTER (WHERE valued AND absDiff <> 0) AS absDiffNonzero,
             coalesce(sum(sqDiff) FILTER (WHERE valued), 0) AS sqDiffSum,
             coalesce(sum(sqDiff * sqDiff) FILTER (WHERE valued), 0) AS sqDiffSqSum,
             coalesce(max(sqDiff) FILTER (WHERE valued) - min(sqDiff) FILTER (WHERE valued), 0)
-              AS sqDiffRange
+              AS sqDiffRange,
+            count(*) FILTER (WHERE valued AND sqDiff <> 0) AS sqDiffNonzero
      FROM d GROUP BY served, shadow`,
   );
   // predictions_model_ts in its own order: one index range, no sort; LIMIT -1 is no limit.
@@ -233,6 +240,25 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
       ? []
       : latencyBucketsOf(edgeLatencies.all({ model, since, until }) as LatencyGroup[]);
 
+  /**
+   * Only a regressor's pairs pay for the error sums. Served rows are windowed by their ts and
+   * shadow rows by theirs, a little later (the mirror runs after the response), so a window
+   * can hold a regressor's shadow rows without its served rows: when no served row in the
+   * window is a regressor's, the pairs themselves say whether any is.
+   */
+  const shadowPairsOf = (
+    query: CompareRowsQuery,
+    servesRegressor: boolean,
+  ): CompareRows['shadowPairs'] => {
+    if (!servesRegressor) {
+      const pairs = shadowPairs.all(query) as LabelledShadowPair[];
+      if (pairs.every((pair) => pair.regressorPairs === 0)) {
+        return pairs.map((pair) => ({ ...pair, ...NO_VALUED_PAIRS }));
+      }
+    }
+    return shadowPairsWithErrors.all(query) as CompareRows['shadowPairs'];
+  };
+
   return {
     async compareRows(request) {
       const changed = (
@@ -254,14 +280,7 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
         predictedValues: predicted,
         valueErrors: valueErrors.all(query) as CompareRows['valueErrors'],
         splitChangedAt: changed,
-        // Only a window with a regressor's rows pays for the error sums.
-        shadowPairs:
-          predicted.length > 0
-            ? (shadowPairsWithErrors.all(query) as CompareRows['shadowPairs'])
-            : (shadowPairs.all(query) as LabelledShadowPair[]).map((pair) => ({
-                ...pair,
-                ...NO_VALUED_PAIRS,
-              })),
+        shadowPairs: shadowPairsOf(query, predicted.length > 0),
       };
     },
     async servedRows(range, limit) {
