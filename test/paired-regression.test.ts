@@ -107,6 +107,10 @@ describe.each(['sqlite', 'postgresql'] as const)(
       expect(pair).toMatchObject({ served: 'v1', shadow: 'v2', pairs: rows.length, paired: null });
       const paired = present(pair?.pairedError, 'pairedError');
       expect(paired.n).toBe(WITH_FEEDBACK);
+      expect(paired.differing).toEqual({
+        mae: absoluteDifferences.filter((d) => d !== 0).length,
+        mse: squaredDifferences.filter((d) => d !== 0).length,
+      });
       expect(paired.servedMae).toBeCloseTo(mean(servedErrors.map(Math.abs)), 9);
       expect(paired.shadowMae).toBeCloseTo(mean(shadowErrors.map(Math.abs)), 9);
       expect(paired.servedRmse).toBeCloseTo(Math.sqrt(mean(servedErrors.map((e) => e * e))), 9);

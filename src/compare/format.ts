@@ -1,5 +1,5 @@
 import { counts, ms, pct, points, pValue, significant, weights } from './number-format.js';
-import type { CompareReport } from './report.js';
+import { type CompareReport, MIN_DIFFERING_PAIRS } from './report.js';
 
 export function table(rows: string[][]): string {
   const widths =
@@ -74,19 +74,24 @@ function pairedErrorLines(pair: CompareReport['shadow'][number]): string[] {
     estimate: number,
     fixed: { low: number; high: number } | null,
     sequential: { low: number; high: number } | null,
-  ) =>
-    `${name} ${signed(estimate)} ` +
-    (fixed && sequential
-      ? `(fixed horizon 95% CI ${signed(fixed.low)} to ${signed(fixed.high)}; always valid 95% CS ${signed(sequential.low)} to ${signed(sequential.high)})`
-      : e.n < 2
-        ? '(no interval below two requests)'
-        : '(no interval: every request has shown the same difference)');
+    differing: number,
+  ) => {
+    if (!sequential) {
+      return `${name} ${signed(estimate)} ${e.n < 2 ? '(no interval below two rows)' : '(no interval: every row has shown the same difference)'}`;
+    }
+    const always = `always valid 95% CS ${signed(sequential.low)} to ${signed(sequential.high)}`;
+    return `${name} ${signed(estimate)} (${
+      fixed
+        ? `fixed horizon 95% CI ${signed(fixed.low)} to ${signed(fixed.high)}`
+        : `no fixed horizon CI: ${differing} rows differ, it needs ${MIN_DIFFERING_PAIRS}`
+    }; ${always})`;
+  };
   return [
     `  on the same ${e.n} requests with feedback values: MAE ${pair.served} ${significant(e.servedMae)}, ${pair.shadow} ${significant(e.shadowMae)}; ` +
       `RMSE ${pair.served} ${significant(e.servedRmse)}, ${pair.shadow} ${significant(e.shadowRmse)}`,
     `  ${pair.shadow} − ${pair.served}: ` +
-      `${difference('MAE', e.maeDifference, e.maeDifferenceInterval, e.sequential.maeDifference)}, ` +
-      `${difference('MSE', e.mseDifference, e.mseDifferenceInterval, e.sequential.mseDifference)}; below 0: ${pair.shadow} is closer`,
+      `${difference('MAE', e.maeDifference, e.maeDifferenceInterval, e.sequential.maeDifference, e.differing.mae)}, ` +
+      `${difference('MSE', e.mseDifference, e.mseDifferenceInterval, e.sequential.mseDifference, e.differing.mse)}; below 0: ${pair.shadow} is closer`,
   ];
 }
 

@@ -183,19 +183,24 @@ export interface PairedAccuracy {
 }
 
 /**
- * A regressor's errors, served and shadow, on exactly the mirrored requests whose served
+ * A regressor's errors, served and shadow, on exactly the mirrored rows whose served
  * prediction received a numeric feedback value y: each version's MAE and RMSE, and the
- * mean per-request differences shadow − served of absolute errors (|shadow − y| − |served
- * − y|, which is shadow MAE − served MAE) and of squared errors (shadow MSE − served MSE);
+ * mean per-row differences shadow − served of absolute errors (|shadow − y| − |served −
+ * y|, which is shadow MAE − served MAE) and of squared errors (shadow MSE − served MSE);
  * negative means the shadow is closer. Intervals as for a version's `error`: the 95 %
  * normal-approximation interval (read once) and the 95 % asymptotic confidence sequence
- * (read as often as you like), of the per-request differences, so the between-requests
- * noise both versions share cancels. Both null below two pairs, or while every pair has
- * shown the same difference (no spread: the interval would be a point, read as certainty).
+ * (read as often as you like), of the per-row differences, so the between-rows noise both
+ * versions share cancels. Both null below two pairs, or while every pair has shown the same
+ * difference (no spread: the interval would be a point, read as certainty). The fixed one
+ * is also null until MIN_DIFFERING_PAIRS pairs differ (`differing`): pairs with d = 0 add
+ * no evidence either way, and on a few differing pairs the normal interval claims a
+ * difference far more often than 5 % (docs/statistics.md).
  */
 export interface PairedErrors {
   /** Pairs with a feedback value. */
   n: number;
+  /** Of those, the pairs whose absolute (squared) errors differ between the versions. */
+  differing: { mae: number; mse: number };
   servedMae: number;
   shadowMae: number;
   servedRmse: number;
@@ -482,10 +487,23 @@ function shadowAgreement(rows: CompareRows, keep: (version: string) => boolean):
 function pairedErrors(row: CompareRows['shadowPairs'][number]): PairedErrors | null {
   const n = row.valued;
   if (n <= 0) return null;
-  const absolute = meanDifference(n, row.absDiffSum, row.absDiffSqSum, row.absDiffRange);
-  const squared = meanDifference(n, row.sqDiffSum, row.sqDiffSqSum, row.sqDiffRange);
+  const absolute = meanDifference(
+    n,
+    row.absDiffSum,
+    row.absDiffSqSum,
+    row.absDiffRange,
+    row.absDiffNonzero,
+  );
+  const squared = meanDifference(
+    n,
+    row.sqDiffSum,
+    row.sqDiffSqSum,
+    row.sqDiffRange,
+    row.sqDiffNonzero,
+  );
   return {
     n,
+    differing: { mae: row.absDiffNonzero, mse: row.sqDiffNonzero },
     servedMae: row.servedAbsSum / n,
     // Σ|shadow error| = Σ|served error| + Σd, and likewise for squares.
     shadowMae: (row.servedAbsSum + row.absDiffSum) / n,
@@ -499,14 +517,27 @@ function pairedErrors(row: CompareRows['shadowPairs'][number]): PairedErrors | n
   };
 }
 
-/** The mean of n per-pair differences from Σd and Σd², with both intervals when d varies. */
-function meanDifference(n: number, sum: number, squares: number, range: number) {
+/**
+ * Pairs whose errors differ, below which a paired difference gets no fixed-horizon interval.
+ * With many d = 0 the normal interval's z is about Σd / √Σd², which k differing pairs of one
+ * size push past 1.96 whenever they all point one way: 12.5 % of the time at k = 4 when
+ * nothing differs. From 30 on its false-positive rate stays within 3.4–7.1 % for differences
+ * of one size (the binomial's steps) and at 5 % or below for sizes that vary; the value
+ * guards wait for the same 30 outcomes (docs/statistics.md, "A regressor's shadow").
+ */
+export const MIN_DIFFERING_PAIRS = 30;
+
+/**
+ * The mean of n per-pair differences from Σd and Σd², with both intervals when d varies,
+ * the fixed one only from MIN_DIFFERING_PAIRS pairs with d ≠ 0 on.
+ */
+function meanDifference(n: number, sum: number, squares: number, range: number, differing: number) {
   const mean = sum / n;
   // One-pass sums: rounding may leave a hair below 0 where the spread is nil.
   const variance = n < 2 ? 0 : Math.max(0, (squares - sum * mean) / (n - 1));
   if (!(range > 0 && variance > 0)) return { mean, interval: null, sequential: null };
   const sample = { n, mean, variance };
-  const fixed = meanInterval(sample);
+  const fixed = differing >= MIN_DIFFERING_PAIRS ? meanInterval(sample) : null;
   return {
     mean,
     interval: fixed && { low: fixed.low, high: fixed.high },

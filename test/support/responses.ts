@@ -354,6 +354,7 @@ const shadowAgreement = z.looseObject({
   pairedError: z
     .looseObject({
       n: z.number(),
+      differing: z.looseObject({ mae: z.number(), mse: z.number() }),
       servedMae: z.number(),
       shadowMae: z.number(),
       servedRmse: z.number(),
