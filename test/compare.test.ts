@@ -206,7 +206,7 @@ describe('npm run compare', () => {
     expect(stdout).toContain('80.0% (');
     expect(stdout).toContain('accuracy: v2 is 10.0 points higher than v1');
     expect(stdout).toContain('significant (p = ');
-    expect(stdout).toContain('shadow: v2 agrees with v1 on 90.0% of 100 mirrored requests');
+    expect(stdout).toContain('shadow: v2 agrees with v1 on 90.0% of 100 mirrored rows');
   }, 60_000);
 
   it('sizes a difference with an arm at 100 %: 10/10 against 128/191 (Newcombe, not Wald)', async () => {

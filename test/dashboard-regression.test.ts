@@ -185,7 +185,7 @@ describe('dashboard for a regressor in a real browser', () => {
     const signed = (x: number) => `${x >= 0 ? '+' : ''}${num(x)}`;
     expect(paired.n).toBe(mirrored);
     expect(text).toContain(
-      `shadow: v2 − v1 on the same ${mirrored} requests with feedback values: MAE ${signed(paired.maeDifference)} ` +
+      `shadow: v2 − v1 on the same ${mirrored} rows with feedback values: MAE ${signed(paired.maeDifference)} ` +
         `(always valid: 95% ${signed(mae.low)} to ${signed(mae.high)}), MSE ${signed(paired.mseDifference)}`,
     );
     expect(pageErrors).toEqual([]);

@@ -102,9 +102,17 @@ describe.each(['sqlite', 'postgresql'] as const)(
       (_, i) => (shadowErrors[i] as number) ** 2 - (servedErrors[i] as number) ** 2,
     );
 
-    it('gives both versions MAE and RMSE on exactly the mirrored requests with feedback values', () => {
+    it('gives both versions MAE and RMSE on exactly the mirrored rows with feedback values', () => {
       const [pair] = report.shadow;
-      expect(pair).toMatchObject({ served: 'v1', shadow: 'v2', pairs: rows.length, paired: null });
+      // No label to agree on or to be right about: those figures are a classifier's.
+      expect(pair).toMatchObject({
+        served: 'v1',
+        shadow: 'v2',
+        pairs: rows.length,
+        agreement: null,
+        sequential: null,
+        paired: null,
+      });
       const paired = present(pair?.pairedError, 'pairedError');
       expect(paired.n).toBe(WITH_FEEDBACK);
       expect(paired.differing).toEqual({
@@ -153,10 +161,10 @@ describe.each(['sqlite', 'postgresql'] as const)(
     it('npm run compare prints the paired errors under the shadow line', () => {
       const paired = present(report.shadow[0]?.pairedError, 'pairedError');
       const lines = formatCompareReport(report).split('\n');
-      const at = lines.indexOf(`shadow: v2 answered ${rows.length} mirrored requests of v1`);
+      const at = lines.indexOf(`shadow: v2 answered ${rows.length} mirrored rows of v1`);
       expect(at).toBeGreaterThan(0);
       expect(lines[at + 1]).toBe(
-        `  on the same ${WITH_FEEDBACK} requests with feedback values: ` +
+        `  on the same ${WITH_FEEDBACK} rows with feedback values: ` +
           `MAE v1 ${significant(paired.servedMae)}, v2 ${significant(paired.shadowMae)}; ` +
           `RMSE v1 ${significant(paired.servedRmse)}, v2 ${significant(paired.shadowRmse)}`,
       );

@@ -134,7 +134,7 @@ describe('paired shadow comparison in /compare', () => {
       String(from + 1000),
     );
     expect(stdout).toContain(
-      '  on the same 150 labelled requests: v1 73.3%, v2 83.3% accurate; v2 − v1 +10.0 points',
+      '  on the same 150 labelled rows: v1 73.3%, v2 83.3% accurate; v2 − v1 +10.0 points',
     );
     expect(stdout).toContain('McNemar exact p = 0.0167, significant');
   }, 120_000);

@@ -62,13 +62,10 @@ function regressionTable(report: CompareReport): string[] {
 
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${significant(x)}`;
 
-const versionTask = (report: CompareReport, version: string) =>
-  report.versions.find((v) => v.version === version)?.task;
-
-/** A regressor's shadow pair on the requests with feedback values: both errors, then the differences. */
+/** A regressor's shadow pair on the rows with feedback values: both errors, then the differences. */
 function pairedErrorLines(pair: CompareReport['shadow'][number]): string[] {
   const e = pair.pairedError;
-  if (!e) return [`  no feedback values on the mirrored requests yet`];
+  if (!e) return [`  no feedback values on the mirrored rows yet`];
   const difference = (
     name: string,
     estimate: number,
@@ -87,7 +84,7 @@ function pairedErrorLines(pair: CompareReport['shadow'][number]): string[] {
     }; ${always})`;
   };
   return [
-    `  on the same ${e.n} requests with feedback values: MAE ${pair.served} ${significant(e.servedMae)}, ${pair.shadow} ${significant(e.shadowMae)}; ` +
+    `  on the same ${e.n} rows with feedback values: MAE ${pair.served} ${significant(e.servedMae)}, ${pair.shadow} ${significant(e.shadowMae)}; ` +
       `RMSE ${pair.served} ${significant(e.servedRmse)}, ${pair.shadow} ${significant(e.shadowRmse)}`,
     `  ${pair.shadow} − ${pair.served}: ` +
       `${difference('MAE', e.maeDifference, e.maeDifferenceInterval, e.sequential.maeDifference, e.differing.mae)}, ` +
@@ -224,23 +221,23 @@ export function formatCompareReport(report: CompareReport): string {
     lines.push(`sample ratio: not tested (${report.sampleRatioNote ?? 'no split'})`);
   }
   for (const pair of report.shadow) {
-    if (pair.pairedError || versionTask(report, pair.served) === 'regression') {
+    if (!pair.agreement) {
       // A regressor's pairs have no labels to agree on: they are judged on feedback values.
       lines.push(
-        `shadow: ${pair.shadow} answered ${pair.pairs} mirrored requests of ${pair.served}`,
+        `shadow: ${pair.shadow} answered ${pair.pairs} mirrored rows of ${pair.served}`,
         ...pairedErrorLines(pair),
       );
       continue;
     }
     lines.push(
-      `shadow: ${pair.shadow} agrees with ${pair.served} on ${pct(pair.agreement?.estimate)} of ${pair.pairs} mirrored requests ` +
-        `(95% CI ${pct(pair.agreement?.low)}–${pct(pair.agreement?.high)})`,
+      `shadow: ${pair.shadow} agrees with ${pair.served} on ${pct(pair.agreement.estimate)} of ${pair.pairs} mirrored rows ` +
+        `(95% CI ${pct(pair.agreement.low)}–${pct(pair.agreement.high)})`,
     );
     const paired = pair.paired;
     if (paired) {
       const d = paired.difference;
       lines.push(
-        `  on the same ${paired.n} labelled requests: ${pair.served} ${pct(paired.servedAccuracy)}, ${pair.shadow} ${pct(paired.shadowAccuracy)} accurate; ` +
+        `  on the same ${paired.n} labelled rows: ${pair.served} ${pct(paired.servedAccuracy)}, ${pair.shadow} ${pct(paired.shadowAccuracy)} accurate; ` +
           `${pair.shadow} − ${pair.served} ${points(d.estimate)} points (95% CI ${points(d.low)} to ${points(d.high)}), ` +
           `McNemar exact p = ${pValue(paired.pValue)}${paired.significant ? ', significant' : ', not significant'}`,
       );

@@ -151,14 +151,18 @@ export interface ValueComparison {
 export interface ShadowAgreement {
   served: string;
   shadow: string;
+  /** Prediction rows both versions answered (a mirrored request of a batch gives several). */
   pairs: number;
-  /** 95 % Wilson interval (valid read once); null without pairs. */
+  /**
+   * Share of pairs with the same label, 95 % Wilson interval (valid read once). A
+   * classifier's: null for a regressor's pairs, which have no label to agree on.
+   */
   agreement: Interval | null;
-  /** 95 % confidence sequence of the agreement (valid however often it is read). */
+  /** 95 % confidence sequence of the agreement (valid however often it is read); as agreement. */
   sequential: SequentialInterval | null;
-  /** Both versions' accuracy on the same requests; null without labelled feedback. */
+  /** A classifier's: both versions' accuracy on the same rows; null without labelled feedback. */
   paired: PairedAccuracy | null;
-  /** A regressor's: both versions' errors on the same requests; null without feedback values. */
+  /** A regressor's: both versions' errors on the same rows; null without feedback values. */
   pairedError: PairedErrors | null;
 }
 
@@ -473,15 +477,19 @@ function sampleRatio(
 function shadowAgreement(rows: CompareRows, keep: (version: string) => boolean): ShadowAgreement[] {
   return rows.shadowPairs
     .filter((row) => keep(row.served) || keep(row.shadow))
-    .map((row) => ({
-      served: row.served,
-      shadow: row.shadow,
-      pairs: row.pairs,
-      agreement: wilsonInterval(row.same, row.pairs),
-      sequential: row.pairs === 0 ? null : accuracySequence(row.same, row.pairs),
-      paired: pairedAccuracy(row),
-      pairedError: pairedErrors(row),
-    }));
+    .map((row) => {
+      // A regressor's rows carry no label: agreeing on one, or being right about it, does not apply.
+      const labelled = row.regressorPairs === 0 && row.pairs > 0;
+      return {
+        served: row.served,
+        shadow: row.shadow,
+        pairs: row.pairs,
+        agreement: labelled ? wilsonInterval(row.same, row.pairs) : null,
+        sequential: labelled ? accuracySequence(row.same, row.pairs) : null,
+        paired: labelled ? pairedAccuracy(row) : null,
+        pairedError: pairedErrors(row),
+      };
+    });
 }
 
 function pairedErrors(row: CompareRows['shadowPairs'][number]): PairedErrors | null {

@@ -336,10 +336,10 @@ function findings(report: CompareReport, regressor: boolean) {
   for (const s of regressor ? [] : report.shadow) {
     lines.push(
       `shadow: ${esc(s.shadow)} agrees with ${esc(s.served)} on ${pct(s.agreement?.estimate)} of ` +
-        `${s.pairs} mirrored requests (always valid: 95% ${range(s.sequential, pct)})`,
+        `${s.pairs} mirrored rows (always valid: 95% ${range(s.sequential, pct)})`,
     );
   }
-  // A regressor's shadow is judged on the mirrored requests with feedback values instead.
+  // A regressor's shadow is judged on the mirrored rows with feedback values instead.
   for (const s of regressor ? report.shadow : []) {
     const e = s.pairedError;
     if (!e) continue;
@@ -347,7 +347,7 @@ function findings(report: CompareReport, regressor: boolean) {
     const interval = (r: { low: number; high: number } | null) =>
       r ? `always valid: 95% ${signed(r.low)} to ${signed(r.high)}` : 'no interval yet';
     lines.push(
-      `shadow: ${esc(s.shadow)} − ${esc(s.served)} on the same ${e.n} requests with feedback values: ` +
+      `shadow: ${esc(s.shadow)} − ${esc(s.served)} on the same ${e.n} rows with feedback values: ` +
         `MAE ${signed(e.maeDifference)} (${interval(e.sequential.maeDifference)}), ` +
         `MSE ${signed(e.mseDifference)} (${interval(e.sequential.mseDifference)}); below 0: ${esc(s.shadow)} is closer`,
     );
