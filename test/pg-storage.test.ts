@@ -530,7 +530,7 @@ describe('stats queries', () => {
         served: 'v1',
         shadow: 'v2',
         pairs: 3,
-        regressorPairs: 3,
+        unlabelledPairs: 3,
         same: 0,
         labelled: 0,
         valued: 3,

@@ -30,7 +30,7 @@ function pairOf(
     shadowRight: 0,
     servedOnly: 0,
     shadowOnly: 0,
-    regressorPairs: 100,
+    unlabelledPairs: 100,
     valued: served.length,
     servedAbsSum: sum(served.map(Math.abs)),
     servedSqSum: sum(served.map((e) => e * e)),

@@ -479,7 +479,7 @@ function shadowAgreement(rows: CompareRows, keep: (version: string) => boolean):
     .filter((row) => keep(row.served) || keep(row.shadow))
     .map((row) => {
       // A regressor's rows carry no label: agreeing on one, or being right about it, does not apply.
-      const labelled = row.regressorPairs === 0 && row.pairs > 0;
+      const labelled = row.unlabelledPairs === 0 && row.pairs > 0;
       return {
         served: row.served,
         shadow: row.shadow,

@@ -76,10 +76,14 @@ export interface CompareRows {
     shadowRight: number;
     servedOnly: number;
     shadowOnly: number;
-    /** Pairs where both rows carry a regressor's value (a score, no label): a regressor's pairs. */
-    regressorPairs: number;
     /**
-     * Of those, the pairs whose served one has a numeric feedback value y: how many, and sums
+     * Pairs whose served row carries no label: a regressor's (a classifier's successful rows
+     * always carry one), which agree on no label and are judged on feedback values instead.
+     */
+    unlabelledPairs: number;
+    /**
+     * Of the pairs where both rows carry a regressor's value (a score, no label) and the
+     * served one has a numeric feedback value y: how many, and sums
      * over them of the served version's absolute and squared error, of d = |shadow − y| −
      * |served − y| and d², and of d = (shadow − y)² − (served − y)² and d²; each d's range
      * (max − min: 0 exactly when every pair gives the same d) and how many pairs have d ≠ 0.
@@ -116,11 +120,9 @@ export const MINUTE_MS = 60_000;
 export const SPLIT_CHANGING_ACTIONS = ['split', 'source', 'rollout_start', 'rollout_step'] as const;
 
 /**
- * Both dialects' test of a regressor's shadow pair (shadow row s, served row p): both rows
- * carry a value and no label.
+ * Both dialects' test of a regressor's shadow pair (shadow row s, served row p, the served
+ * row's feedback f) judged on a feedback value: both rows carry a value and no label, and
+ * the feedback has a value.
  */
-export const REGRESSOR_SHADOW_PAIR = `(p.label IS NULL AND s.label IS NULL
+export const VALUED_SHADOW_PAIR = `(f.value IS NOT NULL AND p.label IS NULL AND s.label IS NULL
   AND p.score IS NOT NULL AND s.score IS NOT NULL)`;
-
-/** A regressor's shadow pair judged on a feedback value: the served row's feedback f has one. */
-export const VALUED_SHADOW_PAIR = `(f.value IS NOT NULL AND ${REGRESSOR_SHADOW_PAIR})`;

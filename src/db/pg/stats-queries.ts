@@ -9,7 +9,6 @@ import type { ServedInput, ServedRow } from '../served-rows.js';
 import {
   type CompareRows,
   MINUTE_MS,
-  REGRESSOR_SHADOW_PAIR,
   SPLIT_CHANGING_ACTIONS,
   type StatsQueries,
   VALUED_SHADOW_PAIR,
@@ -85,7 +84,7 @@ const SPLIT_CHANGED_AT = `SELECT max(ts)::float8 AS ts FROM deployment_events
 const SHADOW_PAIRS = `WITH e AS (
     SELECT p.version AS served, s.version AS shadow,
       p.label AS "servedLabel", s.label AS "shadowLabel", f.label AS truth,
-      ${REGRESSOR_SHADOW_PAIR} AS regressor, ${VALUED_SHADOW_PAIR} AS valued,
+      ${VALUED_SHADOW_PAIR} AS valued,
       p.score - f.value AS "servedError", s.score - f.value AS "shadowError"
     FROM predictions s JOIN predictions p ON p.id = s.shadow_of
     LEFT JOIN feedback f ON f.prediction_id = p.id
@@ -104,7 +103,7 @@ const SHADOW_PAIRS = `WITH e AS (
       THEN 1 ELSE 0 END), 0)::int AS "servedOnly",
     coalesce(sum(CASE WHEN "shadowLabel" = truth AND "servedLabel" IS DISTINCT FROM truth
       THEN 1 ELSE 0 END), 0)::int AS "shadowOnly",
-    (count(*) FILTER (WHERE regressor))::int AS "regressorPairs",
+    (count(*) - count("servedLabel"))::int AS "unlabelledPairs",
     (count(*) FILTER (WHERE valued))::int AS valued,
     coalesce(sum(abs("servedError")) FILTER (WHERE valued), 0)::float8 AS "servedAbsSum",
     coalesce(sum("servedError" * "servedError") FILTER (WHERE valued), 0)::float8 AS "servedSqSum",

@@ -13,7 +13,6 @@ import {
   type CompareRows,
   type CompareRowsQuery,
   MINUTE_MS,
-  REGRESSOR_SHADOW_PAIR,
   SPLIT_CHANGING_ACTIONS,
   type StatsQueries,
   VALUED_SHADOW_PAIR,
@@ -125,7 +124,7 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
        WHERE s.model = @model AND s.ts >= @since AND s.ts < @until AND s.shadow_of IS NOT NULL
          AND s.status = 'ok' AND p.status = 'ok'`;
   const pairCounts = `count(*) AS pairs,
-            coalesce(sum(regressor), 0) AS regressorPairs,
+            count(*) - count(servedLabel) AS unlabelledPairs,
             coalesce(sum(servedLabel = shadowLabel), 0) AS same,
             count(truth) AS labelled,
             coalesce(sum(servedLabel = truth), 0) AS servedRight,
@@ -135,8 +134,7 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
   const shadowPairs = sqlite.prepare(
     `WITH e AS (
        SELECT p.version AS served, s.version AS shadow,
-              p.label AS servedLabel, s.label AS shadowLabel, f.label AS truth,
-              ${REGRESSOR_SHADOW_PAIR} AS regressor
+              p.label AS servedLabel, s.label AS shadowLabel, f.label AS truth
        ${shadowPairRows})
      SELECT served, shadow, ${pairCounts} FROM e GROUP BY served, shadow`,
   );
@@ -149,7 +147,7 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
     `WITH e AS (
        SELECT p.version AS served, s.version AS shadow,
               p.label AS servedLabel, s.label AS shadowLabel, f.label AS truth,
-              ${REGRESSOR_SHADOW_PAIR} AS regressor, ${VALUED_SHADOW_PAIR} AS valued,
+              ${VALUED_SHADOW_PAIR} AS valued,
               p.score - f.value AS servedError, s.score - f.value AS shadowError
        ${shadowPairRows}
        LIMIT -1),
@@ -252,7 +250,7 @@ export function createSqliteStatsQueries(sqlite: Database.Database): StatsQuerie
   ): CompareRows['shadowPairs'] => {
     if (!servesRegressor) {
       const pairs = shadowPairs.all(query) as LabelledShadowPair[];
-      if (pairs.every((pair) => pair.regressorPairs === 0)) {
+      if (pairs.every((pair) => pair.unlabelledPairs === 0)) {
         return pairs.map((pair) => ({ ...pair, ...NO_VALUED_PAIRS }));
       }
     }
